@@ -1,0 +1,71 @@
+// The contracts between the hook layers (frontswap, later cleancache) and a backend module.
+// They mirror the kernel's frontswap_ops: the front end validates every argument and keeps the
+// "is this offset in frontswap" bitmap, so a backend only ever sees well-formed calls.
+
+export const PAGE_SIZE = 4096;
+
+/** What a backend learns about a swap area when it is initialised for it. */
+export interface AreaInfo {
+  /** Small integer naming the area, like a swap device's type. */
+  readonly type: number;
+  /** Number of page slots in the area; valid offsets are 0 .. pages-1. */
+  readonly pages: number;
+  /** Path of the swap file. */
+  readonly path: string;
+  /** Open file descriptor of the swap file, for writeback with pwrite. */
+  readonly fd: number;
+}
+
+/**
+ * The frontswap ops vector. `offsets` in batch calls are validated by the caller; `pages` and
+ * `into` hold `offsets.length` pages back to back.
+ */
+export interface FrontswapOps {
+  init(type: number, area: AreaInfo): void;
+  /** Returns true when the backend now holds the page; false is a refusal (the old copy, if any, is gone). */
+  store(type: number, offset: number, page: Uint8Array): boolean;
+  /** Fills `into` and returns true on a hit. With `exclusive` the backend also drops its copy. */
+  load(type: number, offset: number, into: Uint8Array, exclusive: boolean): boolean;
+  invalidatePage(type: number, offset: number): void;
+  invalidateArea(type: number): void;
+  /** Stores each page; results[i] = 1 when page i was stored. Returns the number stored. */
+  storeBatch(type: number, offsets: Uint32Array, pages: Uint8Array, results: Uint8Array): number;
+  /** Loads each page; hits[i] = 1 when page i was found and written to its place in `into`. Returns the number of hits. */
+  loadBatch(type: number, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array, exclusive: boolean): number;
+  invalidateBatch(type: number, offsets: Uint32Array): void;
+}
+
+/** Counter values by name, for one directory of the debugfs tree. */
+export type CounterSet = Record<string, number>;
+
+/** A loaded backend module: what `loadBackend` registers with the hook layers. */
+export interface Backend {
+  readonly name: string;
+  readonly frontswap: FrontswapOps;
+  /**
+   * All of the backend's counters in one call, grouped by debugfs directory
+   * (e.g. { zcache: {...}, zbud: {...} }).
+   */
+  stats(): Record<string, CounterSet>;
+  /** Releases everything the backend holds. Persistent pages must be written back first (issue #3). */
+  close(): Promise<void>;
+}
+
+/** Options common to both zcache backends (native `zcache` and pure-JS `zcache-js`). */
+export interface ZcacheOptions {
+  /** Upper bound of the pool (compressed pages plus allocator slack), in bytes. */
+  maxPoolBytes?: number;
+  /** Pages that compress to more than this many bytes are refused ("compress_poor"). Default 3584 (7/8 page). */
+  maxCompressedBytes?: number;
+  /**
+   * Pages compressing to more than this many bytes are refused while the running mean compressed size
+   * is also above it (zcache's second rule). Default 2560 (5/8 page).
+   */
+  maxMeanCompressedBytes?: number;
+  /** Store pages that compress poorly raw (a whole frame) instead of refusing them. Default false. */
+  storeIncompressible?: boolean;
+  /** Let takePage() drop the backend copy in the same call (frontswap exclusive gets). Default true. */
+  exclusiveGets?: boolean;
+}
+
+export type BackendFactory = (options: ZcacheOptions) => Promise<Backend> | Backend;
