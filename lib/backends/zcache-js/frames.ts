@@ -1,0 +1,160 @@
+// Page-frame storage of the pure-JS zcache: 4 KiB frames carved from ArrayBuffers of 256 frames
+// (1 MiB each), so the pool lives in backing stores outside the V8 heap. A frame id names
+// (storage chunk, index): chunk = id >>> 8, byte offset = (id & 255) << 12. Free frames are reused
+// lowest chunk first; a storage chunk whose frames are all free is released (one empty chunk is kept
+// as a spare so a store/free pair at the boundary does not allocate and release 1 MiB each time).
+import { PAGE_SIZE } from '../types';
+
+export const FRAMES_PER_CHUNK = 256;
+const CHUNK_SHIFT = 8;
+const CHUNK_BYTES = FRAMES_PER_CHUNK * PAGE_SIZE;
+
+export const enum FrameFail {
+  None = 0,
+  /** The frame cap (maxPoolBytes) is reached. */
+  Limit = 1,
+  /** The engine could not allocate another storage chunk. */
+  NoMemory = 2,
+}
+
+export class FrameStore {
+  /** Storage chunk buffers by chunk number; null once released (or never allocated). */
+  readonly bufs: (Uint8Array | null)[] = [];
+  readonly maxFrames: number;
+  /** Frames handed out and not yet freed. */
+  inUse = 0;
+  /** Why the last alloc() returned -1. */
+  lastFail = FrameFail.None;
+  /** Capacity in frames of the per-frame arrays (a multiple of FRAMES_PER_CHUNK). */
+  capacity = 0;
+
+  #nextFree = new Int32Array(0);
+  #chunkFreeHead = new Int32Array(0);
+  #chunkUsed = new Int32Array(0);
+  #hint = 0;
+  /** Called after the per-frame capacity grew, so owners of per-frame arrays can grow theirs. */
+  readonly #onGrow: (capacity: number) => void;
+
+  constructor(maxFrames: number, onGrow: (capacity: number) => void) {
+    this.maxFrames = maxFrames;
+    this.#onGrow = onGrow;
+  }
+
+  /** Number of storage chunks currently allocated. */
+  get chunksAllocated(): number {
+    let n = 0;
+    for (const b of this.bufs) if (b) n++;
+    return n;
+  }
+
+  /** Buffer holding frame `id`; index it at byteOffset(id). */
+  buf(id: number): Uint8Array {
+    return this.bufs[id >>> CHUNK_SHIFT] as Uint8Array;
+  }
+
+  byteOffset(id: number): number {
+    return (id & (FRAMES_PER_CHUNK - 1)) * PAGE_SIZE;
+  }
+
+  /** Returns a free frame id (contents undefined), or -1 with lastFail set. */
+  alloc(): number {
+    if (this.inUse >= this.maxFrames) {
+      this.lastFail = FrameFail.Limit;
+      return -1;
+    }
+    const nChunks = this.bufs.length;
+    let c = this.#hint;
+    while (c < nChunks && !(this.bufs[c] !== null && this.#chunkUsed[c] < FRAMES_PER_CHUNK)) c++;
+    if (c === nChunks) {
+      c = this.#newChunk();
+      if (c < 0) {
+        this.lastFail = FrameFail.NoMemory;
+        return -1;
+      }
+    }
+    this.#hint = c;
+    const id = this.#chunkFreeHead[c];
+    this.#chunkFreeHead[c] = this.#nextFree[id];
+    this.#nextFree[id] = -1;
+    this.#chunkUsed[c]++;
+    this.inUse++;
+    return id;
+  }
+
+  free(id: number): void {
+    const c = id >>> CHUNK_SHIFT;
+    this.#nextFree[id] = this.#chunkFreeHead[c];
+    this.#chunkFreeHead[c] = id;
+    this.inUse--;
+    if (--this.#chunkUsed[c] === 0 && this.#hasOtherEmptyChunk(c)) {
+      this.bufs[c] = null;
+    }
+    if (c < this.#hint) this.#hint = c;
+  }
+
+  /** Drops all storage. */
+  release(): void {
+    this.bufs.length = 0;
+    this.#nextFree = new Int32Array(0);
+    this.#chunkFreeHead = new Int32Array(0);
+    this.#chunkUsed = new Int32Array(0);
+    this.capacity = 0;
+    this.inUse = 0;
+    this.#hint = 0;
+  }
+
+  /** Bytes of per-frame and per-chunk metadata held. */
+  get metadataBytes(): number {
+    return this.#nextFree.byteLength + this.#chunkFreeHead.byteLength + this.#chunkUsed.byteLength;
+  }
+
+  #hasOtherEmptyChunk(c: number): boolean {
+    for (let k = 0; k < this.bufs.length; k++) {
+      if (k !== c && this.bufs[k] !== null && this.#chunkUsed[k] === 0) return true;
+    }
+    return false;
+  }
+
+  // Allocates a storage chunk in the first released slot, or appends one. Returns its number or -1.
+  #newChunk(): number {
+    let c = this.bufs.indexOf(null);
+    const append = c < 0;
+    if (append) c = this.bufs.length;
+    let buf: Uint8Array;
+    try {
+      buf = new Uint8Array(CHUNK_BYTES);
+    } catch {
+      return -1;
+    }
+    if (append) {
+      this.bufs.push(buf);
+      if (this.bufs.length * FRAMES_PER_CHUNK > this.capacity) this.#grow(this.bufs.length);
+    } else {
+      this.bufs[c] = buf;
+    }
+    // Chain the chunk's frames in ascending order.
+    const base = c << CHUNK_SHIFT;
+    for (let i = 0; i < FRAMES_PER_CHUNK - 1; i++) this.#nextFree[base + i] = base + i + 1;
+    this.#nextFree[base + FRAMES_PER_CHUNK - 1] = -1;
+    this.#chunkFreeHead[c] = base;
+    this.#chunkUsed[c] = 0;
+    return c;
+  }
+
+  #grow(minChunks: number): void {
+    let chunks = Math.max(4, this.#chunkUsed.length);
+    while (chunks < minChunks) chunks *= 2;
+    const cap = chunks * FRAMES_PER_CHUNK;
+    const nf = new Int32Array(cap);
+    nf.set(this.#nextFree);
+    this.#nextFree = nf;
+    const fh = new Int32Array(chunks);
+    fh.set(this.#chunkFreeHead);
+    this.#chunkFreeHead = fh;
+    const cu = new Int32Array(chunks);
+    cu.set(this.#chunkUsed);
+    this.#chunkUsed = cu;
+    this.capacity = cap;
+    this.#onGrow(cap);
+  }
+}
