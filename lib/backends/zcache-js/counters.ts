@@ -1,0 +1,38 @@
+// Counters of the pure-JS zcache, with the debugfs names the native backend uses. Gauges that the
+// allocator already knows (pool size, zbud lists) are read from it when stats() is called.
+
+export class ZcacheCounters {
+  // Events.
+  duplicate_entry = 0;
+  reject_compress_poor = 0;
+  reject_mean_compress_poor = 0;
+  reject_compress_fail = 0;
+  reject_alloc_fail = 0;
+  reject_reclaim_fail = 0;
+  pool_limit_hit = 0;
+  written_back_pages = 0;
+  decompress_fail = 0;
+  evicted_eph_pageframes = 0;
+  loads = 0;
+  stores = 0;
+  invalidates = 0;
+  // Gauges kept here.
+  stored_pages = 0;
+  same_filled_pages = 0;
+  stored_incompressible_pages = 0;
+  /** Sum of the lengths of the compressed (not raw) pages held. */
+  compressed_bytes = 0;
+  /** Number of compressed (not raw) pages held: the denominator of the running mean. */
+  compressed_pages = 0;
+  outstanding_writeback_pages = 0;
+
+  /** zcache's running mean: mean compressed size of the compressed pages currently held. */
+  meanCompressedSize(): number {
+    return this.compressed_pages === 0 ? 0 : Math.floor(this.compressed_bytes / this.compressed_pages);
+  }
+
+  resetGauges(): void {
+    this.stored_pages = this.same_filled_pages = this.stored_incompressible_pages = 0;
+    this.compressed_bytes = this.compressed_pages = this.outstanding_writeback_pages = 0;
+  }
+}
