@@ -1,0 +1,533 @@
+import { describe, expect, it } from 'vitest';
+import { PAGE_SIZE, type AreaInfo, type Backend } from '../lib/backends/types';
+import { createZcacheJs } from '../lib/backends/zcache-js';
+import { PageCodec, fillPage, sameFilledValue } from '../lib/backends/zcache-js/codec';
+import { FRAMES_PER_CHUNK } from '../lib/backends/zcache-js/frames';
+import { CHUNK_SIZE, FrameFail, NCHUNKS, Zbud } from '../lib/backends/zcache-js/zbud';
+
+// ---- helpers ------------------------------------------------------------------------------------
+
+let seed = 0x2545f491;
+function rnd(): number {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return (seed >>> 0) / 4294967296;
+}
+
+/** A page whose first n bytes are random and the rest zero: compresses to about n bytes. */
+function prefixPage(n: number): Uint8Array {
+  const p = new Uint8Array(PAGE_SIZE);
+  for (let i = 0; i < n; i++) p[i] = (rnd() * 256) | 0;
+  if (n === 0) p[PAGE_SIZE - 1] = 1;
+  return p;
+}
+
+/** Text-like compressible page. */
+function textPage(): Uint8Array {
+  const words = ['alpha', 'beta', 'gamma', 'delta', '{"id":', '"name":', 'true', 'null', '\n'];
+  const p = new Uint8Array(PAGE_SIZE);
+  let i = 0;
+  while (i < PAGE_SIZE) {
+    const w = words[(rnd() * words.length) | 0] + ((rnd() * 1000) | 0) + ' ';
+    for (let k = 0; k < w.length && i < PAGE_SIZE; k++) p[i++] = w.charCodeAt(k);
+  }
+  return p;
+}
+
+function randomPage(): Uint8Array {
+  return prefixPage(PAGE_SIZE);
+}
+
+function samePage(value: number): Uint8Array {
+  const p = new Uint8Array(PAGE_SIZE);
+  fillPage(p, 0, value);
+  return p;
+}
+
+function area(type: number, pages: number): AreaInfo {
+  return { type, pages, path: `/tmp/zcache-js-test-${type}`, fd: -1 };
+}
+
+function compressedLength(page: Uint8Array): number {
+  return new PageCodec().compress(page);
+}
+
+function zc(b: Backend): Record<string, number> {
+  return b.stats().zcache;
+}
+
+function open(options: Parameters<typeof createZcacheJs>[0] = {}, pages = 1024): Backend {
+  const b = createZcacheJs({ maxPoolBytes: 64 << 20, ...options });
+  b.frontswap.init(0, area(0, pages));
+  return b;
+}
+
+// ---- codec --------------------------------------------------------------------------------------
+
+describe('codec', () => {
+  it('round-trips pages and reports incompressible ones as longer than a page', () => {
+    const codec = new PageCodec();
+    for (const page of [textPage(), prefixPage(100), prefixPage(3000)]) {
+      const n = codec.compress(page);
+      expect(n).toBeLessThan(PAGE_SIZE);
+      const into = new Uint8Array(PAGE_SIZE);
+      expect(codec.decompress(codec.out.slice(0, n), 0, n, into)).toBe(true);
+      expect(into).toEqual(page);
+    }
+    expect(codec.compress(randomPage())).toBeGreaterThan(PAGE_SIZE);
+  });
+
+  it('detects same-filled pages by u32 word at any alignment', () => {
+    const buf = new Uint8Array(PAGE_SIZE + 3);
+    fillPage(buf, 3, 0xdeadbeef);
+    expect(sameFilledValue(buf, 3)).toBe(0xdeadbeef);
+    buf[3 + 4093] ^= 1;
+    expect(sameFilledValue(buf, 3)).toBe(-1);
+    expect(sameFilledValue(new Uint8Array(PAGE_SIZE), 0)).toBe(0);
+    const p = samePage(0x01020304);
+    expect([p[0], p[1], p[2], p[3], p[4092], p[4095]]).toEqual([4, 3, 2, 1, 4, 1]);
+  });
+});
+
+// ---- zbud ---------------------------------------------------------------------------------------
+
+describe('zbud placement', () => {
+  it('left-aligns the first buddy and right-aligns the last one', () => {
+    const z = new Zbud(100);
+    const a = z.alloc(1000, 3, 77); // 16 chunks
+    expect(a & 1).toBe(0);
+    expect(z.byteOffset(a) % PAGE_SIZE).toBe(0);
+    expect(z.chunksOf(a)).toBe(16);
+    expect(z.listHead(NCHUNKS - 16)).toBe(a >> 1);
+    expect(z.unbuddiedCount).toBe(1);
+    const b = z.alloc(3000, 4, 88); // 47 chunks: fits the 48 free chunks of a's frame
+    expect(b >> 1).toBe(a >> 1);
+    expect(b & 1).toBe(1);
+    expect(z.byteOffset(b) % PAGE_SIZE).toBe(PAGE_SIZE - 47 * CHUNK_SIZE);
+    expect(z.byteOffset(b) + z.chunksOf(b) * CHUNK_SIZE).toBe(z.byteOffset(a) + PAGE_SIZE);
+    expect(z.buddiedCount).toBe(1);
+    expect(z.unbuddiedCount).toBe(0);
+    expect(z.listHead('buddied')).toBe(a >> 1);
+    expect([z.ownerType(a), z.ownerOffset(a), z.ownerType(b), z.ownerOffset(b)]).toEqual([3, 77, 4, 88]);
+    expect(z.zbytes).toBe(4000);
+    expect(z.pages).toBe(1);
+  });
+
+  it('keeps unbuddied frames on lists by free chunks and takes the smallest list that fits', () => {
+    const z = new Zbud(100);
+    const f32 = z.alloc(32 * 64, 0, 0) >> 1; // 32 free
+    const f20 = z.alloc(44 * 64, 0, 1) >> 1; // 20 free: does not fit f32's 32? 44 > 32, new frame
+    expect(f20).not.toBe(f32);
+    const f40 = z.alloc(24 * 64, 0, 2) >> 1; // 24 chunks fit f32 (32 free): smallest list >= 24 is 32
+    expect(f40).toBe(f32);
+    expect(z.listHead(20)).toBe(f20);
+    expect(z.listHead(32)).toBe(-1);
+    expect(z.buddiedCount).toBe(1);
+    // 21 chunks: no unbuddied frame with >= 21 free chunks (only 20), so a new frame.
+    const g = z.alloc(21 * 64, 0, 3) >> 1;
+    expect(g).not.toBe(f20);
+    expect(z.listHead(NCHUNKS - 21)).toBe(g);
+    // 20 chunks: smallest list that fits is exactly 20.
+    expect(z.alloc(20 * 64, 0, 4) >> 1).toBe(f20);
+    expect(z.pages).toBe(3);
+  });
+
+  it('moves frames between buddied and unbuddied on free and frees empty frames for reuse', () => {
+    const z = new Zbud(100);
+    const a = z.alloc(100, 0, 0);
+    const b = z.alloc(200, 0, 1);
+    const frame = a >> 1;
+    expect(b >> 1).toBe(frame);
+    z.free(a);
+    expect(z.buddiedCount).toBe(0);
+    expect(z.listHead(NCHUNKS - 4)).toBe(frame); // b is 200 bytes = 4 chunks
+    // The first slot is free again: a new object goes there, left-aligned.
+    const c = z.alloc(64, 0, 2);
+    expect(c).toBe(frame * 2);
+    z.free(b);
+    z.free(c);
+    expect(z.pages).toBe(0);
+    expect(z.unbuddiedCount + z.buddiedCount).toBe(0);
+    expect(z.alloc(64, 0, 3) >> 1).toBe(frame);
+  });
+
+  it('fits a raw page as a first buddy and never places another object with it', () => {
+    const z = new Zbud(100);
+    const a = z.alloc(PAGE_SIZE, 0, 0);
+    expect(z.chunksOf(a)).toBe(NCHUNKS);
+    expect(z.listHead(0)).toBe(a >> 1);
+    expect(z.alloc(1, 0, 1) >> 1).not.toBe(a >> 1);
+  });
+
+  it('orders frames by LRU of allocation, with a referenced bit', () => {
+    const z = new Zbud(100);
+    const f0 = z.alloc(3000, 0, 0) >> 1;
+    const f1 = z.alloc(3000, 0, 1) >> 1;
+    const f2 = z.alloc(3000, 0, 2) >> 1;
+    const order = (): number[] => {
+      const out: number[] = [];
+      for (let f = z.lruOldest(); f >= 0; f = z.lruNewer(f)) out.push(f);
+      return out;
+    };
+    expect(order()).toEqual([f0, f1, f2]);
+    const h = z.alloc(500, 0, 3); // all three have 17 free chunks; the list is LIFO, so f2
+    expect(h >> 1).toBe(f2);
+    expect(order()).toEqual([f0, f1, f2]);
+    z.free(f1 * 2);
+    expect(order()).not.toContain(f1);
+    expect(z.isReferenced(f0)).toBe(false);
+    z.markReferenced(f0 * 2);
+    expect(z.isReferenced(f0)).toBe(true);
+    z.clearReferenced(f0);
+    expect(z.isReferenced(f0)).toBe(false);
+    // Allocating into the oldest frame makes it the newest.
+    const into0 = z.alloc(1000, 0, 5);
+    expect(into0 >> 1).toBe(f0);
+    expect(order().at(-1)).toBe(f0);
+  });
+
+  it('refuses a new frame at the cap and releases empty storage chunks', () => {
+    const z = new Zbud(2);
+    expect(z.alloc(3000, 0, 0)).toBeGreaterThanOrEqual(0);
+    expect(z.alloc(3000, 0, 1)).toBeGreaterThanOrEqual(0);
+    expect(z.alloc(3000, 0, 2)).toBe(-1);
+    expect(z.frames.lastFail).toBe(FrameFail.Limit);
+    expect(z.alloc(1000, 0, 3)).toBeGreaterThanOrEqual(0); // still fits a buddy slot
+
+    const big = new Zbud(10_000);
+    const hs: number[] = [];
+    for (let i = 0; i < FRAMES_PER_CHUNK * 3 + 5; i++) hs.push(big.alloc(4000, 0, i));
+    expect(big.frames.chunksAllocated).toBe(4);
+    for (const h of hs) big.free(h);
+    expect(big.pages).toBe(0);
+    expect(big.frames.chunksAllocated).toBe(1); // one spare kept
+    for (let i = 0; i < FRAMES_PER_CHUNK * 2; i++) big.alloc(4000, 0, i);
+    expect(big.frames.chunksAllocated).toBe(2);
+  });
+});
+
+// ---- backend ------------------------------------------------------------------------------------
+
+describe('zcache-js backend', () => {
+  it('keeps same-filled pages as a value, without frames', () => {
+    const b = open();
+    const fs = b.frontswap;
+    expect(fs.store(0, 1, samePage(0))).toBe(true);
+    expect(fs.store(0, 2, samePage(0x01020304))).toBe(true);
+    expect(fs.store(0, 3, samePage(0xffffffff))).toBe(true);
+    const s = zc(b);
+    expect(s.same_filled_pages).toBe(3);
+    expect(s.stored_pages).toBe(3);
+    expect(s.pool_pages).toBe(0);
+    const into = new Uint8Array(PAGE_SIZE).fill(7);
+    expect(fs.load(0, 2, into, false)).toBe(true);
+    expect(into).toEqual(samePage(0x01020304));
+    expect(fs.load(0, 1, into, true)).toBe(true);
+    expect(into).toEqual(samePage(0));
+    expect(zc(b).same_filled_pages).toBe(2);
+  });
+
+  it('refuses pages over maxCompressedBytes and, while the mean is high, over maxMeanCompressedBytes', () => {
+    const b = open();
+    const fs = b.frontswap;
+    expect(fs.store(0, 0, randomPage())).toBe(false);
+    let s = zc(b);
+    expect([s.reject_compress_poor, s.reject_mean_compress_poor, s.stored_pages]).toEqual([1, 0, 0]);
+    const p3600 = prefixPage(3600);
+    expect(compressedLength(p3600)).toBeGreaterThan(3584);
+    expect(fs.store(0, 0, p3600)).toBe(false);
+
+    const p3000 = prefixPage(3000);
+    const len3000 = compressedLength(p3000);
+    expect(len3000).toBeGreaterThan(2560);
+    expect(len3000).toBeLessThanOrEqual(3584);
+    expect(fs.store(0, 1, p3000)).toBe(true); // mean was 0
+    expect(zc(b).mean_compressed_size).toBe(len3000);
+    expect(fs.store(0, 2, prefixPage(3000))).toBe(false); // mean > 2560 and len > 2560
+    s = zc(b);
+    expect([s.reject_compress_poor, s.reject_mean_compress_poor]).toEqual([3, 1]);
+    const p1000 = prefixPage(1000);
+    expect(fs.store(0, 3, p1000)).toBe(true); // small pages always pass the mean rule
+    expect(zc(b).mean_compressed_size).toBe(Math.floor((len3000 + compressedLength(p1000)) / 2));
+    expect(fs.store(0, 2, prefixPage(3000))).toBe(true); // mean now <= 2560
+    expect(zc(b).compressed_bytes).toBeGreaterThan(len3000 * 2);
+  });
+
+  it('stores incompressible pages raw with storeIncompressible', () => {
+    const b = open({ storeIncompressible: true });
+    const fs = b.frontswap;
+    const r = randomPage();
+    expect(fs.store(0, 0, r)).toBe(true);
+    expect(fs.store(0, 1, prefixPage(3000))).toBe(true);
+    expect(fs.store(0, 2, prefixPage(3000))).toBe(true); // mean-poor: raw
+    const s = zc(b);
+    expect(s.reject_compress_poor).toBe(0);
+    expect(s.stored_incompressible_pages).toBe(2);
+    expect(s.pool_pages).toBe(3);
+    expect(b.stats().zbud.zbytes).toBe(2 * PAGE_SIZE + s.compressed_bytes);
+    const into = new Uint8Array(PAGE_SIZE);
+    expect(fs.load(0, 0, into, true)).toBe(true);
+    expect(into).toEqual(r);
+    expect(zc(b).stored_incompressible_pages).toBe(1);
+  });
+
+  it('drops the old copy on a duplicate store, whether or not the new one is kept', () => {
+    const b = open();
+    const fs = b.frontswap;
+    const a = textPage();
+    const c = textPage();
+    expect(fs.store(0, 5, a)).toBe(true);
+    expect(fs.store(0, 5, c)).toBe(true);
+    const into = new Uint8Array(PAGE_SIZE);
+    expect(fs.load(0, 5, into, false)).toBe(true);
+    expect(into).toEqual(c);
+    expect(zc(b).duplicate_entry).toBe(1);
+    expect(zc(b).stored_pages).toBe(1);
+    expect(fs.store(0, 5, randomPage())).toBe(false);
+    expect(fs.load(0, 5, into, false)).toBe(false);
+    const s = zc(b);
+    expect([s.duplicate_entry, s.stored_pages, s.pool_pages, s.compressed_bytes]).toEqual([2, 0, 0, 0]);
+  });
+
+  it('frees the copy on an exclusive load only', () => {
+    const b = open();
+    const fs = b.frontswap;
+    const p = textPage();
+    fs.store(0, 9, p);
+    const into = new Uint8Array(PAGE_SIZE);
+    expect(fs.load(0, 9, into, false)).toBe(true);
+    expect(fs.load(0, 9, into, false)).toBe(true);
+    expect(fs.load(0, 9, into, true)).toBe(true);
+    expect(into).toEqual(p);
+    expect(fs.load(0, 9, into, false)).toBe(false);
+    const s = zc(b);
+    expect([s.loads, s.stored_pages, s.pool_pages, s.invalidates]).toEqual([3, 0, 0, 0]);
+  });
+
+  it('invalidates pages and whole areas', () => {
+    const b = createZcacheJs({ maxPoolBytes: 1 << 20 });
+    const fs = b.frontswap;
+    fs.init(0, area(0, 100));
+    fs.init(1, area(1, 100));
+    for (let i = 0; i < 50; i++) {
+      fs.store(0, i, textPage());
+      fs.store(1, i, i % 2 ? textPage() : samePage(i));
+    }
+    fs.invalidatePage(0, 3);
+    fs.invalidatePage(0, 3); // not held: nothing
+    fs.invalidatePage(0, 60);
+    expect(zc(b).invalidates).toBe(1);
+    expect(zc(b).stored_pages).toBe(99);
+    fs.invalidateArea(1);
+    const s = zc(b);
+    expect([s.stored_pages, s.same_filled_pages]).toEqual([49, 0]);
+    expect(() => fs.load(1, 0, new Uint8Array(PAGE_SIZE), false)).toThrow(RangeError);
+    fs.init(1, area(1, 10));
+    expect(fs.load(1, 1, new Uint8Array(PAGE_SIZE), false)).toBe(false);
+    fs.invalidateArea(0);
+    const t = zc(b);
+    expect([t.stored_pages, t.pool_pages, t.compressed_bytes]).toEqual([0, 0, 0]);
+    expect(b.stats().zbud).toEqual({ pages: 0, buddied: 0, unbuddied: 0, zbytes: 0 });
+  });
+
+  it('throws when an area is initialised twice', () => {
+    const b = open();
+    expect(() => b.frontswap.init(0, area(0, 10))).toThrow(/already initialised/);
+  });
+
+  it('runs batch stores, loads and invalidates', () => {
+    const b = open();
+    const fs = b.frontswap;
+    const src = [textPage(), samePage(0xabababab), randomPage(), prefixPage(500), samePage(0x00ff00ff)];
+    const pages = new Uint8Array(src.length * PAGE_SIZE);
+    src.forEach((p, i) => pages.set(p, i * PAGE_SIZE));
+    const offsets = Uint32Array.from([10, 11, 12, 13, 14]);
+    const results = new Uint8Array(5);
+    expect(fs.storeBatch(0, offsets, pages, results)).toBe(4);
+    expect([...results]).toEqual([1, 1, 0, 1, 1]);
+    const into = new Uint8Array(pages.length);
+    const hits = new Uint8Array(5);
+    expect(fs.loadBatch(0, offsets, into, hits, false)).toBe(4);
+    expect([...hits]).toEqual([1, 1, 0, 1, 1]);
+    for (const i of [0, 1, 3, 4]) expect(into.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)).toEqual(src[i]);
+    expect(fs.loadBatch(0, Uint32Array.from([13, 10]), into.subarray(0, 2 * PAGE_SIZE), hits, true)).toBe(2);
+    expect(into.subarray(0, PAGE_SIZE)).toEqual(src[3]);
+    expect(zc(b).stored_pages).toBe(2);
+    fs.invalidateBatch(0, Uint32Array.from([11, 12, 14]));
+    const s = zc(b);
+    expect([s.stored_pages, s.invalidates, s.stores, s.loads]).toEqual([0, 2, 5, 6]);
+  });
+
+  it('refuses stores when the pool cap is reached', () => {
+    const b = open({ maxPoolBytes: 4 * PAGE_SIZE });
+    const fs = b.frontswap;
+    for (let i = 0; i < 4; i++) expect(fs.store(0, i, prefixPage(2300 + i * 50))).toBe(true); // 37..40 chunks: one per frame
+    expect(zc(b).pool_pages).toBe(4);
+    expect(fs.store(0, 4, prefixPage(2500))).toBe(false);
+    let s = zc(b);
+    expect([s.reject_alloc_fail, s.pool_limit_hit, s.pool_total_size]).toEqual([1, 1, 4 * PAGE_SIZE]);
+    expect(fs.store(0, 5, samePage(42))).toBe(true); // same-filled needs no frame
+    expect(fs.store(0, 6, prefixPage(100))).toBe(true); // a buddy slot is still free
+    fs.invalidatePage(0, 0);
+    expect(fs.store(0, 4, prefixPage(2500))).toBe(true);
+    s = zc(b);
+    expect(s.pool_pages).toBeLessThanOrEqual(4);
+  });
+
+  it('throws RangeError on a wrong-length page and changes nothing', () => {
+    const b = open();
+    const fs = b.frontswap;
+    const p = textPage();
+    fs.store(0, 1, p);
+    const before = JSON.stringify(b.stats());
+    expect(() => fs.store(0, 1, new Uint8Array(100))).toThrow(RangeError);
+    expect(() => fs.load(0, 1, new Uint8Array(PAGE_SIZE + 1), true)).toThrow(RangeError);
+    expect(() => fs.storeBatch(0, Uint32Array.from([1, 2]), new Uint8Array(PAGE_SIZE), new Uint8Array(2))).toThrow(RangeError);
+    expect(() => fs.storeBatch(0, Uint32Array.from([1, 5000]), new Uint8Array(2 * PAGE_SIZE), new Uint8Array(2))).toThrow(RangeError);
+    expect(JSON.stringify(b.stats())).toBe(before);
+    const into = new Uint8Array(PAGE_SIZE);
+    expect(fs.load(0, 1, into, false)).toBe(true);
+    expect(into).toEqual(p);
+  });
+
+  it('reports every counter by the native names', () => {
+    const b = open();
+    const s = b.stats();
+    expect(Object.keys(s.zcache).sort()).toEqual(
+      [
+        'stored_pages', 'pool_total_size', 'pool_pages', 'same_filled_pages', 'duplicate_entry', 'reject_compress_poor',
+        'reject_mean_compress_poor', 'reject_compress_fail', 'reject_alloc_fail', 'reject_reclaim_fail', 'pool_limit_hit',
+        'written_back_pages', 'decompress_fail', 'stored_incompressible_pages', 'compressed_bytes', 'pers_pageframes',
+        'eph_pageframes', 'evicted_eph_pageframes', 'outstanding_writeback_pages', 'metadata_bytes', 'mean_compressed_size',
+        'loads', 'stores', 'invalidates',
+      ].sort(),
+    );
+    expect(Object.keys(s.zbud).sort()).toEqual(['buddied', 'pages', 'unbuddied', 'zbytes']);
+    expect(s.zcache.metadata_bytes).toBeGreaterThan(0);
+  });
+
+  it('throws ERR_TMEM_CLOSED after close', async () => {
+    const b = open();
+    b.frontswap.store(0, 0, textPage());
+    await b.close();
+    await b.close();
+    expect(zc(b).stored_pages).toBe(0);
+    for (const call of [
+      () => b.frontswap.store(0, 0, textPage()),
+      () => b.frontswap.load(0, 0, new Uint8Array(PAGE_SIZE), false),
+      () => b.frontswap.invalidatePage(0, 0),
+      () => b.frontswap.invalidateArea(0),
+      () => b.frontswap.init(2, area(2, 1)),
+    ]) {
+      expect(call).toThrow(expect.objectContaining({ code: 'ERR_TMEM_CLOSED' }));
+    }
+  });
+});
+
+// ---- randomized model check ---------------------------------------------------------------------
+
+describe('zcache-js against a Map model', () => {
+  it.each([
+    [false, 20_000],
+    [true, 10_000],
+  ])('agrees with the model (storeIncompressible %s, %i random operations)', (storeIncompressible, OPS) => {
+    const AREAS = 3;
+    const PAGES = 300;
+    // A small pool, so refusals at the cap happen too.
+    const b = createZcacheJs({ maxPoolBytes: 120 * PAGE_SIZE, storeIncompressible });
+    const fs = b.frontswap;
+    const model = new Map<number, Uint8Array>();
+    for (let t = 0; t < AREAS; t++) fs.init(t, area(t, PAGES));
+    const kinds = [textPage, () => prefixPage((rnd() * 3600) | 0), () => samePage((rnd() * 4) | 0 ? 0 : (rnd() * 2 ** 32) >>> 0), randomPage];
+    const page = (): Uint8Array => kinds[(rnd() * kinds.length) | 0]();
+    const into = new Uint8Array(PAGE_SIZE);
+    const key = (t: number, o: number): number => t * PAGES + o;
+    let ops = 0;
+    let hits = 0;
+    let stored = 0;
+    const check = (): void => {
+      const s = b.stats();
+      expect(s.zcache.stored_pages).toBe(model.size);
+      expect(s.zbud.pages).toBe(s.zcache.pool_pages);
+      expect(s.zbud.pages).toBeLessThanOrEqual(120);
+      expect(s.zbud.buddied + s.zbud.unbuddied).toBe(s.zbud.pages);
+      expect(s.zbud.zbytes).toBe(s.zcache.compressed_bytes + s.zcache.stored_incompressible_pages * PAGE_SIZE);
+    };
+    while (ops < OPS) {
+      const t = (rnd() * AREAS) | 0;
+      const o = (rnd() * PAGES) | 0;
+      const r = rnd();
+      ops++;
+      if (r < 0.4) {
+        const p = page();
+        const ok = fs.store(t, o, p);
+        if (ok) {
+          model.set(key(t, o), p);
+          stored++;
+        } else model.delete(key(t, o));
+      } else if (r < 0.7) {
+        const exclusive = rnd() < 0.3;
+        const want = model.get(key(t, o));
+        into.fill(0x5a);
+        const got = fs.load(t, o, into, exclusive);
+        expect(got).toBe(want !== undefined);
+        if (want) {
+          hits++;
+          expect(Buffer.compare(into, want)).toBe(0);
+          if (exclusive) model.delete(key(t, o));
+        }
+      } else if (r < 0.85) {
+        fs.invalidatePage(t, o);
+        model.delete(key(t, o));
+      } else if (r < 0.92) {
+        // Batch store of distinct offsets.
+        const n = 1 + ((rnd() * 8) | 0);
+        const offs = new Set<number>();
+        while (offs.size < n) offs.add((rnd() * PAGES) | 0);
+        const offsets = Uint32Array.from(offs);
+        const src = offsets.length ? Array.from(offsets, () => page()) : [];
+        const buf = new Uint8Array(n * PAGE_SIZE);
+        src.forEach((p, i) => buf.set(p, i * PAGE_SIZE));
+        const res = new Uint8Array(n);
+        const count = fs.storeBatch(t, offsets, buf, res);
+        expect(count).toBe(res.reduce((a, x) => a + x, 0));
+        offsets.forEach((off, i) => (res[i] ? model.set(key(t, off), src[i]) : model.delete(key(t, off))));
+      } else if (r < 0.99) {
+        const n = 1 + ((rnd() * 8) | 0);
+        const offs = new Set<number>();
+        while (offs.size < n) offs.add((rnd() * PAGES) | 0);
+        const offsets = Uint32Array.from(offs);
+        const buf = new Uint8Array(n * PAGE_SIZE);
+        const hitv = new Uint8Array(n);
+        const exclusive = rnd() < 0.3;
+        fs.loadBatch(t, offsets, buf, hitv, exclusive);
+        offsets.forEach((off, i) => {
+          const want = model.get(key(t, off));
+          expect(hitv[i]).toBe(want ? 1 : 0);
+          if (want) {
+            expect(Buffer.compare(buf.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), want)).toBe(0);
+            if (exclusive) model.delete(key(t, off));
+          }
+        });
+      } else if (r < 0.995) {
+        fs.invalidateBatch(t, Uint32Array.from([o, (o + 1) % PAGES]));
+        model.delete(key(t, o));
+        model.delete(key(t, (o + 1) % PAGES));
+      } else {
+        fs.invalidateArea(t);
+        for (let k = 0; k < PAGES; k++) model.delete(key(t, k));
+        fs.init(t, area(t, PAGES));
+      }
+      if (ops % 500 === 0) check();
+    }
+    check();
+    expect(hits).toBeGreaterThan(OPS / 20);
+    expect(stored).toBeGreaterThan(OPS / 20);
+    const s = zc(b);
+    expect(s.pool_limit_hit).toBeGreaterThan(0);
+    if (storeIncompressible) expect(s.stored_incompressible_pages).toBeGreaterThan(0);
+    else expect(s.reject_compress_poor).toBeGreaterThan(0);
+    expect(s.duplicate_entry).toBeGreaterThan(0);
+  });
+});
