@@ -7,3 +7,5 @@ export { debugfs, DebugfsTree, type CounterProvider } from './debugfs/tree';
 export { swapon, SwapArea, MAX_AREA_PAGES, type SwaponOptions } from './swap/area';
 export { TmemError, type TmemErrorCode } from './util/errors';
 export { versions, type Versions } from './versions';
+export { SwapCache, type SwapCacheOptions } from './facade/swap-cache';
+export type { Serializer, SerializerOption } from './facade/serializer';

@@ -89,7 +89,7 @@ describe.each(['zcache', 'zcache-js'] as const)('argument validation with %s', (
     const small = swapon(`${tmp.dir}/small`, { pages: 4 });
     try {
       const offs = small.writePages(new Uint8Array(3 * PAGE).fill(7));
-      expect(small.freePages).toBe(0);
+      expect(small.freeSlots).toBe(0);
       const before = debugfs.snapshot();
       expect(() => small.writePage(page)).toThrow(expect.objectContaining({ code: 'ERR_TMEM_SWAP_FULL' }));
       small.freePage(offs[0]);

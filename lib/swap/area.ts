@@ -51,8 +51,13 @@ export class SwapArea {
   }
 
   /** Slots still free. */
-  get freePages(): number {
+  get freeSlots(): number {
     return this.pages - this.#slots.count;
+  }
+
+  /** Pages read from the swap file so far (frontswap misses). */
+  get fileReads(): number {
+    return this.#file.reads;
   }
 
   /** False after swapoff(). */
@@ -118,7 +123,7 @@ export class SwapArea {
     if (offsets !== undefined && (!(offsets instanceof Uint32Array) || offsets.length < n)) {
       throw new TypeError(`offsets must be a Uint32Array of at least ${n} entries, got ${describe(offsets)}`);
     }
-    if (n > this.freePages) throw this.#full(n);
+    if (n > this.freeSlots) throw this.#full(n);
     const out = offsets ? offsets.subarray(0, n) : new Uint32Array(n);
     for (let i = 0; i < n; i++) {
       const offset = this.#slots.findClear(this.#cursor);
@@ -260,7 +265,7 @@ export class SwapArea {
   #full(wanted: number): TmemError {
     return new TmemError(
       'ERR_TMEM_SWAP_FULL',
-      `swap area ${this.type} has ${this.freePages} free slot(s), ${wanted} needed`,
+      `swap area ${this.type} has ${this.freeSlots} free slot(s), ${wanted} needed`,
     );
   }
 
