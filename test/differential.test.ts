@@ -76,7 +76,7 @@ describe.each(['zcache', 'zcache-js'] as const)('differential test with %s', (na
       } else if (r < 0.95) {
         frontswap.invalidatePage(type, offset);
         m[offset] = 0;
-      } else if (r < 0.999) {
+      } else if (r < 0.9998) {
         // A batch store then batch load of distinct offsets.
         const n = 1 + Math.floor(rand() * 8);
         for (let i = 0; i < n; i++) batchOffsets[i] = 1 + ((offset + i * 131) % (SLOTS - 1));
@@ -100,7 +100,7 @@ describe.each(['zcache', 'zcache-js'] as const)('differential test with %s', (na
     let held = 0;
     for (const m of model) for (const v of m) if (v) held++;
     expect(frontswap.currPages()).toBe(held);
-    expect(hits).toBeGreaterThan(OPS / 10);
+    expect(hits).toBeGreaterThan(OPS / 20);
     expect(stores).toBeGreaterThan(OPS / 5);
   });
 });
