@@ -1,0 +1,51 @@
+{
+  # The tmem addon, built by `npm install` (node-gyp-build) and prebuildify. CMakeLists.txt
+  # builds the same sources for native unit tests and sanitizer runs.
+  'targets': [
+    {
+      'target_name': 'tmem',
+      'sources': [
+        # Core sources come from native/sources.txt, shared with CMakeLists.txt.
+        '<!@(node native/build/sources.js)',
+        'native/napi/addon.cc',
+        'native/napi/args.cc',
+        'native/napi/pool_wrap.cc',
+        # lz4.c from the lz4 npm package when building the bundled variant, else nothing.
+        '<!@(node native/build/lz4.js sources)',
+      ],
+      'include_dirs': [
+        '<!(node native/build/lz4.js include)',
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+      ],
+      'libraries': [
+        # The system liblz4.a when building the system variant, else nothing.
+        '<!@(node native/build/lz4.js libraries)',
+      ],
+      'defines': [
+        'NAPI_VERSION=8',
+        'NAPI_DISABLE_CPP_EXCEPTIONS',
+        'TMEM_LZ4_SOURCE=<!(node native/build/lz4.js variant)',
+        # Keeps a compiled-in lz4.c from exporting its symbols (lz4.h marks them default-visible).
+        'LZ4LIB_VISIBILITY=',
+      ],
+      'cflags': ['-fvisibility=hidden', '-Wall', '-Wextra'],
+      'cflags_cc': ['-std=c++17', '-fno-exceptions', '-fvisibility=hidden'],
+      'cflags_cc!': ['-std=gnu++17', '-std=gnu++20', '-fexceptions'],
+      'conditions': [
+        ['OS=="linux"', {
+          # Keep the statically linked liblz4's symbols out of the addon's dynamic symbol table,
+          # so they can neither clash with nor be interposed by another lz4 in the process.
+          'ldflags': ['-Wl,--exclude-libs,ALL'],
+        }],
+        ['OS=="mac"', {
+          'xcode_settings': {
+            'CLANG_CXX_LANGUAGE_STANDARD': 'c++17',
+            'GCC_ENABLE_CPP_EXCEPTIONS': 'NO',
+            'GCC_SYMBOLS_PRIVATE_EXTERN': 'YES',
+            'MACOSX_DEPLOYMENT_TARGET': '11.0',
+          },
+        }],
+      ],
+    },
+  ],
+}

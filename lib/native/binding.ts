@@ -1,0 +1,134 @@
+// Loads the native addon (native/, built by binding.gyp) and declares its surface.
+//
+// The addon is optional: everything that needs it goes through loadNative(), which fails with
+// ERR_TMEM_NATIVE_UNAVAILABLE rather than at import time, so the pure-JS backend keeps working on
+// platforms without a build. Both the outcome and a failure are cached: a missing addon does not
+// appear later in the process.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { TmemError } from '../util/errors';
+
+export const PAGE_SIZE = 4096;
+
+/** What pool.store() returns: > 0 the page is held, < 0 why it was refused. */
+export const StoreStatus = {
+  /** Stored LZ4-compressed. */
+  Compressed: 1,
+  /** Every 32-bit word of the page was equal; kept as that word, no pool memory used. */
+  SameFilled: 2,
+  /** Stored uncompressed in a whole frame (storeIncompressible). */
+  Raw: 3,
+  /** Compressed size above maxCompressedBytes (or not smaller than a page). */
+  CompressPoor: -1,
+  /** Compressed size above maxMeanCompressedBytes while the pool's mean is above it too. */
+  MeanCompressPoor: -2,
+  /** No frame available: the pool is at maxPoolBytes. */
+  AllocFail: -3,
+  /** LZ4 failed (not expected to happen). */
+  CompressFail: -4,
+} as const;
+export type StoreStatus = (typeof StoreStatus)[keyof typeof StoreStatus];
+
+export interface NativeVersions {
+  /** LZ4_versionString() of the linked liblz4. */
+  lz4: string;
+  /** The system's liblz4.a, or lz4.c from the `lz4` npm package. */
+  lz4Source: 'system' | 'bundled';
+  /** NAPI_VERSION the addon was built for. */
+  napi: number;
+}
+
+export interface NativePoolOptions {
+  /** Hard cap on page frames in use, in bytes (rounded down to whole 4 KiB frames). Default 64 GiB. */
+  maxPoolBytes?: number;
+  /** compress_poor cap, 0..4096. Default 3584. */
+  maxCompressedBytes?: number;
+  /** compress_poor cap that applies while the mean compressed size is above it, 0..4096. Default 2560. */
+  maxMeanCompressedBytes?: number;
+  /** Store pages that fail the maxCompressedBytes rule raw instead of refusing them. Default false. */
+  storeIncompressible?: boolean;
+}
+
+/**
+ * A native zcache pool. Offsets are checked against the area's size; types are 0..31. Cheap
+ * argument checks throw TypeError (code ERR_INVALID_ARG_TYPE) or RangeError (ERR_OUT_OF_RANGE,
+ * ERR_TMEM_NO_AREA) and change nothing; every method except close() throws ERR_TMEM_CLOSED
+ * after close().
+ */
+export interface NativePool {
+  /** Counter names in stats() order, as 'dir/name'. Same array as Pool.statNames. */
+  readonly statNames: readonly string[];
+  /** Creates the index of area `type` for offsets 0..pages-1. Throws ERR_TMEM_AREA_EXISTS if already initialised. */
+  initArea(type: number, pages: number, fd: number): void;
+  /** `page` must be 4096 bytes. An existing entry is dropped even when the store is refused. */
+  store(type: number, offset: number, page: Uint8Array): StoreStatus;
+  /** Fills `into` (4096 bytes) on a hit. With `exclusive` the entry is freed after the copy. */
+  load(type: number, offset: number, into: Uint8Array, exclusive: boolean): boolean;
+  invalidatePage(type: number, offset: number): void;
+  /** Drops every entry of the area and forgets the area (initArea may be called again). */
+  invalidateArea(type: number): void;
+  /** pages.length === offsets.length * 4096, results.length === offsets.length. Returns the number stored. */
+  storeBatch(type: number, offsets: Uint32Array, pages: Uint8Array, results: Int8Array): number;
+  /** into.length === offsets.length * 4096, hits.length === offsets.length. Returns the number of hits. */
+  loadBatch(type: number, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array, exclusive: boolean): number;
+  invalidateBatch(type: number, offsets: Uint32Array): void;
+  /** Fills out[i] with the counter named statNames[i]; out.length >= statNames.length. */
+  stats(out: Float64Array): void;
+  /** Frees the pool's native memory now. Idempotent. */
+  close(): void;
+}
+
+export interface NativePoolConstructor {
+  new (options?: NativePoolOptions): NativePool;
+  readonly statNames: readonly string[];
+}
+
+export interface NativeBinding {
+  readonly PAGE_SIZE: 4096;
+  versions(): NativeVersions;
+  readonly Pool: NativePoolConstructor;
+}
+
+let root: string | undefined;
+
+/**
+ * The directory holding tmem's package.json. This file runs both as dist/native/binding.js and,
+ * under vitest, as lib/native/binding.ts, so the root is found by walking up, not by a fixed
+ * number of '..'.
+ */
+export function packageRoot(): string {
+  if (root !== undefined) return root;
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`tmem: no package.json above ${__dirname}`);
+    dir = parent;
+  }
+  root = dir;
+  return root;
+}
+
+let cached: { binding: NativeBinding } | { error: TmemError } | undefined;
+
+/** The addon, loaded once. Throws ERR_TMEM_NATIVE_UNAVAILABLE (every time) if it cannot be loaded. */
+export function loadNative(): NativeBinding {
+  if (cached === undefined) {
+    try {
+      // node-gyp-build finds build/Release/*.node or a matching prebuild under prebuilds/.
+      const load = require('node-gyp-build') as (dir: string) => unknown;
+      cached = { binding: load(packageRoot()) as NativeBinding };
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      cached = {
+        error: new TmemError(
+          'ERR_TMEM_NATIVE_UNAVAILABLE',
+          `tmem: the native addon could not be loaded (${reason}). ` +
+            "The pure-JS backend 'zcache-js' works without it.",
+          { cause: err },
+        ),
+      };
+    }
+  }
+  if ('error' in cached) throw cached.error;
+  return cached.binding;
+}

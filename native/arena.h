@@ -1,0 +1,66 @@
+// The page-frame arena: where compressed pages live, outside the V8 heap.
+//
+// Plays the role of the kernel's page allocator for the pool. Frames are 4 KiB and named by a
+// u32 frame id (address = base + id * 4096), so allocator metadata can link frames with 4-byte
+// ids instead of 8-byte pointers. The whole maximum pool size is reserved once and committed in
+// chunks as the high-water mark grows. Freed frames are given back to the OS with
+// MADV_DONTNEED so the process RSS follows the pool size rather than its peak.
+#ifndef TMEM_ARENA_H
+#define TMEM_ARENA_H
+
+#include <cstddef>
+#include <cstdint>
+
+#include "region.h"
+
+namespace tmem {
+
+constexpr size_t kPageSize = 4096;
+
+class Arena {
+ public:
+  static constexpr uint32_t kNoFrame = UINT32_MAX;
+  // Allocator handles spend one bit on the buddy index, so frame ids must fit in 31 bits.
+  static constexpr uint32_t kMaxFrames = 1u << 31;
+  // Frames committed per mprotect call as the arena grows (1 MiB).
+  static constexpr uint32_t kCommitFrames = 256;
+  // Freed frames kept resident for immediate reuse before further frees are returned to the OS.
+  // Store/invalidate churn would otherwise pay a madvise plus a zero-fill fault per frame; 64
+  // frames (256 KiB) is the most RSS the cache can hold above the pool size.
+  static constexpr uint32_t kCachedFrames = 64;
+
+  // Reserves address space for max_frames frames (<= kMaxFrames). False if it cannot.
+  bool init(uint32_t max_frames);
+
+  // Returns a frame id, or kNoFrame when max_frames are in use (or the OS refuses to commit).
+  // A frame's contents are undefined: it may be a recycled frame.
+  uint32_t alloc_frame();
+  void free_frame(uint32_t id);
+
+  uint8_t* frame(uint32_t id) const { return frames_.base() + static_cast<size_t>(id) * kPageSize; }
+
+  uint32_t max_frames() const { return max_frames_; }
+  uint32_t frames_in_use() const { return in_use_; }
+  // Frames below the high-water mark that are free (resident cache plus returned).
+  uint32_t free_frames() const { return cached_count_ + returned_count_; }
+  uint32_t returned_frames() const { return returned_count_; }
+  uint64_t committed_bytes() const { return frames_.committed(); }
+  // Native bookkeeping memory of the arena itself (the returned-frame stack).
+  uint64_t metadata_bytes() const { return returned_.committed(); }
+
+ private:
+  Region frames_;
+  // Stack of returned (madvised) frame ids. Kept out of the frames themselves because writing a
+  // link into a returned frame would fault it back in.
+  Region returned_;
+  uint32_t returned_count_ = 0;
+  uint32_t cached_[kCachedFrames];
+  uint32_t cached_count_ = 0;
+  uint32_t max_frames_ = 0;
+  uint32_t high_water_ = 0;  // frames [0, high_water_) have been handed out at least once
+  uint32_t in_use_ = 0;
+};
+
+}  // namespace tmem
+
+#endif

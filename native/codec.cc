@@ -1,0 +1,57 @@
+#include "codec.h"
+
+#include <lz4.h>
+
+#include <cstring>
+
+namespace tmem {
+
+static_assert(Codec::kScratchBytes == LZ4_COMPRESSBOUND(kPageSize), "scratch must fit LZ4's worst case");
+
+bool Codec::same_filled(const uint8_t* page, uint32_t* value) {
+  // Pages from JS can sit at any byte offset, so words are read with memcpy (which compiles to
+  // plain loads). Comparing 64 bits at a time against the word doubled halves the loop; the last
+  // word is checked first because a page that differs usually does so early or at its end.
+  uint32_t word;
+  std::memcpy(&word, page, sizeof(word));
+  const uint64_t pattern = (static_cast<uint64_t>(word) << 32) | word;
+  uint64_t v;
+  std::memcpy(&v, page + kPageSize - sizeof(v), sizeof(v));
+  if (v != pattern) return false;
+  for (size_t pos = 0; pos < kPageSize; pos += sizeof(v)) {
+    std::memcpy(&v, page + pos, sizeof(v));
+    if (v != pattern) return false;
+  }
+  *value = word;
+  return true;
+}
+
+void Codec::fill(uint8_t* page, uint32_t value) {
+  if (value == 0) {
+    std::memset(page, 0, kPageSize);
+    return;
+  }
+  const uint64_t pattern = (static_cast<uint64_t>(value) << 32) | value;
+  for (size_t pos = 0; pos < kPageSize; pos += sizeof(pattern)) {
+    std::memcpy(page + pos, &pattern, sizeof(pattern));
+  }
+}
+
+uint32_t Codec::compress(const uint8_t* page) {
+  // The destination is the full worst-case bound, so LZ4 cannot run out of room; 0 would mean an
+  // internal failure.
+  int n = LZ4_compress_default(reinterpret_cast<const char*>(page), reinterpret_cast<char*>(scratch_),
+                               static_cast<int>(kPageSize), static_cast<int>(kScratchBytes));
+  return n > 0 ? static_cast<uint32_t>(n) : 0;
+}
+
+bool Codec::decompress(const uint8_t* src, uint32_t len, uint8_t* page) {
+  // _safe: never reads past src+len nor writes past the page, whatever the input bytes are.
+  int n = LZ4_decompress_safe(reinterpret_cast<const char*>(src), reinterpret_cast<char*>(page),
+                              static_cast<int>(len), static_cast<int>(kPageSize));
+  return n == static_cast<int>(kPageSize);
+}
+
+const char* Codec::lz4_version() { return LZ4_versionString(); }
+
+}  // namespace tmem

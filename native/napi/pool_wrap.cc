@@ -1,0 +1,304 @@
+#include "pool_wrap.h"
+
+#include <cmath>
+#include <new>
+#include <string>
+
+#include "args.h"
+
+namespace tmem {
+
+namespace {
+
+// Reads an optional integer option in [0, max]; leaves *out alone when absent.
+bool OptionInteger(Napi::Object options, const char* name, double max, double* out) {
+  Napi::Value v = options.Get(name);
+  if (v.IsUndefined()) return true;
+  std::string what = std::string("options.") + name;
+  if (!v.IsNumber()) {
+    ThrowTypeError(options.Env(), (what + " must be a number").c_str());
+    return false;
+  }
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= max && std::trunc(d) == d)) {
+    ThrowRangeError(options.Env(), "ERR_OUT_OF_RANGE",
+                    (what + " must be an integer in [0, " + std::to_string(static_cast<uint64_t>(max)) + "]").c_str());
+    return false;
+  }
+  *out = d;
+  return true;
+}
+
+bool ParseOptions(const Napi::CallbackInfo& info, PoolOptions* opts) {
+  Napi::Value arg = info[0];
+  if (arg.IsUndefined() || arg.IsNull()) return true;
+  if (!arg.IsObject()) {
+    ThrowTypeError(info.Env(), "The \"options\" argument must be an object");
+    return false;
+  }
+  Napi::Object options = arg.As<Napi::Object>();
+  double max_bytes = static_cast<double>(opts->max_pool_bytes);
+  double max_c = opts->max_compressed_bytes;
+  double max_mean = opts->max_mean_compressed_bytes;
+  if (!OptionInteger(options, "maxPoolBytes", static_cast<double>(uint64_t{Arena::kMaxFrames} * kPageSize),
+                     &max_bytes) ||
+      !OptionInteger(options, "maxCompressedBytes", kPageSize, &max_c) ||
+      !OptionInteger(options, "maxMeanCompressedBytes", kPageSize, &max_mean)) {
+    return false;
+  }
+  Napi::Value si = options.Get("storeIncompressible");
+  if (!si.IsUndefined()) {
+    if (!si.IsBoolean()) {
+      ThrowTypeError(info.Env(), "options.storeIncompressible must be a boolean");
+      return false;
+    }
+    opts->store_incompressible = si.As<Napi::Boolean>().Value();
+  }
+  opts->max_pool_bytes = static_cast<uint64_t>(max_bytes);
+  opts->max_compressed_bytes = static_cast<uint32_t>(max_c);
+  opts->max_mean_compressed_bytes = static_cast<uint32_t>(max_mean);
+  return true;
+}
+
+bool ExpectLength(napi_env env, const char* name, size_t actual, size_t expected) {
+  if (actual == expected) return true;
+  std::string msg = std::string("The \"") + name + "\" argument must have length " + std::to_string(expected) +
+                    ", got " + std::to_string(actual);
+  ThrowRangeError(env, "ERR_OUT_OF_RANGE", msg.c_str());
+  return false;
+}
+
+}  // namespace
+
+Napi::Function PoolWrap::Define(Napi::Env env, AddonData* data) {
+  Napi::Array names = Napi::Array::New(env, kStatCount);
+  for (uint32_t i = 0; i < kStatCount; i++) names.Set(i, Napi::String::New(env, kStatNames[i]));
+  napi_object_freeze(env, names);
+  data->stat_names = Napi::Persistent(names.As<Napi::Object>());
+
+  Napi::Function ctor = DefineClass(
+      env, "Pool",
+      {
+          InstanceMethod<&PoolWrap::InitArea>("initArea"),
+          InstanceMethod<&PoolWrap::Store>("store"),
+          InstanceMethod<&PoolWrap::Load>("load"),
+          InstanceMethod<&PoolWrap::InvalidatePage>("invalidatePage"),
+          InstanceMethod<&PoolWrap::InvalidateArea>("invalidateArea"),
+          InstanceMethod<&PoolWrap::StoreBatch>("storeBatch"),
+          InstanceMethod<&PoolWrap::LoadBatch>("loadBatch"),
+          InstanceMethod<&PoolWrap::InvalidateBatch>("invalidateBatch"),
+          InstanceMethod<&PoolWrap::Stats>("stats"),
+          InstanceMethod<&PoolWrap::Close>("close"),
+          InstanceAccessor<&PoolWrap::StatNames>("statNames"),
+          StaticValue("statNames", names, napi_enumerable),
+      });
+  data->pool_ctor = Napi::Persistent(ctor);
+  return ctor;
+}
+
+PoolWrap::PoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PoolWrap>(info), env_(info.Env()) {
+  PoolOptions opts;
+  if (!ParseOptions(info, &opts)) return;
+  Pool* pool = new (std::nothrow) Pool(opts);
+  if (pool == nullptr || !pool->init()) {
+    delete pool;
+    napi_throw_error(env_, "ERR_TMEM_NO_MEMORY", "tmem: could not reserve address space for the pool");
+    return;
+  }
+  if (napi_add_env_cleanup_hook(env_, CleanupHook, this) != napi_ok) {
+    delete pool;
+    napi_throw_error(env_, nullptr, "tmem: could not register the pool's cleanup hook");
+    return;
+  }
+  pool_ = pool;
+}
+
+PoolWrap::~PoolWrap() { Release(false); }
+
+void PoolWrap::CleanupHook(void* arg) { static_cast<PoolWrap*>(arg)->Release(true); }
+
+void PoolWrap::Release(bool from_hook) {
+  if (pool_ == nullptr) return;
+  if (!from_hook) napi_remove_env_cleanup_hook(env_, CleanupHook, this);
+  delete pool_;
+  pool_ = nullptr;
+}
+
+Pool* PoolWrap::Open(const Napi::CallbackInfo& info) {
+  if (pool_ == nullptr) napi_throw_error(info.Env(), "ERR_TMEM_CLOSED", "tmem: the pool is closed");
+  return pool_;
+}
+
+bool PoolWrap::Check(napi_env env, PoolError err) {
+  switch (err) {
+    case PoolError::kOk:
+      return true;
+    case PoolError::kBadType:
+      ThrowRangeError(env, "ERR_OUT_OF_RANGE", "The \"type\" argument must be an integer in [0, 31]");
+      return false;
+    case PoolError::kNoArea:
+      ThrowRangeError(env, "ERR_TMEM_NO_AREA", "tmem: the area is not initialised");
+      return false;
+    case PoolError::kBadOffset:
+      ThrowRangeError(env, "ERR_OUT_OF_RANGE", "tmem: offset is beyond the end of the area");
+      return false;
+    case PoolError::kBadPages:
+      ThrowRangeError(env, "ERR_OUT_OF_RANGE", "The \"pages\" argument must be at least 1");
+      return false;
+    case PoolError::kAreaExists:
+      napi_throw_error(env, "ERR_TMEM_AREA_EXISTS", "tmem: the area is already initialised");
+      return false;
+    case PoolError::kNoMemory:
+      napi_throw_error(env, "ERR_TMEM_NO_MEMORY", "tmem: out of memory for the area index");
+      return false;
+  }
+  return false;
+}
+
+Napi::Value PoolWrap::InitArea(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t type, pages;
+  double fd;
+  if (pool == nullptr || !ArgU32(info, 0, "type", UINT32_MAX, &type) ||
+      !ArgU32(info, 1, "pages", UINT32_MAX, &pages) || !ArgInteger(info, 2, "fd", -1, INT32_MAX, &fd)) {
+    return Napi::Value();
+  }
+  Check(info.Env(), pool->init_area(type, pages, static_cast<int>(fd)));
+  return Napi::Value();
+}
+
+Napi::Value PoolWrap::Store(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t type, offset;
+  void* page;
+  size_t len;
+  if (pool == nullptr || !ArgU32(info, 0, "type", UINT32_MAX, &type) ||
+      !ArgU32(info, 1, "offset", UINT32_MAX, &offset) ||
+      !ArgTypedArray(info, 2, "page", napi_uint8_array, &page, &len) ||
+      !ExpectLength(info.Env(), "page", len, kPageSize)) {
+    return Napi::Value();
+  }
+  int status = 0;
+  if (!Check(info.Env(), pool->store(type, offset, static_cast<uint8_t*>(page), &status))) return Napi::Value();
+  return Napi::Number::New(info.Env(), status);
+}
+
+Napi::Value PoolWrap::Load(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t type, offset;
+  void* into;
+  size_t len;
+  bool exclusive;
+  if (pool == nullptr || !ArgU32(info, 0, "type", UINT32_MAX, &type) ||
+      !ArgU32(info, 1, "offset", UINT32_MAX, &offset) ||
+      !ArgTypedArray(info, 2, "into", napi_uint8_array, &into, &len) ||
+      !ExpectLength(info.Env(), "into", len, kPageSize) || !ArgBool(info, 3, "exclusive", &exclusive)) {
+    return Napi::Value();
+  }
+  bool hit = false;
+  if (!Check(info.Env(), pool->load(type, offset, static_cast<uint8_t*>(into), exclusive, &hit))) {
+    return Napi::Value();
+  }
+  return Napi::Boolean::New(info.Env(), hit);
+}
+
+Napi::Value PoolWrap::InvalidatePage(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t type, offset;
+  if (pool == nullptr || !ArgU32(info, 0, "type", UINT32_MAX, &type) ||
+      !ArgU32(info, 1, "offset", UINT32_MAX, &offset)) {
+    return Napi::Value();
+  }
+  Check(info.Env(), pool->invalidate_page(type, offset));
+  return Napi::Value();
+}
+
+Napi::Value PoolWrap::InvalidateArea(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t type;
+  if (pool == nullptr || !ArgU32(info, 0, "type", UINT32_MAX, &type)) return Napi::Value();
+  Check(info.Env(), pool->invalidate_area(type));
+  return Napi::Value();
+}
+
+Napi::Value PoolWrap::StoreBatch(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t type;
+  void *offsets, *pages, *results;
+  size_t n, pages_len, results_len;
+  if (pool == nullptr || !ArgU32(info, 0, "type", UINT32_MAX, &type) ||
+      !ArgTypedArray(info, 1, "offsets", napi_uint32_array, &offsets, &n) ||
+      !ArgTypedArray(info, 2, "pages", napi_uint8_array, &pages, &pages_len) ||
+      !ArgTypedArray(info, 3, "results", napi_int8_array, &results, &results_len) ||
+      !ExpectLength(info.Env(), "pages", pages_len, n * kPageSize) ||
+      !ExpectLength(info.Env(), "results", results_len, n)) {
+    return Napi::Value();
+  }
+  uint32_t stored = 0;
+  if (!Check(info.Env(), pool->store_batch(type, static_cast<uint32_t*>(offsets), n, static_cast<uint8_t*>(pages),
+                                           static_cast<int8_t*>(results), &stored))) {
+    return Napi::Value();
+  }
+  return Napi::Number::New(info.Env(), stored);
+}
+
+Napi::Value PoolWrap::LoadBatch(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t type;
+  void *offsets, *into, *hits;
+  size_t n, into_len, hits_len;
+  bool exclusive;
+  if (pool == nullptr || !ArgU32(info, 0, "type", UINT32_MAX, &type) ||
+      !ArgTypedArray(info, 1, "offsets", napi_uint32_array, &offsets, &n) ||
+      !ArgTypedArray(info, 2, "into", napi_uint8_array, &into, &into_len) ||
+      !ArgTypedArray(info, 3, "hits", napi_uint8_array, &hits, &hits_len) ||
+      !ArgBool(info, 4, "exclusive", &exclusive) || !ExpectLength(info.Env(), "into", into_len, n * kPageSize) ||
+      !ExpectLength(info.Env(), "hits", hits_len, n)) {
+    return Napi::Value();
+  }
+  uint32_t count = 0;
+  if (!Check(info.Env(), pool->load_batch(type, static_cast<uint32_t*>(offsets), n, static_cast<uint8_t*>(into),
+                                          static_cast<uint8_t*>(hits), exclusive, &count))) {
+    return Napi::Value();
+  }
+  return Napi::Number::New(info.Env(), count);
+}
+
+Napi::Value PoolWrap::InvalidateBatch(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t type;
+  void* offsets;
+  size_t n;
+  if (pool == nullptr || !ArgU32(info, 0, "type", UINT32_MAX, &type) ||
+      !ArgTypedArray(info, 1, "offsets", napi_uint32_array, &offsets, &n)) {
+    return Napi::Value();
+  }
+  Check(info.Env(), pool->invalidate_batch(type, static_cast<uint32_t*>(offsets), n));
+  return Napi::Value();
+}
+
+Napi::Value PoolWrap::Stats(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  void* out;
+  size_t len;
+  if (pool == nullptr || !ArgTypedArray(info, 0, "out", napi_float64_array, &out, &len)) return Napi::Value();
+  if (len < kStatCount) {
+    ThrowRangeError(info.Env(), "ERR_OUT_OF_RANGE",
+                    ("The \"out\" argument must have length >= " + std::to_string(kStatCount)).c_str());
+    return Napi::Value();
+  }
+  pool->stats(static_cast<double*>(out));
+  return Napi::Value();
+}
+
+Napi::Value PoolWrap::Close(const Napi::CallbackInfo& info) {
+  // Idempotent, like stream.destroy(): closing twice is not an error.
+  Release(false);
+  return info.Env().Undefined();
+}
+
+Napi::Value PoolWrap::StatNames(const Napi::CallbackInfo& info) {
+  return info.Env().GetInstanceData<AddonData>()->stat_names.Value();
+}
+
+}  // namespace tmem

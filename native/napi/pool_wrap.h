@@ -1,0 +1,52 @@
+// The JS Pool class: a thin N-API shell over tmem::Pool.
+//
+// Native memory (arena, indexes) is freed by close(), or, if the user never calls it, by an env
+// cleanup hook when the environment (thread) exits, or by the finalizer when the object is
+// collected, whichever comes first. Waiting for GC alone would hold up to the pool's whole
+// arena long after the last use, and finalizers are not guaranteed to run at exit.
+#ifndef TMEM_NAPI_POOL_WRAP_H
+#define TMEM_NAPI_POOL_WRAP_H
+
+#include <napi.h>
+
+#include "../pool.h"
+#include "addon_data.h"
+
+namespace tmem {
+
+class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env, AddonData* data);
+
+  explicit PoolWrap(const Napi::CallbackInfo& info);
+  ~PoolWrap() override;
+
+ private:
+  static void CleanupHook(void* arg);
+  // Frees the native pool once; `from_hook` when called by the cleanup hook itself, which is then
+  // already unregistered.
+  void Release(bool from_hook);
+  // Throws ERR_TMEM_CLOSED and returns null after close().
+  Pool* Open(const Napi::CallbackInfo& info);
+  // Throws the JS error for a PoolError; false if it threw.
+  bool Check(napi_env env, PoolError err);
+
+  Napi::Value InitArea(const Napi::CallbackInfo& info);
+  Napi::Value Store(const Napi::CallbackInfo& info);
+  Napi::Value Load(const Napi::CallbackInfo& info);
+  Napi::Value InvalidatePage(const Napi::CallbackInfo& info);
+  Napi::Value InvalidateArea(const Napi::CallbackInfo& info);
+  Napi::Value StoreBatch(const Napi::CallbackInfo& info);
+  Napi::Value LoadBatch(const Napi::CallbackInfo& info);
+  Napi::Value InvalidateBatch(const Napi::CallbackInfo& info);
+  Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value StatNames(const Napi::CallbackInfo& info);
+
+  napi_env env_;
+  Pool* pool_ = nullptr;
+};
+
+}  // namespace tmem
+
+#endif

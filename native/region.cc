@@ -1,0 +1,57 @@
+#include "region.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace tmem {
+
+namespace {
+
+size_t os_page_size() {
+  static const size_t size = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+}  // namespace
+
+Region::~Region() {
+  if (base_ != nullptr) munmap(base_, reserved_);
+}
+
+bool Region::reserve(size_t bytes) {
+  if (base_ != nullptr || bytes == 0) return false;
+  size_t len = round_up(bytes, os_page_size());
+  // MAP_NORESERVE: the reservation itself must not be charged against the commit limit; the
+  // charge happens in commit_to() for what the pool really uses.
+  void* p = mmap(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return false;
+  base_ = static_cast<uint8_t*>(p);
+  reserved_ = len;
+  return true;
+}
+
+bool Region::commit_to(size_t bytes, size_t granule) {
+  if (bytes <= committed_) return true;
+  if (bytes > reserved_) return false;
+  size_t target = round_up(bytes, round_up(granule, os_page_size()));
+  if (target > reserved_) target = reserved_;
+  if (mprotect(base_ + committed_, target - committed_, PROT_READ | PROT_WRITE) != 0) return false;
+  committed_ = target;
+  return true;
+}
+
+void Region::discard(size_t offset, size_t len) {
+  // MADV_DONTNEED on private anonymous memory frees the pages immediately (RSS drops now, not
+  // under memory pressure as with MADV_FREE) and the next touch faults in a zero page.
+  madvise(base_ + offset, len, MADV_DONTNEED);
+}
+
+void Region::no_huge_pages() {
+#ifdef MADV_NOHUGEPAGE
+  if (base_ != nullptr) madvise(base_, reserved_, MADV_NOHUGEPAGE);
+#endif
+}
+
+}  // namespace tmem
