@@ -169,7 +169,7 @@ export class Frontswap {
     if (!(out instanceof Uint8Array) || out.length < offsets.length) {
       throw new RangeError(`results must be a Uint8Array of at least ${offsets.length} entries`);
     }
-    this.storePages(area, offsets, pages, out);
+    this.storePages(area, offsets, pages, out.subarray(0, offsets.length));
     return out;
   }
 
@@ -181,7 +181,7 @@ export class Frontswap {
     if (!(out instanceof Uint8Array) || out.length < offsets.length) {
       throw new RangeError(`hits must be a Uint8Array of at least ${offsets.length} entries`);
     }
-    this.loadPages(area, offsets, into, out, false);
+    this.loadPages(area, offsets, into, out.subarray(0, offsets.length), false);
     return out;
   }
 
@@ -218,7 +218,7 @@ export class Frontswap {
         const n = area.bits.collectSet(0, offsets, Math.min(SHRINK_BATCH, this.currPages() - targetPages));
         if (n === 0) break;
         const batch = offsets.subarray(0, n);
-        ops.loadBatch(area.info.type, batch, pages.subarray(0, n * PAGE_SIZE), hits, false);
+        ops.loadBatch(area.info.type, batch, pages.subarray(0, n * PAGE_SIZE), hits.subarray(0, n), false);
         // A miss means the backend already wrote the page to the file itself: nothing to move.
         let m = 0;
         for (let i = 0; i < n; i++) {
