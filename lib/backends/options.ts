@@ -1,8 +1,9 @@
 // Option parsing shared by both zcache backends, so `zcache` and `zcache-js` accept exactly the
 // same options with the same defaults and the same errors.
-import * as os from 'node:os';
 import { checkBoolean, checkInteger, checkOptionKeys, checkOptionsObject } from '../util/validate';
+import { availableMemory } from './memory-limit';
 import { PAGE_SIZE } from './types';
+import { WRITEBACK_DEFAULTS, type WritebackConfig } from './writeback-policy';
 
 export interface ZcacheConfig {
   maxPoolBytes: number;
@@ -10,26 +11,66 @@ export interface ZcacheConfig {
   maxMeanCompressedBytes: number;
   storeIncompressible: boolean;
   exclusiveGets: boolean;
+  /** Once full, stores are refused until the pool is back under this percentage of maxPoolBytes. */
+  acceptThresholdPercent: number;
+  /** null when writeback is disabled: a full pool then simply refuses stores. */
+  writeback: WritebackConfig | null;
 }
 
 export const ZCACHE_OPTION_KEYS = [
   'maxPoolBytes',
+  'maxPoolPercent',
+  'acceptThresholdPercent',
   'maxCompressedBytes',
   'maxMeanCompressedBytes',
   'storeIncompressible',
   'exclusiveGets',
+  'writeback',
 ] as const;
+
+const WRITEBACK_KEYS = Object.keys(WRITEBACK_DEFAULTS);
 
 /** zswap's max_pool_percent default: the pool may take a fifth of memory. */
 const DEFAULT_POOL_PERCENT = 20;
+/** zswap's accept_threshold_percent default. */
+const DEFAULT_ACCEPT_PERCENT = 90;
+
+function parseWriteback(value: unknown, maxPoolBytes: number): WritebackConfig | null {
+  if (value === false) return null;
+  const o = value === undefined || value === true ? {} : checkOptionsObject('zcache writeback', value);
+  checkOptionKeys('zcache writeback', o, WRITEBACK_KEYS);
+  const pick = (key: keyof typeof WRITEBACK_DEFAULTS, min: number, max: number) =>
+    o[key] === undefined ? WRITEBACK_DEFAULTS[key] : checkInteger(`writeback.${key}`, o[key], min, max);
+  const config: WritebackConfig = {
+    maxPoolBytes,
+    highWatermarkPercent: pick('highWatermarkPercent', 1, 100),
+    lowWatermarkPercent: pick('lowWatermarkPercent', 0, 100),
+    batchPages: pick('batchPages', 1, 4096),
+    maxInFlightPages: pick('maxInFlightPages', 1, 1 << 20),
+    intervalMs: pick('intervalMs', 0, 60_000),
+    directReclaimPages: pick('directReclaimPages', 0, 4096),
+  };
+  if (config.lowWatermarkPercent >= config.highWatermarkPercent) {
+    throw new RangeError(
+      `writeback.lowWatermarkPercent (${config.lowWatermarkPercent}) must be below highWatermarkPercent (${config.highWatermarkPercent})`,
+    );
+  }
+  return config;
+}
 
 export function parseZcacheOptions(options: unknown): ZcacheConfig {
   const o = checkOptionsObject('zcache', options);
   checkOptionKeys('zcache', o, ZCACHE_OPTION_KEYS);
-  const maxPoolBytes =
-    o.maxPoolBytes === undefined
-      ? Math.floor((os.totalmem() * DEFAULT_POOL_PERCENT) / 100 / PAGE_SIZE) * PAGE_SIZE
-      : checkInteger('maxPoolBytes', o.maxPoolBytes, PAGE_SIZE, 2 ** 46);
+  if (o.maxPoolBytes !== undefined && o.maxPoolPercent !== undefined) {
+    throw new TypeError('give maxPoolBytes or maxPoolPercent, not both');
+  }
+  let maxPoolBytes: number;
+  if (o.maxPoolBytes !== undefined) {
+    maxPoolBytes = checkInteger('maxPoolBytes', o.maxPoolBytes, PAGE_SIZE, 2 ** 46);
+  } else {
+    const percent = o.maxPoolPercent === undefined ? DEFAULT_POOL_PERCENT : checkInteger('maxPoolPercent', o.maxPoolPercent, 1, 100);
+    maxPoolBytes = Math.max(PAGE_SIZE, Math.floor((availableMemory() * percent) / 100 / PAGE_SIZE) * PAGE_SIZE);
+  }
   // zcache's limits: refuse above 7/8 of a page outright, above 5/8 while the mean is above it too.
   const maxCompressedBytes =
     o.maxCompressedBytes === undefined ? (PAGE_SIZE / 8) * 7 : checkInteger('maxCompressedBytes', o.maxCompressedBytes, 1, PAGE_SIZE);
@@ -37,7 +78,17 @@ export function parseZcacheOptions(options: unknown): ZcacheConfig {
     o.maxMeanCompressedBytes === undefined
       ? (PAGE_SIZE / 8) * 5
       : checkInteger('maxMeanCompressedBytes', o.maxMeanCompressedBytes, 1, PAGE_SIZE);
-  const storeIncompressible = o.storeIncompressible === undefined ? false : checkBoolean('storeIncompressible', o.storeIncompressible);
-  const exclusiveGets = o.exclusiveGets === undefined ? true : checkBoolean('exclusiveGets', o.exclusiveGets);
-  return { maxPoolBytes, maxCompressedBytes, maxMeanCompressedBytes, storeIncompressible, exclusiveGets };
+  const acceptThresholdPercent =
+    o.acceptThresholdPercent === undefined
+      ? DEFAULT_ACCEPT_PERCENT
+      : checkInteger('acceptThresholdPercent', o.acceptThresholdPercent, 1, 100);
+  return {
+    maxPoolBytes,
+    maxCompressedBytes,
+    maxMeanCompressedBytes,
+    storeIncompressible: o.storeIncompressible === undefined ? false : checkBoolean('storeIncompressible', o.storeIncompressible),
+    exclusiveGets: o.exclusiveGets === undefined ? true : checkBoolean('exclusiveGets', o.exclusiveGets),
+    acceptThresholdPercent,
+    writeback: parseWriteback(o.writeback, maxPoolBytes),
+  };
 }
