@@ -1,6 +1,6 @@
 // tmem: transcendent memory for Node.js. See README.md for a tour.
 export { PAGE_SIZE } from './backends/types';
-export type { AreaInfo, Backend, FrontswapOps, ZcacheOptions } from './backends/types';
+export type { AreaInfo, Backend, CleancacheOps, FrontswapOps, WritebackOptions, ZcacheOptions } from './backends/types';
 export { loadBackend, unloadBackend, loadedBackend, type BackendName } from './backends/registry';
 export { frontswap, Frontswap, MAX_AREAS } from './frontswap/frontswap';
 export { debugfs, DebugfsTree, type CounterProvider } from './debugfs/tree';
@@ -9,3 +9,5 @@ export { TmemError, type TmemErrorCode } from './util/errors';
 export { versions, type Versions } from './versions';
 export { SwapCache, type SwapCacheOptions } from './facade/swap-cache';
 export type { Serializer, SerializerOption } from './facade/serializer';
+export { cleancache, Cleancache, FILEKEY_WORDS, type FileKey } from './cleancache/cleancache';
+export { PageCache, CachedFile, type PageCacheOptions } from './facade/page-cache';

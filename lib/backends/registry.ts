@@ -1,6 +1,7 @@
 // Backend modules, loaded and unloaded like kernel modules: loading registers the backend's ops
 // with the hook layers (replaying init for areas that already exist), unloading moves every
 // persistent page back to its swap file before the ops go away, so no page is ever lost.
+import { cleancache } from '../cleancache/cleancache';
 import { debugfs } from '../debugfs/tree';
 import { frontswap } from '../frontswap/frontswap';
 import { TmemError } from '../util/errors';
@@ -59,6 +60,12 @@ export async function loadBackend(name: BackendName, options: ZcacheOptions = {}
     const backend = factories[which](config);
     try {
       frontswap.registerOps(backend.frontswap);
+      try {
+        if (backend.cleancache) cleancache.registerOps(backend.cleancache);
+      } catch (err) {
+        frontswap.unregisterOps();
+        throw err;
+      }
     } catch (err) {
       await backend.close();
       throw err;
@@ -91,7 +98,11 @@ export async function unloadBackend(name: BackendName): Promise<void> {
   busy = true;
   try {
     const { backend, unregisterStats, exclusiveGetsBefore } = loaded;
+    // Pages still on their way to the swap files land before the rest are moved there.
+    await backend.flush();
     frontswap.shrink(0);
+    // Clean pages can always be read again from their files: they are dropped, not written back.
+    cleancache.unregisterOps();
     frontswap.unregisterOps();
     frontswap.exclusiveGets = exclusiveGetsBefore;
     unregisterStats();

@@ -35,6 +35,24 @@ export interface FrontswapOps {
   invalidateBatch(type: number, offsets: Uint32Array): void;
 }
 
+/**
+ * The cleancache ops vector (DESIGN §5). Pool ids are the backend's own. `key` is six 32-bit words
+ * in a buffer the caller reuses: copy it to keep it. Pages are clean and ephemeral: the backend may
+ * drop any of them at any time.
+ */
+export interface CleancacheOps {
+  initFs(pageSize: number): number;
+  /** Same uuid, same pool. */
+  initSharedFs(uuid: string, pageSize: number): number;
+  /** Fills `into` on a hit. With `exclusive` (private pools) the backend drops its copy. */
+  getPage(pool: number, key: Uint32Array, index: number, into: Uint8Array, exclusive: boolean): boolean;
+  /** Replaces any older copy; when the new page is not kept, the older copy is dropped too. */
+  putPage(pool: number, key: Uint32Array, index: number, page: Uint8Array, wasActive: boolean): void;
+  invalidatePage(pool: number, key: Uint32Array, index: number): void;
+  invalidateInode(pool: number, key: Uint32Array): void;
+  invalidateFs(pool: number): void;
+}
+
 /** Counter values by name, for one directory of the debugfs tree. */
 export type CounterSet = Record<string, number>;
 
@@ -42,19 +60,29 @@ export type CounterSet = Record<string, number>;
 export interface Backend {
   readonly name: string;
   readonly frontswap: FrontswapOps;
+  /** Present when the backend also keeps clean file pages (zcache's ephemeral pool). */
+  readonly cleancache?: CleancacheOps;
   /**
    * All of the backend's counters in one call, grouped by debugfs directory
    * (e.g. { zcache: {...}, zbud: {...} }).
    */
   stats(): Record<string, CounterSet>;
-  /** Releases everything the backend holds. Persistent pages must be written back first (issue #3). */
+  /** Resolves once no background writeback is in flight. */
+  flush(): Promise<void>;
+  /** Stops background writeback and releases everything the backend holds (the registry drains pages to the swap files first). */
   close(): Promise<void>;
 }
 
 /** Options common to both zcache backends (native `zcache` and pure-JS `zcache-js`). */
 export interface ZcacheOptions {
-  /** Upper bound of the pool (compressed pages plus allocator slack), in bytes. */
+  /** Upper bound of the pool (page frames in use), in bytes. Default: 20% of available memory. */
   maxPoolBytes?: number;
+  /** The cap as a percentage of the memory available to the process (cgroup v2 limit, else physical memory). */
+  maxPoolPercent?: number;
+  /** Once the pool was full, stores are refused until it is back under this percentage of the cap. Default 90. */
+  acceptThresholdPercent?: number;
+  /** Background writeback of cold pages to the swap files (default on), or false to only refuse stores when full. */
+  writeback?: boolean | WritebackOptions;
   /** Pages that compress to more than this many bytes are refused ("compress_poor"). Default 3584 (7/8 page). */
   maxCompressedBytes?: number;
   /**
@@ -66,6 +94,22 @@ export interface ZcacheOptions {
   storeIncompressible?: boolean;
   /** Let takePage() drop the backend copy in the same call (frontswap exclusive gets). Default true. */
   exclusiveGets?: boolean;
+}
+
+/** Knobs of the writeback policy; see README "Writeback policy". */
+export interface WritebackOptions {
+  /** Background writeback starts when the pool reaches this percentage of the cap. Default 90. */
+  highWatermarkPercent?: number;
+  /** ... and stops under this one. Default 80. */
+  lowWatermarkPercent?: number;
+  /** Pages per background batch. Default 64. */
+  batchPages?: number;
+  /** Cap on pages being written back at once. Default 256. */
+  maxInFlightPages?: number;
+  /** Pause between batches in ms. Default 0. */
+  intervalMs?: number;
+  /** Pages written back synchronously by a store that finds the pool full. Default 32; 0 disables. */
+  directReclaimPages?: number;
 }
 
 export type BackendFactory = (options: ZcacheOptions) => Promise<Backend> | Backend;

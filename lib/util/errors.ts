@@ -13,6 +13,7 @@ export type TmemErrorCode =
   | 'ERR_TMEM_BACKEND_NOT_LOADED'
   | 'ERR_TMEM_NATIVE_UNAVAILABLE'
   | 'ERR_TMEM_NO_COUNTER'
+  | 'ERR_TMEM_UNKNOWN_POOL'
   | 'ERR_TMEM_DECOMPRESS';
 
 export class TmemError extends Error {

@@ -47,6 +47,7 @@ export function createZcache(config: ZcacheConfig): Backend {
       }
       return out;
     },
+    async flush() {},
     async close() {
       pool.close();
     },
