@@ -1,0 +1,18 @@
+#!/bin/sh
+# Builds and runs the native unit tests twice: as the addon's release build (through cmake-js,
+# in build-cmake/, which also builds the addon) and under AddressSanitizer +
+# UndefinedBehaviorSanitizer (plain CMake, build-asan/, no addon). Run from anywhere; the CI
+# script calls it. Extra arguments are passed to both ctest runs.
+set -eu
+cd "$(dirname "$0")/../.."
+jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+
+echo "== cmake-js build (build-cmake) + ctest"
+npx cmake-js build --out build-cmake --parallel "$jobs"
+ctest --test-dir build-cmake --output-on-failure "$@"
+
+echo "== ASan + UBSan build (build-asan) + ctest"
+cmake -S . -B build-asan -DTMEM_SANITIZE=ON -DTMEM_ADDON=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build-asan --parallel "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure "$@"

@@ -1,0 +1,251 @@
+// The native addon's own surface: loading, versions(), a Pool round trip, batches, close()
+// semantics, bad arguments (throw, change nothing, never crash) and worker_threads.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { loadNative, packageRoot, StoreStatus, type NativePool } from '../lib/native/binding';
+
+const PAGE = 4096;
+const b = loadNative();
+
+function textPage(seed: number): Uint8Array {
+  const page = new Uint8Array(PAGE);
+  const text = Buffer.from(`{"id":${seed},"name":"user-${seed}","tags":["a","b"],"active":true}\n`);
+  for (let i = 0; i < PAGE; i++) page[i] = text[i % text.length];
+  return page;
+}
+
+function filledPage(word: number): Uint8Array {
+  const page = new Uint8Array(PAGE);
+  new DataView(page.buffer).setUint32(0, word, true);
+  for (let i = 4; i < PAGE; i++) page[i] = page[i % 4];
+  return page;
+}
+
+function counters(pool: NativePool): Record<string, number> {
+  const values = new Float64Array(pool.statNames.length);
+  pool.stats(values);
+  return Object.fromEntries(pool.statNames.map((name, i) => [name, values[i]]));
+}
+
+describe('native addon', () => {
+  it('loads once and reports its versions', () => {
+    expect(loadNative()).toBe(b);
+    expect(b.PAGE_SIZE).toBe(4096);
+    const v = b.versions();
+    expect(v.lz4).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(['system', 'bundled']).toContain(v.lz4Source);
+    expect(v.napi).toBe(8);
+    expect(packageRoot()).toBe(join(__dirname, '..'));
+  });
+
+  it('names its counters once, in stats() order', () => {
+    const pool = new b.Pool();
+    expect(pool.statNames).toBe(b.Pool.statNames);
+    expect(Object.isFrozen(b.Pool.statNames)).toBe(true);
+    expect(b.Pool.statNames).toContain('zcache/stored_pages');
+    expect(b.Pool.statNames).toContain('arena/returned_frames');
+    for (const name of b.Pool.statNames) expect(name).toMatch(/^[a-z]+\/[a-z_]+$/);
+    pool.close();
+  });
+
+  it('round-trips compressed, same-filled and raw pages', () => {
+    const pool = new b.Pool({ storeIncompressible: true });
+    pool.initArea(0, 1024, -1);
+    const text = textPage(1);
+    const fill = filledPage(0xdeadbeef);
+    const noise = new Uint8Array(randomBytes(PAGE));
+    expect(pool.store(0, 10, text)).toBe(StoreStatus.Compressed);
+    expect(pool.store(0, 11, fill)).toBe(StoreStatus.SameFilled);
+    expect(pool.store(0, 12, noise)).toBe(StoreStatus.Raw);
+
+    const into = new Uint8Array(PAGE);
+    for (const [offset, page] of [[10, text], [11, fill], [12, noise]] as const) {
+      into.fill(0x55);
+      expect(pool.load(0, offset, into, false)).toBe(true);
+      expect(Buffer.compare(into, page)).toBe(0);
+    }
+    // Pages at any byte offset of a larger buffer (no alignment assumed).
+    const big = new Uint8Array(PAGE + 3);
+    big.set(text, 3);
+    expect(pool.store(0, 13, big.subarray(3))).toBe(StoreStatus.Compressed);
+    expect(pool.load(0, 13, big.subarray(1, PAGE + 1), false)).toBe(true);
+    expect(Buffer.compare(big.subarray(1, PAGE + 1), text)).toBe(0);
+
+    let c = counters(pool);
+    expect(c['zcache/stored_pages']).toBe(4);
+    expect(c['zcache/same_filled_pages']).toBe(1);
+    expect(c['zcache/stored_incompressible_pages']).toBe(1);
+    expect(c['zcache/metadata_bytes']).toBeGreaterThan(0);
+
+    expect(pool.load(0, 10, into, true)).toBe(true); // exclusive: the copy is gone after this
+    expect(pool.load(0, 10, into, false)).toBe(false);
+    pool.invalidatePage(0, 11);
+    expect(pool.load(0, 11, into, false)).toBe(false);
+    pool.invalidateArea(0);
+    c = counters(pool);
+    expect(c['zcache/stored_pages']).toBe(0);
+    expect(c['zcache/pool_pages']).toBe(0);
+    expect(() => pool.load(0, 12, into, false)).toThrow(expect.objectContaining({ code: 'ERR_TMEM_NO_AREA' }));
+    pool.initArea(0, 10, -1); // a forgotten area can be initialised again
+    pool.close();
+  });
+
+  it('refuses poor and over-limit pages, dropping the old copy', () => {
+    const pool = new b.Pool({ maxPoolBytes: 2 * PAGE });
+    pool.initArea(5, 100, -1);
+    const into = new Uint8Array(PAGE);
+    expect(pool.store(5, 1, textPage(1))).toBe(StoreStatus.Compressed);
+    expect(pool.store(5, 1, new Uint8Array(randomBytes(PAGE)))).toBe(StoreStatus.CompressPoor);
+    expect(pool.load(5, 1, into, false)).toBe(false);
+    // Two frames: fill them with pages (~2100 bytes compressed) that cannot share one.
+    const half = (seed: number) => {
+      const p = textPage(seed);
+      p.set(randomBytes(2000), 100);
+      return p;
+    };
+    expect(pool.store(5, 2, half(2))).toBe(StoreStatus.Compressed);
+    expect(pool.store(5, 3, half(3))).toBe(StoreStatus.Compressed);
+    expect(pool.store(5, 4, half(4))).toBe(StoreStatus.AllocFail);
+    const c = counters(pool);
+    expect(c['zcache/duplicate_entry']).toBe(1);
+    expect(c['zcache/reject_compress_poor']).toBe(1);
+    expect(c['zcache/reject_alloc_fail']).toBe(1);
+    expect(c['zcache/pool_limit_hit']).toBe(1);
+    pool.close();
+  });
+
+  it('stores, loads and invalidates in batches', () => {
+    const pool = new b.Pool();
+    pool.initArea(3, 1 << 16, -1);
+    const n = 32;
+    const offsets = Uint32Array.from({ length: n }, (_, i) => i * 997);
+    const pages = new Uint8Array(n * PAGE);
+    for (let i = 0; i < n; i++) pages.set(i % 4 === 0 ? randomBytes(PAGE) : textPage(i), i * PAGE);
+    const results = new Int8Array(n);
+    expect(pool.storeBatch(3, offsets, pages, results)).toBe(n - n / 4);
+    for (let i = 0; i < n; i++) expect(results[i]).toBe(i % 4 === 0 ? StoreStatus.CompressPoor : StoreStatus.Compressed);
+
+    const into = new Uint8Array(n * PAGE);
+    const hits = new Uint8Array(n);
+    expect(pool.loadBatch(3, offsets, into, hits, false)).toBe(n - n / 4);
+    for (let i = 0; i < n; i++) {
+      expect(hits[i]).toBe(i % 4 === 0 ? 0 : 1);
+      if (hits[i]) expect(Buffer.compare(into.subarray(i * PAGE, (i + 1) * PAGE), pages.subarray(i * PAGE, (i + 1) * PAGE))).toBe(0);
+    }
+    pool.invalidateBatch(3, offsets.subarray(0, n / 2));
+    expect(pool.loadBatch(3, offsets, into, hits, true)).toBe(n / 2 - n / 8);
+    expect(counters(pool)['zcache/stored_pages']).toBe(0);
+    pool.close();
+  });
+
+  it('close() frees the pool; later calls throw ERR_TMEM_CLOSED', () => {
+    const pool = new b.Pool();
+    pool.initArea(0, 10, -1);
+    pool.store(0, 1, textPage(1));
+    pool.close();
+    pool.close(); // idempotent
+    const closed = expect.objectContaining({ code: 'ERR_TMEM_CLOSED' });
+    const page = new Uint8Array(PAGE);
+    expect(() => pool.store(0, 1, page)).toThrow(closed);
+    expect(() => pool.load(0, 1, page, false)).toThrow(closed);
+    expect(() => pool.initArea(1, 10, -1)).toThrow(closed);
+    expect(() => pool.invalidatePage(0, 1)).toThrow(closed);
+    expect(() => pool.invalidateArea(0)).toThrow(closed);
+    expect(() => pool.storeBatch(0, new Uint32Array(0), page.subarray(0, 0), new Int8Array(0))).toThrow(closed);
+    expect(() => pool.loadBatch(0, new Uint32Array(0), page.subarray(0, 0), new Uint8Array(0), false)).toThrow(closed);
+    expect(() => pool.invalidateBatch(0, new Uint32Array(0))).toThrow(closed);
+    expect(() => pool.stats(new Float64Array(64))).toThrow(closed);
+    expect(pool.statNames).toBe(b.Pool.statNames);
+  });
+
+  it('throws on bad arguments without changing anything', () => {
+    const pool = new b.Pool();
+    pool.initArea(0, 100, -1);
+    const page = textPage(7);
+    expect(pool.store(0, 5, page)).toBe(StoreStatus.Compressed);
+    const before = counters(pool);
+    const typeError = (fn: () => unknown) =>
+      expect(fn).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+    const rangeError = (fn: () => unknown) => expect(fn).toThrow(RangeError);
+    const p = pool as unknown as Record<string, (...args: unknown[]) => unknown>;
+
+    typeError(() => p.store('0', 1, page));
+    typeError(() => p.store(0, 1n, page));
+    typeError(() => p.store(0, 1, Array.from(page)));
+    typeError(() => p.store(0, 1, new Uint16Array(2048)));
+    typeError(() => p.store(0, 1));
+    typeError(() => p.load(0, 5, new Uint8Array(PAGE), 1));
+    typeError(() => p.stats(new Float32Array(64)));
+    typeError(() => p.storeBatch(0, [1], page, new Int8Array(1)));
+    typeError(() => p.loadBatch(0, new Uint32Array(1), new Uint8Array(PAGE), new Int8Array(1), false));
+    rangeError(() => pool.store(0, 1, page.subarray(1)));
+    rangeError(() => pool.store(0, 1, new Uint8Array(2 * PAGE)));
+    rangeError(() => pool.store(0, 100, page)); // offset beyond the area
+    rangeError(() => pool.store(0, -1, page));
+    rangeError(() => pool.store(0, 1.5, page));
+    rangeError(() => pool.store(0, NaN, page));
+    rangeError(() => pool.store(32, 1, page)); // type out of range
+    rangeError(() => pool.store(1, 1, page)); // area not initialised
+    rangeError(() => pool.load(0, 5, new Uint8Array(PAGE - 1), false));
+    rangeError(() => pool.stats(new Float64Array(3)));
+    rangeError(() => pool.initArea(0, 0, -1));
+    rangeError(() => pool.initArea(-1, 10, -1));
+    rangeError(() => pool.initArea(1, 10, -2));
+    expect(() => pool.initArea(0, 10, -1)).toThrow(expect.objectContaining({ code: 'ERR_TMEM_AREA_EXISTS' }));
+    // A batch with one bad offset or a wrong length is refused whole.
+    const results = new Int8Array(2);
+    rangeError(() => pool.storeBatch(0, Uint32Array.of(1, 100), new Uint8Array(2 * PAGE), results));
+    rangeError(() => pool.storeBatch(0, Uint32Array.of(1, 2), new Uint8Array(PAGE), results));
+    rangeError(() => pool.storeBatch(0, Uint32Array.of(1, 2), new Uint8Array(2 * PAGE), new Int8Array(1)));
+    rangeError(() => pool.loadBatch(0, Uint32Array.of(5, 100), new Uint8Array(2 * PAGE), new Uint8Array(2), true));
+    rangeError(() => pool.invalidateBatch(0, Uint32Array.of(5, 100)));
+    // A detached buffer reads as length 0.
+    const detached = new Uint8Array(PAGE);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    rangeError(() => pool.store(0, 1, detached));
+
+    expect(counters(pool)).toEqual(before);
+    const into = new Uint8Array(PAGE);
+    expect(pool.load(0, 5, into, false)).toBe(true);
+    expect(Buffer.compare(into, page)).toBe(0);
+
+    typeError(() => new b.Pool({ maxPoolBytes: '1' } as never));
+    rangeError(() => new b.Pool({ maxPoolBytes: -1 }));
+    rangeError(() => new b.Pool({ maxCompressedBytes: 5000 }));
+    typeError(() => new b.Pool({ storeIncompressible: 1 } as never));
+    typeError(() => new b.Pool(5 as never));
+    pool.close();
+  });
+
+  it('works in worker threads, and frees pools that were never closed when a worker exits', async () => {
+    const root = packageRoot();
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      const b = require(${JSON.stringify(require.resolve('node-gyp-build', { paths: [root] }))})(${JSON.stringify(root)});
+      const pools = [];
+      for (let i = 0; i < 4; i++) {
+        const pool = new b.Pool({ maxPoolBytes: 1 << 30 });
+        pool.initArea(0, 4096, -1);
+        const page = Buffer.alloc(4096, 'worker ' + i);
+        for (let off = 0; off < 4096; off++) pool.store(0, off, page);
+        pools.push(pool);
+      }
+      const into = new Uint8Array(4096);
+      parentPort.postMessage(pools[3].load(0, 17, into, false) && Buffer.from(into).toString('latin1', 0, 8));
+    `;
+    for (let round = 0; round < 3; round++) {
+      // The worker ends on its own with its pools still open: their cleanup hooks free them.
+      const worker = new Worker(code, { eval: true });
+      let message: unknown;
+      worker.on('message', (m) => (message = m));
+      const exitCode = await new Promise((resolve, reject) => {
+        worker.once('exit', resolve);
+        worker.once('error', reject);
+      });
+      expect(exitCode).toBe(0);
+      expect(message).toBe('worker 3');
+    }
+  });
+});
