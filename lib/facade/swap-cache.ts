@@ -144,8 +144,15 @@ export class SwapCache<V = Uint8Array> {
     const { bytes, fromFile } = this.#groups.read(entry.group!, entry.start, entry.length);
     if (fromFile) this.#stats.gets_file++;
     else this.#stats.gets_pool++;
-    // It keeps its swap copy (clean), so a later eviction of it writes nothing.
-    this.#evict(this.#residentBytes + bytes.byteLength - this.residentBudget, key);
+    // It keeps its swap copy (clean), so a later eviction of it writes nothing. When there is no
+    // swap space to make room, the value is served from swap and stays there: a get never fails
+    // for lack of space.
+    try {
+      this.#evict(this.#residentBytes + bytes.byteLength - this.residentBudget, key);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_TMEM_SWAP_FULL') return this.#serializer.deserialize(bytes);
+      throw err;
+    }
     this.#swappedBytes -= entry.length;
     this.#attach(key, entry, bytes);
     return this.#serializer.deserialize(bytes);
