@@ -1,5 +1,8 @@
 #include "arena.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace tmem {
 
 bool Arena::init(uint32_t max_frames) {
@@ -38,12 +41,27 @@ uint32_t Arena::alloc_frame() {
 
 void Arena::free_frame(uint32_t id) {
   in_use_--;
-  if (cached_count_ < kCachedFrames) {
-    cached_[cached_count_++] = id;
-    return;
+  if (cached_count_ == kCachedFrames) return_oldest_cached();
+  cached_[cached_count_++] = id;
+}
+
+void Arena::return_oldest_cached() {
+  // The older half of the cache goes back to the OS in one go. Sorted, neighbouring frames
+  // (the common case when many pages are invalidated together, as on swapoff) are released with
+  // one madvise per run instead of one per frame.
+  constexpr uint32_t n = kCachedFrames / 2;
+  std::sort(cached_, cached_ + n);
+  for (uint32_t i = 0; i < n;) {
+    uint32_t j = i + 1;
+    while (j < n && cached_[j] == cached_[j - 1] + 1) j++;
+    frames_.discard(static_cast<size_t>(cached_[i]) * kPageSize, static_cast<size_t>(j - i) * kPageSize);
+    i = j;
   }
-  frames_.discard(static_cast<size_t>(id) * kPageSize, kPageSize);
-  reinterpret_cast<uint32_t*>(returned_.base())[returned_count_++] = id;
+  uint32_t* stack = reinterpret_cast<uint32_t*>(returned_.base());
+  std::memcpy(stack + returned_count_, cached_, n * sizeof(uint32_t));
+  returned_count_ += n;
+  std::memmove(cached_, cached_ + n, (cached_count_ - n) * sizeof(uint32_t));
+  cached_count_ -= n;
 }
 
 }  // namespace tmem

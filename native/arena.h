@@ -24,9 +24,9 @@ class Arena {
   static constexpr uint32_t kMaxFrames = 1u << 31;
   // Frames committed per mprotect call as the arena grows (1 MiB).
   static constexpr uint32_t kCommitFrames = 256;
-  // Freed frames kept resident for immediate reuse before further frees are returned to the OS.
-  // Store/invalidate churn would otherwise pay a madvise plus a zero-fill fault per frame; 64
-  // frames (256 KiB) is the most RSS the cache can hold above the pool size.
+  // Freed frames kept resident for immediate reuse; when the cache is full its older half is
+  // returned to the OS. Store/invalidate churn would otherwise pay a madvise plus a zero-fill
+  // fault per frame; 64 frames (256 KiB) is the most RSS the cache can hold above the pool size.
   static constexpr uint32_t kCachedFrames = 64;
 
   // Reserves address space for max_frames frames (<= kMaxFrames). False if it cannot.
@@ -49,6 +49,8 @@ class Arena {
   uint64_t metadata_bytes() const { return returned_.committed(); }
 
  private:
+  void return_oldest_cached();
+
   Region frames_;
   // Stack of returned (madvised) frame ids. Kept out of the frames themselves because writing a
   // link into a returned frame would fault it back in.
