@@ -140,6 +140,28 @@ describe('native addon', () => {
     pool.close();
   });
 
+  it('keeps pages outside the V8 heap and gives freed frames back to the OS', () => {
+    const pool = new b.Pool();
+    const pages = 16384;
+    pool.initArea(0, pages, -1);
+    const page = textPage(3);
+    page.set(randomBytes(1500), 1000); // ~1.6 KB compressed: two pages per frame
+    const rss0 = process.memoryUsage().rss;
+    const heap0 = process.memoryUsage().heapUsed;
+    for (let off = 0; off < pages; off++) pool.store(0, off, page);
+    const poolBytes = counters(pool)['zcache/pool_total_size'];
+    expect(poolBytes).toBe((pages / 2) * PAGE);
+    const rss1 = process.memoryUsage().rss;
+    expect(rss1 - rss0).toBeGreaterThan(poolBytes * 0.8);
+    expect(process.memoryUsage().heapUsed - heap0).toBeLessThan(poolBytes / 10);
+    pool.invalidateArea(0);
+    const c = counters(pool);
+    expect(c['zcache/pool_total_size']).toBe(0);
+    expect(c['arena/returned_frames']).toBeGreaterThanOrEqual(pages / 2 - 64); // all but the resident cache
+    expect(rss1 - process.memoryUsage().rss).toBeGreaterThan(poolBytes * 0.8);
+    pool.close();
+  });
+
   it('close() frees the pool; later calls throw ERR_TMEM_CLOSED', () => {
     const pool = new b.Pool();
     pool.initArea(0, 10, -1);
