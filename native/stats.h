@@ -5,8 +5,16 @@
 
 namespace tmem {
 
-// X(enumerator, "dir/name"). Append only: the order is the contract with the JS side, which
-// gets it from statNames at runtime.
+// X(enumerator, "dir/name"). The JS side gets the order from statNames at runtime.
+//
+// Gauges (current state): stored_pages (all kinds), pool_total_size and pool_pages (arena frames
+// in use), same_filled_pages, stored_incompressible_pages (raw pages held), compressed_bytes
+// (sum of stored object lengths, raw pages count 4096), *_pageframes, outstanding_writeback_pages,
+// metadata_bytes (index leaves and top arrays, frame headers, the arena's returned-frame stack),
+// mean_compressed_size (compressed_bytes / pages holding an object; same-filled pages excluded),
+// zbud/* (zbytes = bytes of 64-byte chunks taken by objects), arena/*.
+// Everything else counts events since the pool was created: stores and loads count every call
+// (per page in batches) whatever the outcome, invalidates counts page and area invalidations.
 #define TMEM_STATS(X)                                                       \
   X(kStoredPages, "zcache/stored_pages")                                    \
   X(kPoolTotalSize, "zcache/pool_total_size")                               \

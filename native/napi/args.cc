@@ -24,8 +24,8 @@ bool ArgInteger(const Napi::CallbackInfo& info, size_t i, const char* name, doub
   // Written so that NaN fails too.
   if (!(d >= min && d <= max && std::trunc(d) == d)) {
     std::string msg = std::string("The \"") + name + "\" argument must be an integer in [" +
-                      std::to_string(static_cast<uint64_t>(min)) + ", " +
-                      std::to_string(static_cast<uint64_t>(max)) + "]";
+                      std::to_string(static_cast<int64_t>(min)) + ", " +
+                      std::to_string(static_cast<int64_t>(max)) + "]";
     ThrowRangeError(info.Env(), "ERR_OUT_OF_RANGE", msg.c_str());
     return false;
   }

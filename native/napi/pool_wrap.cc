@@ -102,7 +102,10 @@ PoolWrap::PoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PoolWrap>(
   Pool* pool = new (std::nothrow) Pool(opts);
   if (pool == nullptr || !pool->init()) {
     delete pool;
-    napi_throw_error(env_, "ERR_TMEM_NO_MEMORY", "tmem: could not reserve address space for the pool");
+    // Only address space is reserved up front, so this means a tight RLIMIT_AS (ulimit -v).
+    std::string msg = "tmem: could not reserve " + std::to_string(opts.max_pool_bytes) +
+                      " bytes of address space for the pool (lower maxPoolBytes or raise ulimit -v)";
+    napi_throw_error(env_, "ERR_TMEM_NO_MEMORY", msg.c_str());
     return;
   }
   if (napi_add_env_cleanup_hook(env_, CleanupHook, this) != napi_ok) {
