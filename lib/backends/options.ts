@@ -13,6 +13,8 @@ export interface ZcacheConfig {
   exclusiveGets: boolean;
   /** Once full, stores are refused until the pool is back under this percentage of maxPoolBytes. */
   acceptThresholdPercent: number;
+  /** Drop cleancache puts of pages that were never active (the wasActive hint). */
+  ignoreNonactivePuts: boolean;
   /** null when writeback is disabled: a full pool then simply refuses stores. */
   writeback: WritebackConfig | null;
 }
@@ -26,6 +28,7 @@ export const ZCACHE_OPTION_KEYS = [
   'storeIncompressible',
   'exclusiveGets',
   'writeback',
+  'ignoreNonactivePuts',
 ] as const;
 
 const WRITEBACK_KEYS = Object.keys(WRITEBACK_DEFAULTS);
@@ -89,6 +92,7 @@ export function parseZcacheOptions(options: unknown): ZcacheConfig {
     storeIncompressible: o.storeIncompressible === undefined ? false : checkBoolean('storeIncompressible', o.storeIncompressible),
     exclusiveGets: o.exclusiveGets === undefined ? true : checkBoolean('exclusiveGets', o.exclusiveGets),
     acceptThresholdPercent,
+    ignoreNonactivePuts: o.ignoreNonactivePuts === undefined ? false : checkBoolean('ignoreNonactivePuts', o.ignoreNonactivePuts),
     writeback: parseWriteback(o.writeback, maxPoolBytes),
   };
 }

@@ -92,6 +92,8 @@ export interface ZcacheOptions {
   maxMeanCompressedBytes?: number;
   /** Store pages that compress poorly raw (a whole frame) instead of refusing them. Default false. */
   storeIncompressible?: boolean;
+  /** Ignore cleancache puts whose page was never active (`putPage(..., { wasActive: false })`). Default false. */
+  ignoreNonactivePuts?: boolean;
   /** Let takePage() drop the backend copy in the same call (frontswap exclusive gets). Default true. */
   exclusiveGets?: boolean;
 }
