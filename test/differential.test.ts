@@ -4,18 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frontswap, loadBackend, swapon, unloadBackend, type SwapArea } from '../lib/index';
 import { filledPage, PAGE, randomPage, tempDir, textPage, zeroPage } from './support/pages';
+import { rng } from './support/rng';
 
-// A small deterministic PRNG, so a failure replays with the same seed.
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const OPS = 120_000;
 const SLOTS = 2048;

@@ -6,17 +6,8 @@ import { readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { debugfs, loadBackend, loadedBackend, PageCache, unloadBackend } from '../lib/index';
 import { tempDir } from './support/pages';
+import { rng } from './support/rng';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** Compressible file contents of `size` bytes. */
 function contents(size: number, seed: number): Buffer {

@@ -7,22 +7,13 @@ import { debugfs, loadBackend, swapon, unloadBackend, type SwapArea } from '../l
 // @ts-expect-error plain ES module without types
 import { heapPages } from '../bench/corpus/heap-pages.mjs';
 import { PAGE, tempDir } from './support/pages';
+import { rng } from './support/rng';
 
 const POOL = 4 << 20;
 const WORKING_SET_PAGES = (4 * POOL) / PAGE; // four times the pool limit, in page bytes
 const OPS = 1_000_000;
 const options = { maxPoolBytes: POOL };
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 let corpus: Buffer;
 beforeAll(async () => {

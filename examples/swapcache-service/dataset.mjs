@@ -21,3 +21,11 @@ export function documentBytes(id) {
 export function checksum(bytes) {
   return createHash('sha1').update(bytes).digest('hex');
 }
+
+/** Command-line options shared by the server and the load script. */
+export const serviceOptions = {
+  docs: { type: 'string', default: '1000000' },
+  'resident-mib': { type: 'string', default: '64' },
+  'pool-mib': { type: 'string', default: '128' },
+  backend: { type: 'string', default: 'zcache' },
+};

@@ -9,16 +9,13 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { checksum, documentBytes } from './dataset.mjs';
+import { checksum, documentBytes, serviceOptions } from './dataset.mjs';
 
 const { values: opt } = parseArgs({
   options: {
-    docs: { type: 'string', default: '1000000' },
-    'resident-mib': { type: 'string', default: '64' },
-    'pool-mib': { type: 'string', default: '128' },
+    ...serviceOptions,
     seconds: { type: 'string', default: '20' },
     connections: { type: 'string', default: '16' },
-    backend: { type: 'string', default: 'zcache' },
     json: { type: 'boolean', default: false },
   },
 });

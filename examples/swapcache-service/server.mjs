@@ -8,17 +8,9 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { debugfs, loadBackend, SwapCache } from 'tmem';
-import { documentBytes } from './dataset.mjs';
+import { documentBytes, serviceOptions } from './dataset.mjs';
 
-const { values: opt } = parseArgs({
-  options: {
-    docs: { type: 'string', default: '1000000' },
-    'resident-mib': { type: 'string', default: '64' },
-    'pool-mib': { type: 'string', default: '128' },
-    port: { type: 'string', default: '0' },
-    backend: { type: 'string', default: 'zcache' },
-  },
-});
+const { values: opt } = parseArgs({ options: { ...serviceOptions, port: { type: 'string', default: '0' } } });
 const docs = Number(opt.docs);
 
 if (opt.backend !== 'none') await loadBackend(opt.backend, { maxPoolBytes: Number(opt['pool-mib']) << 20 });
