@@ -2,12 +2,22 @@
 // *provider* for a directory: a function that returns all of that directory's counters at once. That
 // keeps a native backend's snapshot to one call however many counters it has, and means a counter
 // is never stale: it is read from its owner when asked for.
+//
+// The tree can be read as an object, as `path value` lines, in Prometheus text format, mounted as
+// a real directory of one file per counter (mount.ts), and served over HTTP (http.ts).
 import { TmemError } from '../util/errors';
+import { comparePaths, formatLines, toPrometheus } from './format';
+import { createTreeHandler, type HandlerOptions, type RequestListener } from './http';
+import { DebugfsMount, type MountOptions } from './mount';
+
+export type { HandlerOptions, RequestListener } from './http';
+export type { DebugfsMount, MountOptions } from './mount';
+export { comparePaths, formatLines, formatValue, prometheusName, toPrometheus } from './format';
 
 /** Counter values keyed by path relative to the provider's directory ('stored_pages', 'zbud/pages', ...). */
 export type CounterProvider = () => Record<string, number>;
 
-interface Mount {
+interface Registration {
   dir: string;
   provider: CounterProvider;
 }
@@ -21,7 +31,8 @@ function join(dir: string, name: string): string {
 }
 
 export class DebugfsTree {
-  #mounts: Mount[] = [];
+  #registrations: Registration[] = [];
+  #mounts = new Set<DebugfsMount>();
 
   /**
    * Registers `provider` under `dir` (may be '' for providers that return full paths).
@@ -30,21 +41,24 @@ export class DebugfsTree {
   register(dir: string, provider: CounterProvider): () => void {
     if (typeof dir !== 'string') throw new TypeError('debugfs dir must be a string');
     if (typeof provider !== 'function') throw new TypeError('debugfs provider must be a function');
-    const mount = { dir: normalizeDir(dir), provider };
-    this.#mounts.push(mount);
+    const registration = { dir: normalizeDir(dir), provider };
+    this.#registrations.push(registration);
     return () => {
-      const i = this.#mounts.indexOf(mount);
-      if (i >= 0) this.#mounts.splice(i, 1);
+      const i = this.#registrations.indexOf(registration);
+      if (i >= 0) this.#registrations.splice(i, 1);
     };
   }
 
-  /** All counters as one flat object of `path: value`, sorted by path. */
+  /**
+   * All counters as one flat object of `path: value`, sorted by path (see comparePaths). Each
+   * provider is called once, so a native backend's counters cost one call however many there are.
+   */
   snapshot(): Record<string, number> {
     const entries: [string, number][] = [];
-    for (const { dir, provider } of this.#mounts) {
+    for (const { dir, provider } of this.#registrations) {
       for (const [name, value] of Object.entries(provider())) entries.push([join(dir, name), value]);
     }
-    entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    entries.sort((a, b) => comparePaths(a[0], b[0]));
     return Object.fromEntries(entries);
   }
 
@@ -52,7 +66,7 @@ export class DebugfsTree {
   read(path: string): number {
     if (typeof path !== 'string') throw new TypeError(`debugfs path must be a string, got ${typeof path}`);
     const want = normalizeDir(path);
-    for (const { dir, provider } of this.#mounts) {
+    for (const { dir, provider } of this.#registrations) {
       if (dir && !want.startsWith(dir + '/')) continue;
       const value = provider()[dir ? want.slice(dir.length + 1) : want];
       if (value !== undefined) return value;
@@ -66,23 +80,63 @@ export class DebugfsTree {
     return Object.keys(this.snapshot()).filter((p) => !prefix || p.startsWith(prefix + '/'));
   }
 
-  /** `path value` lines, like `grep -r . /sys/kernel/debug/zswap`. */
-  format(): string {
-    return Object.entries(this.snapshot())
-      .map(([path, value]) => `${path} ${value}\n`)
-      .join('');
+  /**
+   * `path value` lines, like `grep -r . /sys/kernel/debug/zswap`: all counters, or those under
+   * `dir`, sorted by path.
+   */
+  format(dir = ''): string {
+    const prefix = normalizeDir(dir);
+    const snap = this.snapshot();
+    if (!prefix) return formatLines(snap);
+    return formatLines(Object.fromEntries(Object.entries(snap).filter(([p]) => p.startsWith(prefix + '/'))));
   }
 
-  /** Prometheus text exposition format; every counter becomes a `tmem_`-prefixed gauge. */
+  /**
+   * Prometheus text exposition format (0.0.4). Names are `tmem_` + the path's segments joined with
+   * `_`; numbered directories become labels: `swap/0/used_pages` → `tmem_swap_used_pages{type="0"}`.
+   */
   prometheus(): string {
-    let out = '';
-    for (const [path, value] of Object.entries(this.snapshot())) {
-      const name = 'tmem_' + path.replace(/[^a-zA-Z0-9_]/g, '_');
-      out += `# TYPE ${name} gauge\n${name} ${value}\n`;
+    return toPrometheus(this.snapshot());
+  }
+
+  /**
+   * Keeps a real directory tree at `dir` with one small file per counter (`value\n`), refreshed
+   * every `intervalMs` (default 1000) with atomic renames, so `grep -r . dir` or `watch` work from
+   * outside the process. The directory must not exist or be empty. The timer never keeps the
+   * process alive. Returns the mount; `unmount()` removes the tree.
+   */
+  mount(dir: string, options: MountOptions = {}): DebugfsMount {
+    const m = new DebugfsMount(this, dir, options, () => this.#mounts.delete(m));
+    this.#mounts.add(m);
+    return m;
+  }
+
+  /** Unmounts the tree mounted at `dir`, or every mount of this tree when no `dir` is given. */
+  unmount(dir?: string): void {
+    for (const m of [...this.#mounts]) {
+      if (dir === undefined || m.matches(dir)) m.unmount();
     }
-    return out;
+  }
+
+  /**
+   * A request listener for `http.createServer()`: `GET /debug/tmem` → every counter as `path value`
+   * lines, `GET /debug/tmem/<dir>` → that subtree, `GET /debug/tmem/<path>` → the value alone,
+   * `GET /metrics` → prometheus(). 404 for unknown paths, 405 for methods other than GET/HEAD.
+   */
+  createHandler(options: HandlerOptions = {}): RequestListener {
+    return createTreeHandler(this, options);
+  }
+
+  /** The active mounts of this tree. */
+  get mounts(): DebugfsMount[] {
+    return [...this.#mounts];
   }
 }
 
 /** The process-wide tree every layer registers in. */
 export const debugfs = new DebugfsTree();
+
+/** `debugfs.createHandler(options)`: a node:http request listener serving the process-wide tree. */
+export function createHandler(options: HandlerOptions = {}): RequestListener {
+  return debugfs.createHandler(options);
+}
