@@ -2,6 +2,7 @@
 // must not grow with the number of stored pages.
 import { expect, it } from 'vitest';
 import { PAGE_SIZE } from '../lib/backends/types';
+import { parseZcacheOptions } from '../lib/backends/options';
 import { createZcacheJs } from '../lib/backends/zcache-js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -16,7 +17,7 @@ async function settledHeap(): Promise<number> {
 
 it('stores 100,000 pages with < 5 MB of V8 heap growth', async () => {
   const N = 100_000;
-  const b = createZcacheJs({ maxPoolBytes: 512 << 20 });
+  const b = createZcacheJs(parseZcacheOptions({ maxPoolBytes: 512 << 20, writeback: false }));
   const fs = b.frontswap;
   fs.init(0, { type: 0, pages: N, path: '/tmp/zcache-js-heap', fd: -1 });
   // A text-like page template; each stored page differs in a few bytes.

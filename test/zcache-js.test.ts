@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PAGE_SIZE, type AreaInfo, type Backend } from '../lib/backends/types';
-import { createZcacheJs } from '../lib/backends/zcache-js';
+import { parseZcacheOptions } from '../lib/backends/options';
+import { PAGE_SIZE, type AreaInfo, type Backend, type ZcacheOptions } from '../lib/backends/types';
+import { createZcacheJs as createFromConfig } from '../lib/backends/zcache-js';
 import { PageCodec, fillPage, sameFilledValue } from '../lib/backends/zcache-js/codec';
 import { FRAMES_PER_CHUNK } from '../lib/backends/zcache-js/frames';
 import { CHUNK_SIZE, FrameFail, NCHUNKS, Zbud } from '../lib/backends/zcache-js/zbud';
@@ -57,7 +58,12 @@ function zc(b: Backend): Record<string, number> {
   return b.stats().zcache;
 }
 
-function open(options: Parameters<typeof createZcacheJs>[0] = {}, pages = 1024): Backend {
+/** The backend from options as the registry parses them; writeback off unless asked for (these areas have no file). */
+function createZcacheJs(options: ZcacheOptions): Backend {
+  return createFromConfig(parseZcacheOptions({ writeback: false, ...options }));
+}
+
+function open(options: ZcacheOptions = {}, pages = 1024): Backend {
   const b = createZcacheJs({ maxPoolBytes: 64 << 20, ...options });
   b.frontswap.init(0, area(0, pages));
   return b;
@@ -359,8 +365,9 @@ describe('zcache-js backend', () => {
     expect([s.stored_pages, s.invalidates, s.stores, s.loads]).toEqual([0, 2, 5, 6]);
   });
 
-  it('refuses stores when the pool cap is reached', () => {
-    const b = open({ maxPoolBytes: 4 * PAGE_SIZE });
+  it('refuses stores when the pool cap is reached, until it is back under the accept threshold', () => {
+    // Threshold 50% of 4 frames: accepting again needs fewer than 2 frames in use.
+    const b = open({ maxPoolBytes: 4 * PAGE_SIZE, acceptThresholdPercent: 50 });
     const fs = b.frontswap;
     for (let i = 0; i < 4; i++) expect(fs.store(0, i, prefixPage(2300 + i * 50))).toBe(true); // 37..40 chunks: one per frame
     expect(zc(b).pool_pages).toBe(4);
@@ -368,11 +375,18 @@ describe('zcache-js backend', () => {
     let s = zc(b);
     expect([s.reject_alloc_fail, s.pool_limit_hit, s.pool_total_size]).toEqual([1, 1, 4 * PAGE_SIZE]);
     expect(fs.store(0, 5, samePage(42))).toBe(true); // same-filled needs no frame
-    expect(fs.store(0, 6, prefixPage(100))).toBe(true); // a buddy slot is still free
+    expect(fs.store(0, 6, prefixPage(100))).toBe(false); // a buddy slot is free, but the pool reached full
     fs.invalidatePage(0, 0);
+    fs.invalidatePage(0, 1);
+    expect(fs.store(0, 4, prefixPage(2500))).toBe(false); // 2 frames: not under 50% yet
+    s = zc(b);
+    expect([s.reject_alloc_fail, s.pool_limit_hit, s.pool_pages]).toEqual([1, 3, 2]);
+    fs.invalidatePage(0, 2);
     expect(fs.store(0, 4, prefixPage(2500))).toBe(true);
+    expect(fs.store(0, 6, prefixPage(100))).toBe(true);
     s = zc(b);
     expect(s.pool_pages).toBeLessThanOrEqual(4);
+    expect(s.pool_limit_hit).toBe(3);
   });
 
   it('throws RangeError on a wrong-length page and changes nothing', () => {

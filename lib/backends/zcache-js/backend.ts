@@ -1,29 +1,35 @@
 // The pure-JS zcache backend (DESIGN §6): same-filled detection, LZ4 compression with zcache's
-// two-level compress_poor rule, zbud placement in ArrayBuffer frames, a typed-array index per area.
+// two-level compress_poor rule, zbud placement in ArrayBuffer frames, a typed-array index per area,
+// a pool cap with zswap's accept-threshold hysteresis, and writeback of the least recently used
+// frames to the swap files (the mechanics; WritebackPolicy decides when and how much).
 // Same frontswap contract and counters as the native `zcache`; no JS object per stored page.
-import * as os from 'node:os';
+import * as fs from 'node:fs';
 import { TmemError } from '../../util/errors';
-import type { AreaInfo, Backend, CounterSet, FrontswapOps, ZcacheOptions } from '../types';
+import type { ZcacheConfig } from '../options';
+import type { AreaInfo, Backend, CounterSet, FrontswapOps } from '../types';
 import { PAGE_SIZE } from '../types';
+import { WritebackPolicy, type WritebackMechanics } from '../writeback-policy';
 import { AreaIndex, EMPTY, SAME, ZBUD } from './area-index';
 import { copyBytes, fillPage, PageCodec, sameFilledValue } from './codec';
 import { ZcacheCounters } from './counters';
 import { FrameFail, Zbud } from './zbud';
 
-export interface ZcacheJsOptions extends ZcacheOptions {
-  /** Store pages that fail compress_poor raw (one whole frame) instead of refusing them. Default false. */
-  storeIncompressible?: boolean;
-}
-
 /** Swap area types are 0..MAX_AREAS-1 (kernel MAX_SWAPFILES). */
 const MAX_AREAS = 32;
-const DEFAULT_POOL_PERCENT = 20;
 
-function defaultPoolBytes(): number {
-  return Math.floor((os.totalmem() * DEFAULT_POOL_PERCENT) / 100 / PAGE_SIZE) * PAGE_SIZE;
-}
+// What #store did with a page.
+const REFUSED = 0;
+const STORED = 1;
+/** Refused because the pool is at its cap, or still above the accept threshold since it was. */
+const REFUSED_LIMIT = 2;
 
-class ZcacheJsOps implements FrontswapOps {
+/** Pages one writeback round stages (and the most a sort key can index: 2^11). */
+const WB_ROUND = 1024;
+const WB_KEY_SLOTS = 2048;
+/** Sort key of a staged page: (type, offset) ascending, then staging slot. Exact below 2^53. */
+const TYPE_SCALE = 2 ** 32;
+
+class ZcacheJsOps implements FrontswapOps, WritebackMechanics {
   readonly counters = new ZcacheCounters();
   readonly zbud: Zbud;
   readonly #codec = new PageCodec();
@@ -33,14 +39,25 @@ class ZcacheJsOps implements FrontswapOps {
   readonly #maxCompressed: number;
   readonly #maxMean: number;
   readonly #storeIncompressible: boolean;
+  /** Pool bytes under which a pool that reached its cap accepts stores again. */
+  readonly #acceptBytes: number;
+  /** Set when a store found no frame left; cleared by the first store after the pool fell under #acceptBytes. */
+  #reachedFull = false;
+  /** Set by the factory when writeback is configured. */
+  policy: WritebackPolicy | null = null;
+  // Writeback staging: handles picked, their sort keys, and their pages in (type, offset) order.
+  #wbHandles = new Int32Array(WB_ROUND + 1);
+  #wbKeys = new Float64Array(WB_ROUND + 1);
+  #wbPages = new Uint8Array(0);
+  #wbViews: Uint8Array[] = [];
   closed = false;
 
-  constructor(options: ZcacheJsOptions) {
-    const maxPoolBytes = options.maxPoolBytes ?? defaultPoolBytes();
-    this.zbud = new Zbud(Math.floor(maxPoolBytes / PAGE_SIZE));
-    this.#maxCompressed = options.maxCompressedBytes ?? (PAGE_SIZE / 8) * 7;
-    this.#maxMean = options.maxMeanCompressedBytes ?? (PAGE_SIZE / 8) * 5;
-    this.#storeIncompressible = options.storeIncompressible ?? false;
+  constructor(config: ZcacheConfig) {
+    this.zbud = new Zbud(Math.floor(config.maxPoolBytes / PAGE_SIZE));
+    this.#maxCompressed = config.maxCompressedBytes;
+    this.#maxMean = config.maxMeanCompressedBytes;
+    this.#storeIncompressible = config.storeIncompressible;
+    this.#acceptBytes = (config.maxPoolBytes * config.acceptThresholdPercent) / 100;
   }
 
   // ---- FrontswapOps ------------------------------------------------------------------------------
@@ -59,7 +76,10 @@ class ZcacheJsOps implements FrontswapOps {
     const idx = this.#area(type);
     this.#checkOffset(idx, offset);
     if (page.length !== PAGE_SIZE) throw new RangeError(`page must be ${PAGE_SIZE} bytes, got ${page.length}`);
-    return this.#store(idx, type, offset, page, 0);
+    const r = this.#store(idx, type, offset, page, 0);
+    if (r === STORED) this.policy?.afterStore();
+    else if (r === REFUSED_LIMIT) this.policy?.onPoolFull();
+    return r === STORED;
   }
 
   load(type: number, offset: number, into: Uint8Array, exclusive: boolean): boolean {
@@ -101,10 +121,13 @@ class ZcacheJsOps implements FrontswapOps {
     for (let i = 0; i < n; i++) this.#checkOffset(idx, offsets[i]);
     let stored = 0;
     for (let i = 0; i < n; i++) {
-      const ok = this.#store(idx, type, offsets[i], pages, i * PAGE_SIZE);
-      results[i] = ok ? 1 : 0;
-      if (ok) stored++;
+      const r = this.#store(idx, type, offsets[i], pages, i * PAGE_SIZE);
+      results[i] = r === STORED ? 1 : 0;
+      if (r === STORED) stored++;
+      // Direct reclaim inside the batch, so the pages after this one can find room.
+      else if (r === REFUSED_LIMIT) this.policy?.onPoolFull();
     }
+    if (stored > 0) this.policy?.afterStore();
     return stored;
   }
 
@@ -171,11 +194,13 @@ class ZcacheJsOps implements FrontswapOps {
     };
   }
 
+  /** Drops everything held. The registry has moved persistent pages to their swap files before. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    // Issue #3 adds writeback of persistent pages here; for now the pool is dropped.
     this.zbud.release();
+    this.#wbPages = new Uint8Array(0);
+    this.#wbViews = [];
     this.#areas.fill(null);
     this.#infos.fill(null);
     this.counters.resetGauges();
@@ -199,8 +224,159 @@ class ZcacheJsOps implements FrontswapOps {
     }
   }
 
+  // ---- WritebackMechanics ----------------------------------------------------------------------
+
+  poolBytes(): number {
+    return this.zbud.pages * PAGE_SIZE;
+  }
+
+  /**
+   * Background form: the batch runs in a setImmediate. JS is single-threaded, so a batch is atomic
+   * with respect to every other op: frames are picked when it runs, no page can change under it.
+   */
+  writeback(maxPages: number): Promise<number> {
+    const c = this.counters;
+    c.outstanding_writeback_pages += maxPages;
+    return new Promise((resolve, reject) => {
+      setImmediate(() => {
+        c.outstanding_writeback_pages -= maxPages;
+        if (this.closed) {
+          resolve(0);
+          return;
+        }
+        try {
+          resolve(this.writebackSync(maxPages));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  }
+
+  /**
+   * Writes the pages of least recently used frames to their own slots of their swap files and
+   * drops them from the pool; whole frames, so up to maxPages + 1 pages. Stops at the first failed
+   * write (ENOSPC, EIO, ...): the pages not written stay exactly as they were, and
+   * reject_reclaim_fail counts the page the failed write was for. Never throws. Returns the number
+   * of pages written back.
+   */
+  writebackSync(maxPages: number): number {
+    if (this.closed) return 0;
+    let written = 0;
+    while (written < maxPages) {
+      const r = this.#writebackRound(Math.min(WB_ROUND, maxPages - written));
+      written += r.written;
+      if (r.failed || r.written === 0) break;
+    }
+    return written;
+  }
+
+  // Picks frames from the LRU tail with second chance, stages their pages sorted by (type, offset),
+  // writes runs of adjacent slots with one pwrite each, then drops what was written.
+  #writebackRound(maxPages: number): { written: number; failed: boolean } {
+    const z = this.zbud;
+    const handles = this.#wbHandles;
+    let n = 0;
+    // Two sweeps at most: a frame given a second chance on the first can be taken on the second.
+    let budget = 2 * z.pages;
+    let f = z.lruOldest();
+    while (f >= 0 && n < maxPages && budget-- > 0) {
+      const newer = z.lruNewer(f);
+      if (z.isReferenced(f)) {
+        z.clearReferenced(f);
+        // At the head already: nothing to move, and it is taken on the next step.
+        if (newer < 0) continue;
+        // Moved behind the old head, so the walk meets it again after every older frame.
+        z.lruMoveToHead(f);
+        f = newer;
+        continue;
+      }
+      for (let h = f * 2; h <= f * 2 + 1; h++) if (z.chunksOf(h) > 0) handles[n++] = h;
+      f = newer;
+    }
+    if (n === 0) return { written: 0, failed: false };
+    const keys = this.#wbKeys.subarray(0, n);
+    for (let i = 0; i < n; i++) {
+      const h = handles[i];
+      keys[i] = (z.ownerType(h) * TYPE_SCALE + z.ownerOffset(h)) * WB_KEY_SLOTS + i;
+    }
+    keys.sort();
+    this.#stageRoom(n);
+    const pages = this.#wbPages;
+    const views = this.#wbViews;
+    // Page k of the staging buffer holds the k-th page in key order; a failed decompress breaks runs.
+    for (let k = 0; k < n; k++) {
+      const h = handles[keys[k] % WB_KEY_SLOTS];
+      const size = z.size(h);
+      if (size === PAGE_SIZE) {
+        copyBytes(z.buf(h), z.byteOffset(h), pages, k * PAGE_SIZE, PAGE_SIZE);
+      } else if (!this.#codec.decompress(z.buf(h), z.byteOffset(h), size, views[k])) {
+        this.counters.decompress_fail++;
+        keys[k] = -1;
+      }
+    }
+    let written = 0;
+    for (let k = 0; k < n; ) {
+      if (keys[k] < 0) {
+        k++;
+        continue;
+      }
+      // A run: the same area, consecutive offsets (keys sorted, so slot key + 1 per page).
+      const slot = Math.floor(keys[k] / WB_KEY_SLOTS);
+      const type = Math.floor(slot / TYPE_SCALE);
+      const first = slot % TYPE_SCALE;
+      let end = k + 1;
+      while (end < n && keys[end] >= 0 && Math.floor(keys[end] / WB_KEY_SLOTS) === slot + (end - k)) end++;
+      const info = this.#infos[type];
+      const done = info ? this.#pwrite(info.fd, pages, k, end - k, first) : 0;
+      for (let j = k; j < k + done; j++) this.#dropWritten(type, handles[keys[j] % WB_KEY_SLOTS]);
+      written += done;
+      if (done < end - k) {
+        // The page the failed pwrite started at; the rest of the run was not tried on its own.
+        this.counters.reject_reclaim_fail++;
+        return { written, failed: true };
+      }
+      k = end;
+    }
+    return { written, failed: false };
+  }
+
+  // pwrite of `count` staged pages from page `first` on to slot `offset` onward; partial writes are
+  // continued. Returns how many whole pages reached the file before an error (count on success).
+  #pwrite(fd: number, pages: Uint8Array, first: number, count: number, offset: number): number {
+    const total = count * PAGE_SIZE;
+    const base = first * PAGE_SIZE;
+    let done = 0;
+    try {
+      while (done < total) {
+        const got = fs.writeSync(fd, pages, base + done, total - done, offset * PAGE_SIZE + done);
+        if (got <= 0) break;
+        done += got;
+      }
+    } catch {
+      // ENOSPC, EIO, EFBIG, EBADF...: the caller keeps the pages not written.
+    }
+    return Math.floor(done / PAGE_SIZE);
+  }
+
+  #dropWritten(type: number, h: number): void {
+    const idx = this.#areas[type];
+    const offset = this.zbud.ownerOffset(h);
+    if (!idx || idx.kind[offset] !== ZBUD || idx.val[offset] !== h) return;
+    this.#drop(idx, offset);
+    this.counters.written_back_pages++;
+  }
+
+  #stageRoom(n: number): void {
+    if (this.#wbViews.length >= n) return;
+    const cap = Math.max(n, 64);
+    this.#wbPages = new Uint8Array(cap * PAGE_SIZE);
+    this.#wbViews = [];
+    for (let k = 0; k < cap; k++) this.#wbViews.push(this.#wbPages.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE));
+  }
+
   // Stores the page at buf[off..off+PAGE_SIZE). Any older copy of the offset is dropped first.
-  #store(idx: AreaIndex, type: number, offset: number, buf: Uint8Array, off: number): boolean {
+  #store(idx: AreaIndex, type: number, offset: number, buf: Uint8Array, off: number): number {
     const c = this.counters;
     c.stores++;
     if (idx.kind[offset] !== EMPTY) {
@@ -214,7 +390,15 @@ class ZcacheJsOps implements FrontswapOps {
       idx.count++;
       c.stored_pages++;
       c.same_filled_pages++;
-      return true;
+      return STORED;
+    }
+    // zswap's hysteresis: once full, refuse until the pool is back under the accept threshold.
+    if (this.#reachedFull) {
+      if (this.poolBytes() >= this.#acceptBytes) {
+        c.pool_limit_hit++;
+        return REFUSED_LIMIT;
+      }
+      this.#reachedFull = false;
     }
     // The compressor wants the page as its own array: a view only in batches.
     const page = off === 0 && buf.length === PAGE_SIZE ? buf : buf.subarray(off, off + PAGE_SIZE);
@@ -223,20 +407,20 @@ class ZcacheJsOps implements FrontswapOps {
       len = this.#codec.compress(page);
     } catch {
       c.reject_compress_fail++;
-      return false;
+      return REFUSED;
     }
     let raw = false;
     if (len > this.#maxCompressed || len >= PAGE_SIZE) {
       if (!this.#storeIncompressible) {
         c.reject_compress_poor++;
-        return false;
+        return REFUSED;
       }
       raw = true;
     } else if (len > this.#maxMean && c.meanCompressedSize() > this.#maxMean) {
       if (!this.#storeIncompressible) {
         c.reject_compress_poor++;
         c.reject_mean_compress_poor++;
-        return false;
+        return REFUSED;
       }
       raw = true;
     }
@@ -244,8 +428,10 @@ class ZcacheJsOps implements FrontswapOps {
     const h = this.zbud.alloc(size, type, offset);
     if (h < 0) {
       c.reject_alloc_fail++;
-      if (this.zbud.frames.lastFail === FrameFail.Limit) c.pool_limit_hit++;
-      return false;
+      if (this.zbud.frames.lastFail !== FrameFail.Limit) return REFUSED;
+      c.pool_limit_hit++;
+      this.#reachedFull = true;
+      return REFUSED_LIMIT;
     }
     const dst = this.zbud.buf(h);
     const at = this.zbud.byteOffset(h);
@@ -261,7 +447,7 @@ class ZcacheJsOps implements FrontswapOps {
     idx.val[offset] = h;
     idx.count++;
     c.stored_pages++;
-    return true;
+    return STORED;
   }
 
   // Fills into[at..at+PAGE_SIZE) from the entry of `offset`; false when nothing is held.
@@ -316,13 +502,22 @@ class ZcacheJsOps implements FrontswapOps {
   }
 }
 
-/** Creates the pure-JS zcache backend. */
-export function createZcacheJs(options: ZcacheJsOptions = {}): Backend {
-  const ops = new ZcacheJsOps(options);
+/**
+ * Creates the pure-JS zcache backend from a parsed config (options.ts parses and defaults it).
+ * With `config.writeback`, a WritebackPolicy drives this backend's writeback mechanics.
+ */
+export function createZcacheJs(config: ZcacheConfig): Backend {
+  const ops = new ZcacheJsOps(config);
+  const policy = config.writeback ? new WritebackPolicy(ops, config.writeback) : null;
+  ops.policy = policy;
   return {
     name: 'zcache-js',
     frontswap: ops,
     stats: () => ops.stats(),
-    close: async () => ops.close(),
+    flush: () => (policy ? policy.idle() : Promise.resolve()),
+    close: async () => {
+      if (policy) await policy.stop();
+      ops.close();
+    },
   };
 }

@@ -1,2 +1,2 @@
 // The pure-JS zcache backend module ('zcache-js').
-export { createZcacheJs, type ZcacheJsOptions } from './backend';
+export { createZcacheJs } from './backend';

@@ -159,6 +159,13 @@ export class Zbud {
     this.#flags[frame] &= ~FLAG_REFERENCED;
   }
 
+  /** Moves a frame to the LRU head (most recent): writeback's second chance for referenced frames. */
+  lruMoveToHead(frame: number): void {
+    if (this.#lruHead === frame) return;
+    this.#lruRemove(frame);
+    this.#lruAddHead(frame);
+  }
+
   /** Least recently allocated-into frame, or -1. */
   lruOldest(): number {
     return this.#lruTail;
