@@ -15,6 +15,7 @@ namespace tmem {
 // One u64 per stored page:
 //   bits  0..1   kind
 //   bits  2..14  stored length in bytes (compressed length, or 4096 for a raw page)
+//   bit  15      under writeback: a writeback batch has this page's data in flight (pool.h)
 //   bits 32..63  allocator handle, or the fill word of a same-filled page
 // An all-zero entry is empty.
 enum class EntryKind : uint8_t { kEmpty = 0, kCompressed = 1, kSameFilled = 2, kRaw = 3 };
@@ -27,6 +28,8 @@ struct Entry {
   static EntryKind kind(uint64_t e) { return static_cast<EntryKind>(e & 3); }
   static uint32_t length(uint64_t e) { return static_cast<uint32_t>((e >> 2) & 0x1fff); }
   static uint32_t payload(uint64_t e) { return static_cast<uint32_t>(e >> 32); }
+  static constexpr uint64_t kUnderWriteback = uint64_t{1} << 15;
+  static bool under_writeback(uint64_t e) { return (e & kUnderWriteback) != 0; }
 };
 
 class AreaIndex {
@@ -52,6 +55,11 @@ class AreaIndex {
   }
   // Puts a non-empty entry into an empty slot. False if its leaf cannot be allocated.
   bool set(uint32_t offset, uint64_t entry);
+  // Overwrites a non-empty entry in place (used to set and clear flag bits).
+  void replace(uint32_t offset, uint64_t entry) {
+    uint64_t& slot = top_[offset >> kLeafShift].leaf[offset & (kLeafEntries - 1)];
+    slot = entry;
+  }
   // Empties a slot, returning what it held.
   uint64_t take(uint32_t offset);
 

@@ -1,10 +1,20 @@
 #include "pool.h"
 
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 
 namespace tmem {
 
-Pool::Pool(const PoolOptions& options) : options_(options) {}
+Pool::Pool(const PoolOptions& options)
+    : options_(options), accept_bytes_(options.max_pool_bytes / 100 * options.accept_threshold_percent +
+                                       options.max_pool_bytes % 100 * options.accept_threshold_percent / 100) {}
 
 bool Pool::init() {
   uint64_t frames = options_.max_pool_bytes / kPageSize;
@@ -24,14 +34,21 @@ PoolError Pool::init_area(uint32_t type, uint32_t pages, int fd) {
 }
 
 PoolError Pool::invalidate_area(uint32_t type) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Lock lock(mu_);
   PoolError err = check(type, nullptr, 0);
   if (err != PoolError::kOk) return err;
   Area& area = areas_[type];
+  // No new picks in the area, and none of its pages in flight once this returns: the caller may
+  // close the swap file next (swapoff), and a batch must not pwrite to a closed (or reused) fd.
+  area.draining = true;
+  while (area.inflight > 0) settled_cv_.wait(lock);
+  area.draining = false;
+  if (!area.index.active()) return PoolError::kNoArea;  // another thread got there first
   area.index.drain([this](uint32_t, uint64_t entry) { drop_entry(entry); });
   area.index.reset();
   area.fd = -1;
   invalidates_++;
+  publish_size();
   return PoolError::kOk;
 }
 
@@ -69,9 +86,11 @@ int Pool::place(uint32_t type, uint32_t offset, const uint8_t* data, uint32_t le
                                &handle);
   if (st != AllocStatus::kOk) {
     // len never exceeds a page, so the only failure is the arena at its cap (or the OS refusing
-    // to commit more, which is the same situation from the caller's point of view).
+    // to commit more, which is the same situation from the caller's point of view). From now on
+    // stores are refused until the pool is back under the accept threshold (store_locked).
     reject_alloc_fail_++;
     pool_limit_hit_++;
+    reached_full_ = true;
     return kRejectAllocFail;
   }
   if (!areas_[type].index.set(offset, Entry::make(kind, len, handle))) {
@@ -87,17 +106,36 @@ int Pool::place(uint32_t type, uint32_t offset, const uint8_t* data, uint32_t le
   return kind == EntryKind::kRaw ? kStoredRaw : kStoredCompressed;
 }
 
-int Pool::store_locked(uint32_t type, uint32_t offset, const uint8_t* page) {
+uint64_t Pool::settled(Lock& lock, uint32_t type, uint32_t offset, bool* gone) {
+  const AreaIndex& index = areas_[type].index;
+  uint64_t e = index.get(offset);
+  while (Entry::under_writeback(e)) {
+    settled_cv_.wait(lock);
+    // Only possible with several mutating threads (JS has one): the area went while we waited.
+    if (!index.active() || offset >= index.pages()) {
+      *gone = true;
+      return 0;
+    }
+    e = index.get(offset);
+  }
+  return e;
+}
+
+int Pool::store_locked(Lock& lock, uint32_t type, uint32_t offset, const uint8_t* page) {
   stores_++;
   AreaIndex& index = areas_[type].index;
 
   // The old copy goes first, whatever happens to the new one: a refused store of a held offset
   // must never leave stale data loadable (frontswap's contract), and its space may be needed.
-  uint64_t old = index.take(offset);
-  if (old != 0) {
+  // If it is being written back, wait for that to end first: a refused store sends the new page
+  // to the file, and the batch's older pwrite must not land after it.
+  bool gone = false;
+  if (settled(lock, type, offset, &gone) != 0) {
+    uint64_t old = index.take(offset);
     duplicate_entry_++;
     drop_entry(old);
   }
+  if (gone) return kRejectAllocFail;
 
   uint32_t word;
   if (Codec::same_filled(page, &word)) {
@@ -108,6 +146,16 @@ int Pool::store_locked(uint32_t type, uint32_t offset, const uint8_t* page) {
     stored_pages_++;
     same_filled_pages_++;
     return kStoredSameFilled;
+  }
+
+  // zswap's hysteresis: once full, refuse until the pool is back under the accept threshold
+  // (writeback or invalidations make room), rather than accepting one page per freed frame.
+  if (reached_full_) {
+    if (uint64_t{arena_.frames_in_use()} * kPageSize >= accept_bytes_) {
+      pool_limit_hit_++;
+      return kRejectPoolFull;
+    }
+    reached_full_ = false;
   }
 
   uint32_t clen = codec_.compress(page);
@@ -133,10 +181,19 @@ int Pool::store_locked(uint32_t type, uint32_t offset, const uint8_t* page) {
   return place(type, offset, codec_.scratch(), clen, EntryKind::kCompressed);
 }
 
-bool Pool::load_locked(uint32_t type, uint32_t offset, uint8_t* into, bool exclusive) {
+bool Pool::load_locked(Lock& lock, uint32_t type, uint32_t offset, uint8_t* into, bool exclusive) {
   loads_++;
   AreaIndex& index = areas_[type].index;
-  uint64_t entry = index.get(offset);
+  uint64_t entry;
+  if (exclusive) {
+    // An exclusive load frees the entry (and the caller the slot, which may be reused and written
+    // to the file): wait for a batch writing it back. A written-back page then misses, and the
+    // caller reads it from the file. A plain load hits the pool copy, intact until the batch ends.
+    bool gone = false;
+    entry = settled(lock, type, offset, &gone);
+  } else {
+    entry = index.get(offset) & ~Entry::kUnderWriteback;
+  }
   switch (Entry::kind(entry)) {
     case EntryKind::kEmpty:
       return false;
@@ -164,73 +221,276 @@ bool Pool::load_locked(uint32_t type, uint32_t offset, uint8_t* into, bool exclu
   return true;
 }
 
-void Pool::invalidate_locked(uint32_t type, uint32_t offset) {
+void Pool::invalidate_locked(Lock& lock, uint32_t type, uint32_t offset) {
   invalidates_++;
-  uint64_t entry = areas_[type].index.take(offset);
-  if (entry != 0) drop_entry(entry);
+  // The slot is being freed and may be reused at once: wait for a batch writing it back.
+  bool gone = false;
+  if (settled(lock, type, offset, &gone) == 0) return;
+  drop_entry(areas_[type].index.take(offset));
 }
 
 PoolError Pool::store(uint32_t type, uint32_t offset, const uint8_t* page, int* status) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Lock lock(mu_);
   PoolError err = check(type, &offset, 1);
-  if (err == PoolError::kOk) *status = store_locked(type, offset, page);
+  if (err == PoolError::kOk) {
+    *status = store_locked(lock, type, offset, page);
+    publish_size();
+  }
   return err;
 }
 
 PoolError Pool::store_batch(uint32_t type, const uint32_t* offsets, size_t n, const uint8_t* pages,
                             int8_t* results, uint32_t* stored) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Lock lock(mu_);
   PoolError err = check(type, offsets, n);
   if (err != PoolError::kOk) return err;
   uint32_t count = 0;
   for (size_t i = 0; i < n; i++) {
-    int st = store_locked(type, offsets[i], pages + i * kPageSize);
+    int st = store_locked(lock, type, offsets[i], pages + i * kPageSize);
     results[i] = static_cast<int8_t>(st);
     if (st > 0) count++;
   }
   *stored = count;
+  publish_size();
   return PoolError::kOk;
 }
 
 PoolError Pool::load(uint32_t type, uint32_t offset, uint8_t* into, bool exclusive, bool* hit) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Lock lock(mu_);
   PoolError err = check(type, &offset, 1);
-  if (err == PoolError::kOk) *hit = load_locked(type, offset, into, exclusive);
+  if (err == PoolError::kOk) {
+    *hit = load_locked(lock, type, offset, into, exclusive);
+    if (exclusive) publish_size();
+  }
   return err;
 }
 
 PoolError Pool::load_batch(uint32_t type, const uint32_t* offsets, size_t n, uint8_t* into, uint8_t* hits,
                            bool exclusive, uint32_t* hit_count) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Lock lock(mu_);
   PoolError err = check(type, offsets, n);
   if (err != PoolError::kOk) return err;
   uint32_t count = 0;
   for (size_t i = 0; i < n; i++) {
-    bool hit = load_locked(type, offsets[i], into + i * kPageSize, exclusive);
+    bool hit = load_locked(lock, type, offsets[i], into + i * kPageSize, exclusive);
     hits[i] = hit ? 1 : 0;
     if (hit) count++;
   }
   *hit_count = count;
+  if (exclusive) publish_size();
   return PoolError::kOk;
 }
 
 PoolError Pool::invalidate_page(uint32_t type, uint32_t offset) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Lock lock(mu_);
   PoolError err = check(type, &offset, 1);
-  if (err == PoolError::kOk) invalidate_locked(type, offset);
+  if (err == PoolError::kOk) {
+    invalidate_locked(lock, type, offset);
+    publish_size();
+  }
   return err;
 }
 
 PoolError Pool::invalidate_batch(uint32_t type, const uint32_t* offsets, size_t n) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Lock lock(mu_);
   PoolError err = check(type, offsets, n);
   if (err != PoolError::kOk) return err;
-  for (size_t i = 0; i < n; i++) invalidate_locked(type, offsets[i]);
+  for (size_t i = 0; i < n; i++) invalidate_locked(lock, type, offsets[i]);
+  publish_size();
   return PoolError::kOk;
 }
 
+// ---- writeback (protocol in pool.h) ----
+
+uint32_t Pool::pick_locked(uint32_t max_pages, Picked* picks, uint8_t* pages, uint32_t* frames,
+                           uint32_t* nframes) {
+  uint32_t n = 0;
+  // Two passes over the LRU at most: the first may only clear referenced bits.
+  uint64_t budget = uint64_t{2} * zbud_.lru_count(AllocClass::kPersistent);
+  uint32_t frame = zbud_.lru_tail(AllocClass::kPersistent);
+  while (frame != Zbud::kNil && budget-- > 0 && n < max_pages) {
+    const uint32_t prev = zbud_.lru_prev(frame);
+    if (zbud_.second_chance(frame)) {
+      frame = prev;
+      continue;
+    }
+    const Zbud::FrameInfo info = zbud_.frame_info(frame);
+    const uint32_t buddies = (info.chunks[0] != 0) + (info.chunks[1] != 0);
+    // Whole frames only (a half-written frame frees nothing); a batch may go one page over only
+    // when its very first frame does not fit.
+    if (n > 0 && n + buddies > max_pages) break;
+    uint32_t k = n;
+    bool ok = true;
+    for (uint32_t b = 0; b < 2 && ok; b++) {
+      if (info.chunks[b] == 0) continue;
+      const OwnerRef owner = info.owners[b];
+      ok = owner.area_type < kMaxAreas;
+      if (!ok) break;
+      const Area& area = areas_[owner.area_type];
+      ok = area.index.active() && !area.draining && area.fd >= 0 && owner.offset < area.index.pages();
+      if (!ok) break;
+      const uint64_t e = area.index.get(owner.offset);
+      const EntryKind kind = Entry::kind(e);
+      ok = (kind == EntryKind::kCompressed || kind == EntryKind::kRaw) && !Entry::under_writeback(e) &&
+           Entry::payload(e) == ((frame << 1) | b);
+      if (!ok) break;
+      uint8_t* out = pages + size_t{k} * kPageSize;
+      const uint8_t* obj = zbud_.map(Entry::payload(e));
+      if (kind == EntryKind::kRaw) {
+        std::memcpy(out, obj, kPageSize);
+      } else if (!Codec::decompress(obj, Entry::length(e), out)) {
+        decompress_fail_++;
+        ok = false;
+        break;
+      }
+      picks[k++] = Picked{e, owner.offset, owner.area_type, area.fd};
+    }
+    if (!ok) {
+      // Not writable now (area without a file, or going away, or a corrupt object): move it out of
+      // the way so the next batches do not trip over it again.
+      zbud_.lru_to_head(frame);
+      frame = prev;
+      continue;
+    }
+    for (uint32_t i = n; i < k; i++) {
+      Area& area = areas_[picks[i].type];
+      area.index.replace(picks[i].offset, picks[i].entry | Entry::kUnderWriteback);
+      area.inflight++;
+    }
+    zbud_.begin_reclaim(frame);
+    frames[(*nframes)++] = frame;
+    n = k;
+    frame = prev;
+  }
+  return n;
+}
+
+namespace {
+
+// pwritev of the whole iovec array at `pos`, continuing after short writes. False with *err set
+// on an error (EINTR is retried). Consumes the iovecs.
+bool write_fully(int fd, struct iovec* iov, int iovcnt, off_t pos, int* err) {
+  while (iovcnt > 0) {
+    ssize_t w = iovcnt == 1 ? pwrite(fd, iov->iov_base, iov->iov_len, pos) : pwritev(fd, iov, iovcnt, pos);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      *err = errno;
+      return false;
+    }
+    if (w == 0) {  // no progress on a non-empty write: treat as out of space
+      *err = ENOSPC;
+      return false;
+    }
+    pos += w;
+    size_t left = static_cast<size_t>(w);
+    while (iovcnt > 0 && left >= iov->iov_len) {
+      left -= iov->iov_len;
+      iov++;
+      iovcnt--;
+    }
+    if (iovcnt > 0) {
+      iov->iov_base = static_cast<uint8_t*>(iov->iov_base) + left;
+      iov->iov_len -= left;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+uint32_t Pool::writeback(uint32_t max_pages) {
+  if (max_pages == 0) return 0;
+  // One frame may hold two pages, so room for two even when asked for one.
+  const uint32_t cap = std::max<uint32_t>(max_pages, 2);
+  // Private buffers of the batch: pages, their records, the order they are written in, frames.
+  const size_t bytes = size_t{cap} * (kPageSize + sizeof(Picked) + sizeof(uint32_t) * 2 + sizeof(struct iovec) + 1);
+  void* mem = std::aligned_alloc(kPageSize, (bytes + kPageSize - 1) / kPageSize * kPageSize);
+  if (mem == nullptr) return 0;
+  uint8_t* pages = static_cast<uint8_t*>(mem);
+  struct iovec* iov = reinterpret_cast<struct iovec*>(pages + size_t{cap} * kPageSize);
+  Picked* picks = reinterpret_cast<Picked*>(iov + cap);
+  uint32_t* order = reinterpret_cast<uint32_t*>(picks + cap);
+  uint32_t* frames = order + cap;
+  uint8_t* written = reinterpret_cast<uint8_t*>(frames + cap);
+
+  uint32_t n = 0, nframes = 0;
+  {
+    Lock lock(mu_);
+    if (!closed_) n = pick_locked(max_pages, picks, pages, frames, &nframes);
+    if (n == 0) {
+      lock.unlock();
+      std::free(mem);
+      return 0;
+    }
+    active_batches_++;
+    outstanding_writeback_ += n;
+  }
+
+  // Step 2, no lock held. Sorted by file and slot, adjacent slots of one file make one pwritev.
+  for (uint32_t i = 0; i < n; i++) order[i] = i;
+  std::sort(order, order + n, [picks](uint32_t a, uint32_t b) {
+    return picks[a].fd != picks[b].fd ? picks[a].fd < picks[b].fd : picks[a].offset < picks[b].offset;
+  });
+  std::memset(written, 0, n);
+  bool failed = false;
+  for (uint32_t i = 0; i < n && !failed;) {
+    const Picked& first = picks[order[i]];
+    uint32_t j = i;
+    int cnt = 0;
+    while (j < n && cnt < IOV_MAX && picks[order[j]].fd == first.fd &&
+           picks[order[j]].offset == first.offset + (j - i)) {
+      iov[cnt].iov_base = pages + size_t{order[j]} * kPageSize;
+      iov[cnt].iov_len = kPageSize;
+      cnt++;
+      j++;
+    }
+    int err = 0;
+    if (write_fully(first.fd, iov, cnt, static_cast<off_t>(first.offset) * kPageSize, &err)) {
+      for (uint32_t k = i; k < j; k++) written[order[k]] = 1;
+    } else {
+      failed = true;  // this run and every later one stay in the pool
+    }
+    i = j;
+  }
+
+  uint32_t done = 0;
+  {
+    Lock lock(mu_);
+    for (uint32_t i = 0; i < n; i++) {
+      const Picked& p = picks[i];
+      Area& area = areas_[p.type];
+      area.inflight--;
+      const uint64_t now = area.index.get(p.offset);
+      // Mutations wait for the batch, so the entry cannot have changed; checked all the same.
+      assert(now == (p.entry | Entry::kUnderWriteback));
+      if (now != (p.entry | Entry::kUnderWriteback)) continue;
+      if (written[i]) {
+        drop_entry(area.index.take(p.offset) & ~Entry::kUnderWriteback);
+        written_back_++;
+        done++;
+      } else {
+        area.index.replace(p.offset, p.entry);
+        reject_reclaim_fail_++;
+      }
+    }
+    for (uint32_t f = 0; f < nframes; f++) zbud_.end_reclaim(frames[f]);
+    outstanding_writeback_ -= n;
+    active_batches_--;
+    publish_size();
+  }
+  settled_cv_.notify_all();
+  std::free(mem);
+  return done;
+}
+
+void Pool::shutdown() {
+  Lock lock(mu_);
+  closed_ = true;
+  while (active_batches_ > 0) settled_cv_.wait(lock);
+}
+
 void Pool::stats(double* out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Lock lock(mu_);
   AllocatorStats z;
   zbud_.stats(&z);
   uint64_t metadata = z.metadata_bytes + arena_.metadata_bytes();
@@ -252,11 +512,11 @@ void Pool::stats(double* out) {
   set(stat::kCompressedBytes, compressed_bytes_);
   set(stat::kPersPageframes, z.class_frames[static_cast<int>(AllocClass::kPersistent)]);
   set(stat::kEphPageframes, z.class_frames[static_cast<int>(AllocClass::kEphemeral)]);
-  // Reclaim, writeback and the ephemeral pool do not exist yet; their counters stay at zero.
-  set(stat::kRejectReclaimFail, 0);
-  set(stat::kWrittenBackPages, 0);
+  set(stat::kRejectReclaimFail, reject_reclaim_fail_);
+  set(stat::kWrittenBackPages, written_back_);
+  // The ephemeral pool does not exist yet.
   set(stat::kEvictedEphPageframes, 0);
-  set(stat::kOutstandingWritebackPages, 0);
+  set(stat::kOutstandingWritebackPages, outstanding_writeback_);
   set(stat::kMetadataBytes, metadata);
   out[stat::kMeanCompressedSize] =
       object_pages_ == 0 ? 0.0 : static_cast<double>(compressed_bytes_) / static_cast<double>(object_pages_);

@@ -1,10 +1,37 @@
 // The zcache pool: the native mechanics behind the 'zcache' backend (DESIGN §6).
 //
 // Owns the frame arena, the zbud allocator, the codec's scratch buffer and one index per swap
-// area, and implements store/load/invalidate on them. Policy (limits with hysteresis, when to
-// write back) is the TypeScript layer's; the pool only enforces the hard cap and the
-// compress_poor rules. Every operation takes the pool's mutex because writeback will run on a
-// worker thread; batch operations take it once for the whole batch.
+// area, and implements store/load/invalidate and writeback on them. Policy (when and how much
+// to write back) is the TypeScript layer's; the pool enforces the hard cap with zswap's accept
+// threshold hysteresis and the compress_poor rules. Every operation takes the pool's mutex;
+// batch operations take it once for the whole batch.
+//
+// Writeback protocol (writeback() may run on any thread, several at once):
+//  1. Pick, under the mutex: walk the persistent LRU from its cold end with second chance (a
+//     frame whose referenced bit is set, i.e. loaded since the last look, has the bit cleared and
+//     goes to the head instead). Every buddy of a picked frame is decompressed (or copied, if
+//     raw) into the batch's private buffer, its index entry gets the "under writeback" bit, and
+//     the frame is taken off the allocator's lists (Zbud::begin_reclaim): nothing is allocated in
+//     it, no other batch picks it, and it is not returned to the arena before the batch ends.
+//  2. Write, without the mutex: pwrite/pwritev each page to its own slot (offset * 4096) in its
+//     area's swap file, runs of adjacent slots of one file in one pwritev. Short writes are
+//     continued; the first error stops the batch.
+//  3. Finish, under the mutex: each written page whose entry is still exactly the one picked
+//     (plus the bit) is removed from the index and its buddy freed (written_back_pages); pages not
+//     written (I/O error) get their entry back unchanged (reject_reclaim_fail). The frames leave
+//     reclaim (emptied ones go back to the arena) and waiters are woken.
+// A later load of a written-back page misses; frontswap's bit is still set, so the swap layer
+// reads the page from the file, where it now is.
+//
+// Races: plain loads of an entry under writeback simply hit the pool copy, which stays intact
+// until step 3. Every mutation of such an entry (store over it, invalidate, exclusive load, and
+// invalidate_area of its area) first waits on the condition variable, mutex released, until the
+// batch has finished. Otherwise the caller could go on to write newer data for that slot to the
+// file itself (a refused store, or the slot freed and reused) and the batch's older pwrite could
+// land after it. After the wait the entry is either gone (written back: the page is in the file)
+// or back as it was (I/O error), and the mutation proceeds normally. invalidate_area also stops
+// new picks in the area and waits until none of its pages is in flight, so the caller may close
+// the file afterwards. shutdown() (close) refuses new batches and waits for the running ones.
 //
 // Bad arguments are reported as PoolError before anything changes, so the N-API layer can throw
 // without leaving a half-applied batch behind.
@@ -12,6 +39,8 @@
 #define TMEM_POOL_H
 
 #include <cstddef>
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 
@@ -32,6 +61,9 @@ struct PoolOptions {
   uint32_t max_mean_compressed_bytes = 2560;
   // Keep pages that fail the absolute compress_poor rule as raw 4096-byte objects.
   bool store_incompressible = false;
+  // zswap's accept_threshold_percent: once a store found the pool at its cap, stores needing
+  // pool memory are refused (kRejectPoolFull) until the pool is below this share of the cap.
+  uint32_t accept_threshold_percent = 90;
 };
 
 // Result of a store, as the JS API reports it.
@@ -43,6 +75,7 @@ enum StoreStatus : int {
   kRejectMeanCompressPoor = -2,
   kRejectAllocFail = -3,
   kRejectCompressFail = -4,
+  kRejectPoolFull = -5,  // the pool was full and is not yet below the accept threshold
 };
 
 enum class PoolError {
@@ -80,27 +113,63 @@ class Pool {
   PoolError invalidate_page(uint32_t type, uint32_t offset);
   PoolError invalidate_batch(uint32_t type, const uint32_t* offsets, size_t n);
 
+  // Writes up to max_pages least recently used persistent pages back to their swap files (whole
+  // frames, so one more than max_pages when max_pages is 1 and the frame holds two) and frees
+  // them; returns how many were written back. Blocks on I/O without holding the mutex; safe on
+  // any thread and concurrently with every other operation. 0 after shutdown().
+  uint32_t writeback(uint32_t max_pages);
+  // Frame bytes in use; lock-free, may lag a concurrent operation.
+  uint64_t pool_bytes() const { return pool_bytes_.load(std::memory_order_relaxed); }
+  // Refuses new writeback batches and waits for the running ones to finish. Idempotent.
+  void shutdown();
+  ~Pool() { shutdown(); }
+
   // Fills out[0..kStatCount) in the order of TMEM_STATS.
   void stats(double* out);
 
  private:
   struct Area {
     AreaIndex index;
-    int fd = -1;  // the swap file, target of writeback
+    int fd = -1;            // the swap file, target of writeback
+    uint32_t inflight = 0;  // pages of this area in running writeback batches
+    bool draining = false;  // invalidate_area is waiting for them: pick no more
   };
+  struct Picked {
+    uint64_t entry;  // the entry as picked, without the under-writeback bit
+    uint32_t offset;
+    uint8_t type;
+    int fd;
+  };
+  using Lock = std::unique_lock<std::mutex>;
+
+  // Waits (mutex released) while the entry at (type, offset) is under writeback; returns it then.
+  // The area may have been invalidated meanwhile by another thread: 0 then, and *gone is set.
+  uint64_t settled(Lock& lock, uint32_t type, uint32_t offset, bool* gone);
+  // Step 1 of writeback; returns pages picked into picks/pages, frames into frames.
+  uint32_t pick_locked(uint32_t max_pages, Picked* picks, uint8_t* pages, uint32_t* frames,
+                       uint32_t* nframes);
+  void publish_size() {
+    pool_bytes_.store(uint64_t{arena_.frames_in_use()} * kPageSize, std::memory_order_relaxed);
+  }
 
   // Checks type, area and every offset; the caller holds the lock.
   PoolError check(uint32_t type, const uint32_t* offsets, size_t n) const;
-  int store_locked(uint32_t type, uint32_t offset, const uint8_t* page);
-  bool load_locked(uint32_t type, uint32_t offset, uint8_t* into, bool exclusive);
-  void invalidate_locked(uint32_t type, uint32_t offset);
+  int store_locked(Lock& lock, uint32_t type, uint32_t offset, const uint8_t* page);
+  bool load_locked(Lock& lock, uint32_t type, uint32_t offset, uint8_t* into, bool exclusive);
+  void invalidate_locked(Lock& lock, uint32_t type, uint32_t offset);
   // Releases what an entry owns and takes it out of the gauges.
   void drop_entry(uint64_t entry);
   // Places `len` bytes as an object and indexes it; a StoreStatus (kRejectAllocFail on failure).
   int place(uint32_t type, uint32_t offset, const uint8_t* data, uint32_t len, EntryKind kind);
 
   const PoolOptions options_;
+  const uint64_t accept_bytes_;  // below this, a full pool accepts stores again
   std::mutex mu_;
+  std::condition_variable settled_cv_;  // a writeback batch finished
+  std::atomic<uint64_t> pool_bytes_{0};
+  bool reached_full_ = false;
+  bool closed_ = false;
+  uint32_t active_batches_ = 0;
   Arena arena_;
   Zbud zbud_{&arena_};
   Codec codec_;
@@ -112,6 +181,7 @@ class Pool {
   uint64_t raw_pages_ = 0;
   uint64_t object_pages_ = 0;  // pages with an allocator object (compressed or raw)
   uint64_t compressed_bytes_ = 0;
+  uint64_t outstanding_writeback_ = 0;  // pages picked by running batches
   // Monotonic event counters.
   uint64_t duplicate_entry_ = 0;
   uint64_t reject_compress_poor_ = 0;
@@ -119,6 +189,8 @@ class Pool {
   uint64_t reject_compress_fail_ = 0;
   uint64_t reject_alloc_fail_ = 0;
   uint64_t pool_limit_hit_ = 0;
+  uint64_t reject_reclaim_fail_ = 0;
+  uint64_t written_back_ = 0;
   uint64_t decompress_fail_ = 0;
   uint64_t loads_ = 0;
   uint64_t stores_ = 0;

@@ -30,6 +30,19 @@ void Zbud::push_head(List& list, uint32_t frame, int which) {
   list.count++;
 }
 
+void Zbud::push_tail(List& list, uint32_t frame, int which) {
+  FrameHeader* h = hdr(frame);
+  h->link[which][kNext] = kNil;
+  h->link[which][kPrev] = list.tail;
+  if (list.tail != kNil) {
+    hdr(list.tail)->link[which][kNext] = frame;
+  } else {
+    list.head = frame;
+  }
+  list.tail = frame;
+  list.count++;
+}
+
 void Zbud::unlink(List& list, uint32_t frame, int which) {
   FrameHeader* h = hdr(frame);
   uint32_t prev = h->link[which][kPrev];
@@ -99,22 +112,64 @@ void Zbud::free(Handle handle) {
   FrameHeader* h = hdr(frame);
   assert(h->chunks[buddy] != 0);
 
-  unlink(placement_list(frame), frame, kPlacement);
+  const bool reclaim = (h->flags & kUnderReclaim) != 0;
+  // A frame under reclaim is on no list; end_reclaim() puts it back or releases it.
+  if (!reclaim) unlink(placement_list(frame), frame, kPlacement);
   object_chunks_ -= h->chunks[buddy];
   h->chunks[buddy] = 0;
   h->owner_type[buddy] = 0;
   h->owner_offset[buddy] = 0;
+  if (reclaim) return;
 
   if (h->chunks[0] == 0 && h->chunks[1] == 0) {
-    const int c = (h->flags & kEphemeral) ? 1 : 0;
-    unlink(lists_[c].lru, frame, kLru);
-    frames_--;
-    class_frames_[c]--;
-    arena_->free_frame(frame);
+    unlink(lists_of(frame).lru, frame, kLru);
+    release_frame(frame);
     return;
   }
   // The remaining buddy stays where it is; the frame becomes a candidate for a new buddy.
   push_head(placement_list(frame), frame, kPlacement);
+}
+
+void Zbud::release_frame(uint32_t frame) {
+  const int c = (hdr(frame)->flags & kEphemeral) ? 1 : 0;
+  hdr(frame)->flags = 0;
+  frames_--;
+  class_frames_[c]--;
+  arena_->free_frame(frame);
+}
+
+bool Zbud::second_chance(uint32_t frame) {
+  FrameHeader* h = hdr(frame);
+  if ((h->flags & kReferenced) == 0) return false;
+  h->flags &= static_cast<uint8_t>(~kReferenced);
+  lru_to_head(frame);
+  return true;
+}
+
+void Zbud::lru_to_head(uint32_t frame) {
+  List& lru = lists_of(frame).lru;
+  unlink(lru, frame, kLru);
+  push_head(lru, frame, kLru);
+}
+
+void Zbud::begin_reclaim(uint32_t frame) {
+  FrameHeader* h = hdr(frame);
+  assert((h->flags & kUnderReclaim) == 0 && (h->chunks[0] != 0 || h->chunks[1] != 0));
+  unlink(placement_list(frame), frame, kPlacement);
+  unlink(lists_of(frame).lru, frame, kLru);
+  h->flags |= kUnderReclaim;
+}
+
+void Zbud::end_reclaim(uint32_t frame) {
+  FrameHeader* h = hdr(frame);
+  assert((h->flags & kUnderReclaim) != 0);
+  h->flags &= static_cast<uint8_t>(~kUnderReclaim);
+  if (h->chunks[0] == 0 && h->chunks[1] == 0) {
+    release_frame(frame);
+    return;
+  }
+  push_head(placement_list(frame), frame, kPlacement);
+  push_tail(lists_of(frame).lru, frame, kLru);
 }
 
 uint8_t* Zbud::map(Handle handle) {

@@ -8,6 +8,11 @@
 // on the buddied list. Every frame is also on an LRU list (most recently allocated at the head)
 // with a referenced bit, for second-chance reclaim.
 //
+// Reclaim (writeback) takes a frame off both lists with begin_reclaim(): while "under reclaim"
+// no allocation can land in it and no other reclaimer can pick it. Buddies may still be freed
+// meanwhile, but an emptied frame is only returned to the arena by end_reclaim(), so a frame id
+// is never reused while a writeback batch refers to it.
+//
 // Unlike the kernel, the frame header is kept out of band in a dense array indexed by frame id:
 // the whole 4096 bytes are usable, so an incompressible page fits in one frame as a first buddy,
 // and a write through a bad object pointer cannot corrupt list metadata.
@@ -62,11 +67,24 @@ class Zbud final : public Allocator {
   }
   uint32_t buddied_head(AllocClass cls) const { return lists_[idx(cls)].buddied.head; }
   uint32_t list_next(uint32_t frame) const { return hdr(frame)->link[kPlacement][kNext]; }
+  uint32_t lru_count(AllocClass cls) const { return lists_[idx(cls)].lru.count; }
+
+  // Second chance: true if the frame was used since the last look; clears the bit and moves
+  // the frame to the head of its LRU in that case.
+  bool second_chance(uint32_t frame);
+  // Moves a frame to the head of its LRU (a frame reclaim gave up on).
+  void lru_to_head(uint32_t frame);
+  // Takes a frame in use off its placement list and LRU and marks it under reclaim.
+  void begin_reclaim(uint32_t frame);
+  // Ends reclaim: an empty frame goes back to the arena, one still holding objects back on its
+  // placement list and at the tail (cold end) of the LRU.
+  void end_reclaim(uint32_t frame);
+  bool under_reclaim(uint32_t frame) const { return (hdr(frame)->flags & kUnderReclaim) != 0; }
 
  private:
   enum : int { kPlacement = 0, kLru = 1 };  // which pair of links
   enum : int { kPrev = 0, kNext = 1 };
-  enum : uint8_t { kReferenced = 1, kEphemeral = 2 };
+  enum : uint8_t { kReferenced = 1, kEphemeral = 2, kUnderReclaim = 4 };
 
   // 32 bytes per frame. Links are frame ids, not pointers, to halve their size.
   struct FrameHeader {
@@ -99,6 +117,9 @@ class Zbud final : public Allocator {
   List& placement_list(uint32_t frame);
 
   void push_head(List& list, uint32_t frame, int which);
+  void push_tail(List& list, uint32_t frame, int which);
+  ClassLists& lists_of(uint32_t frame) { return lists_[(hdr(frame)->flags & kEphemeral) ? 1 : 0]; }
+  void release_frame(uint32_t frame);
   void unlink(List& list, uint32_t frame, int which);
 
   Arena* arena_;

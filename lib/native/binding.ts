@@ -22,10 +22,12 @@ export const StoreStatus = {
   CompressPoor: -1,
   /** Compressed size above maxMeanCompressedBytes while the pool's mean is above it too. */
   MeanCompressPoor: -2,
-  /** No frame available: the pool is at maxPoolBytes. */
+  /** No frame available: the pool is at maxPoolBytes. Starts the accept-threshold hysteresis. */
   AllocFail: -3,
   /** LZ4 failed (not expected to happen). */
   CompressFail: -4,
+  /** The pool was full and is not yet back under acceptThresholdPercent of maxPoolBytes. */
+  PoolFull: -5,
 } as const;
 export type StoreStatus = (typeof StoreStatus)[keyof typeof StoreStatus];
 
@@ -47,6 +49,11 @@ export interface NativePoolOptions {
   maxMeanCompressedBytes?: number;
   /** Store pages that fail the maxCompressedBytes rule raw instead of refusing them. Default false. */
   storeIncompressible?: boolean;
+  /**
+   * Once a store found the pool at maxPoolBytes (AllocFail), stores needing pool memory are
+   * refused (PoolFull) until the pool is below this percentage of maxPoolBytes, 0..100. Default 90.
+   */
+  acceptThresholdPercent?: number;
 }
 
 /**
@@ -74,7 +81,24 @@ export interface NativePool {
   invalidateBatch(type: number, offsets: Uint32Array): void;
   /** Fills out[i] with the counter named statNames[i]; out.length >= statNames.length. */
   stats(out: Float64Array): void;
-  /** Frees the pool's native memory now. Idempotent. */
+  /**
+   * Writes up to `maxPages` (1..2^20) least recently used persistent pages (second chance) to
+   * their slots in their areas' swap files (the fd given to initArea; areas with fd -1 are
+   * skipped) and drops them from the pool, on the libuv thread pool. Whole zbud frames only, so
+   * maxPages 1 may write 2. `callback(null, written)` runs on this thread; written is 0 when
+   * nothing was cold enough, on an I/O error before any page was written, and after close().
+   * Pages a failed pwrite did not write stay in the pool (reject_reclaim_fail). Same-filled pages
+   * are never written back. A load of a written-back page misses: read the file.
+   */
+  writeback(maxPages: number, callback: (err: Error | null, written: number) => void): void;
+  /** writeback() on the calling thread (direct reclaim); returns the number written. */
+  writebackSync(maxPages: number): number;
+  /** Bytes of page frames in use (zcache/pool_total_size), without a lock. */
+  poolBytes(): number;
+  /**
+   * Frees the pool's native memory now. Idempotent. Waits for writeback batches already
+   * writing; queued ones complete with 0.
+   */
   close(): void;
 }
 

@@ -40,10 +40,12 @@ bool ParseOptions(const Napi::CallbackInfo& info, PoolOptions* opts) {
   double max_bytes = static_cast<double>(opts->max_pool_bytes);
   double max_c = opts->max_compressed_bytes;
   double max_mean = opts->max_mean_compressed_bytes;
+  double accept = opts->accept_threshold_percent;
   if (!OptionInteger(options, "maxPoolBytes", static_cast<double>(uint64_t{Arena::kMaxFrames} * kPageSize),
                      &max_bytes) ||
       !OptionInteger(options, "maxCompressedBytes", kPageSize, &max_c) ||
-      !OptionInteger(options, "maxMeanCompressedBytes", kPageSize, &max_mean)) {
+      !OptionInteger(options, "maxMeanCompressedBytes", kPageSize, &max_mean) ||
+      !OptionInteger(options, "acceptThresholdPercent", 100, &accept)) {
     return false;
   }
   Napi::Value si = options.Get("storeIncompressible");
@@ -57,8 +59,27 @@ bool ParseOptions(const Napi::CallbackInfo& info, PoolOptions* opts) {
   opts->max_pool_bytes = static_cast<uint64_t>(max_bytes);
   opts->max_compressed_bytes = static_cast<uint32_t>(max_c);
   opts->max_mean_compressed_bytes = static_cast<uint32_t>(max_mean);
+  opts->accept_threshold_percent = static_cast<uint32_t>(accept);
   return true;
 }
+
+// One background writeback batch on the libuv thread pool.
+class WritebackWorker final : public Napi::AsyncWorker {
+ public:
+  WritebackWorker(Napi::Function callback, std::shared_ptr<Pool> pool, uint32_t max_pages)
+      : Napi::AsyncWorker(callback, "tmem:writeback"), pool_(std::move(pool)), max_pages_(max_pages) {}
+
+  void Execute() override { written_ = pool_->writeback(max_pages_); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Callback().Call({env.Null(), Napi::Number::New(env, written_)});
+  }
+
+ private:
+  std::shared_ptr<Pool> pool_;
+  const uint32_t max_pages_;
+  uint32_t written_ = 0;
+};
 
 bool ExpectLength(napi_env env, const char* name, size_t actual, size_t expected) {
   if (actual == expected) return true;
@@ -88,6 +109,9 @@ Napi::Function PoolWrap::Define(Napi::Env env, AddonData* data) {
           InstanceMethod<&PoolWrap::LoadBatch>("loadBatch"),
           InstanceMethod<&PoolWrap::InvalidateBatch>("invalidateBatch"),
           InstanceMethod<&PoolWrap::Stats>("stats"),
+          InstanceMethod<&PoolWrap::Writeback>("writeback"),
+          InstanceMethod<&PoolWrap::WritebackSync>("writebackSync"),
+          InstanceMethod<&PoolWrap::PoolBytes>("poolBytes"),
           InstanceMethod<&PoolWrap::Close>("close"),
           InstanceAccessor<&PoolWrap::StatNames>("statNames"),
           StaticValue("statNames", names, napi_enumerable),
@@ -99,9 +123,8 @@ Napi::Function PoolWrap::Define(Napi::Env env, AddonData* data) {
 PoolWrap::PoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PoolWrap>(info), env_(info.Env()) {
   PoolOptions opts;
   if (!ParseOptions(info, &opts)) return;
-  Pool* pool = new (std::nothrow) Pool(opts);
+  std::shared_ptr<Pool> pool(new (std::nothrow) Pool(opts));
   if (pool == nullptr || !pool->init()) {
-    delete pool;
     // Only address space is reserved up front, so this means a tight RLIMIT_AS (ulimit -v).
     std::string msg = "tmem: could not reserve " + std::to_string(opts.max_pool_bytes) +
                       " bytes of address space for the pool (lower maxPoolBytes or raise ulimit -v)";
@@ -109,11 +132,10 @@ PoolWrap::PoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PoolWrap>(
     return;
   }
   if (napi_add_env_cleanup_hook(env_, CleanupHook, this) != napi_ok) {
-    delete pool;
     napi_throw_error(env_, nullptr, "tmem: could not register the pool's cleanup hook");
     return;
   }
-  pool_ = pool;
+  pool_ = std::move(pool);
 }
 
 PoolWrap::~PoolWrap() { Release(false); }
@@ -123,13 +145,15 @@ void PoolWrap::CleanupHook(void* arg) { static_cast<PoolWrap*>(arg)->Release(tru
 void PoolWrap::Release(bool from_hook) {
   if (pool_ == nullptr) return;
   if (!from_hook) napi_remove_env_cleanup_hook(env_, CleanupHook, this);
-  delete pool_;
-  pool_ = nullptr;
+  // Running writeback batches finish first; queued ones will find the pool shut down. The memory
+  // goes with the last reference (ours, or a queued batch's).
+  pool_->shutdown();
+  pool_.reset();
 }
 
 Pool* PoolWrap::Open(const Napi::CallbackInfo& info) {
   if (pool_ == nullptr) napi_throw_error(info.Env(), "ERR_TMEM_CLOSED", "tmem: the pool is closed");
-  return pool_;
+  return pool_.get();
 }
 
 bool PoolWrap::Check(napi_env env, PoolError err) {
@@ -292,6 +316,32 @@ Napi::Value PoolWrap::Stats(const Napi::CallbackInfo& info) {
   }
   pool->stats(static_cast<double*>(out));
   return Napi::Value();
+}
+
+Napi::Value PoolWrap::Writeback(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t max_pages;
+  if (pool == nullptr || !ArgU32(info, 0, "maxPages", 1u << 20, &max_pages)) return Napi::Value();
+  if (!info[1].IsFunction()) {
+    ThrowTypeError(info.Env(), "The \"callback\" argument must be a function");
+    return Napi::Value();
+  }
+  auto* worker = new WritebackWorker(info[1].As<Napi::Function>(), pool_, max_pages);
+  worker->Queue();
+  return info.Env().Undefined();
+}
+
+Napi::Value PoolWrap::WritebackSync(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t max_pages;
+  if (pool == nullptr || !ArgU32(info, 0, "maxPages", 1u << 20, &max_pages)) return Napi::Value();
+  return Napi::Number::New(info.Env(), pool->writeback(max_pages));
+}
+
+Napi::Value PoolWrap::PoolBytes(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  if (pool == nullptr) return Napi::Value();
+  return Napi::Number::New(info.Env(), static_cast<double>(pool->pool_bytes()));
 }
 
 Napi::Value PoolWrap::Close(const Napi::CallbackInfo& info) {

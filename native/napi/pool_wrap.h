@@ -4,10 +4,18 @@
 // cleanup hook when the environment (thread) exits, or by the finalizer when the object is
 // collected, whichever comes first. Waiting for GC alone would hold up to the pool's whole
 // arena long after the last use, and finalizers are not guaranteed to run at exit.
+//
+// writeback(maxPages, callback) runs Pool::writeback on the libuv thread pool. Each queued
+// batch holds a shared_ptr to the pool, so the memory it uses outlives close(); close() (and the
+// cleanup hook) call Pool::shutdown() first, which waits for running batches (their pwrites must
+// not reach a swap file closed after close()) and makes batches that have not started yet do
+// nothing and report 0.
 #ifndef TMEM_NAPI_POOL_WRAP_H
 #define TMEM_NAPI_POOL_WRAP_H
 
 #include <napi.h>
+
+#include <memory>
 
 #include "../pool.h"
 #include "addon_data.h"
@@ -40,11 +48,14 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   Napi::Value LoadBatch(const Napi::CallbackInfo& info);
   Napi::Value InvalidateBatch(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value Writeback(const Napi::CallbackInfo& info);
+  Napi::Value WritebackSync(const Napi::CallbackInfo& info);
+  Napi::Value PoolBytes(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value StatNames(const Napi::CallbackInfo& info);
 
   napi_env env_;
-  Pool* pool_ = nullptr;
+  std::shared_ptr<Pool> pool_;
 };
 
 }  // namespace tmem

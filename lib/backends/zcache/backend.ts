@@ -1,14 +1,41 @@
 // The native zcache backend: a thin TypeScript shell over the addon's Pool. Arguments arrive
 // validated from the frontswap layer, so every op is one direct N-API call; the counters come
 // over in one stats() call into a reused Float64Array.
-import { loadNative, type NativePool } from '../../native/binding';
+//
+// Writeback: the pool has the mechanics (pick cold frames, decompress, pwrite to the swap file,
+// free; on the libuv thread pool or synchronously), WritebackPolicy decides when. The policy hears
+// about every accepted store (afterStore: start background batches above the high watermark) and
+// every store refused because the pool is full (onPoolFull: direct reclaim, then the same).
+import { loadNative, StoreStatus, type NativePool } from '../../native/binding';
 import type { ZcacheConfig } from '../options';
 import type { AreaInfo, Backend, CounterSet, FrontswapOps } from '../types';
+import { WritebackPolicy, type WritebackMechanics } from '../writeback-policy';
 
-function frontswapOps(pool: NativePool): FrontswapOps {
+const { AllocFail, PoolFull } = StoreStatus;
+
+function mechanicsOf(pool: NativePool): WritebackMechanics {
+  return {
+    poolBytes: () => pool.poolBytes(),
+    writeback: (maxPages) =>
+      new Promise<number>((resolve, reject) => {
+        // Throws synchronously only after close(); the policy counts a rejected batch.
+        pool.writeback(maxPages, (err, written) => (err ? reject(err) : resolve(written)));
+      }),
+    writebackSync: (maxPages) => pool.writebackSync(maxPages),
+  };
+}
+
+function frontswapOps(pool: NativePool, policy: WritebackPolicy | null): FrontswapOps {
   return {
     init: (type: number, area: AreaInfo) => pool.initArea(type, area.pages, area.fd),
-    store: (type, offset, page) => pool.store(type, offset, page) > 0,
+    store(type, offset, page) {
+      const status = pool.store(type, offset, page);
+      if (policy !== null) {
+        if (status > 0) policy.afterStore();
+        else if (status === AllocFail || status === PoolFull) policy.onPoolFull();
+      }
+      return status > 0;
+    },
     load: (type, offset, into, exclusive) => pool.load(type, offset, into, exclusive),
     invalidatePage: (type, offset) => pool.invalidatePage(type, offset),
     invalidateArea: (type) => pool.invalidateArea(type),
@@ -16,7 +43,16 @@ function frontswapOps(pool: NativePool): FrontswapOps {
       // The pool reports a status per page (>0 stored, <0 the refusal reason); frontswap wants 0/1.
       const status = new Int8Array(results.buffer, results.byteOffset, offsets.length);
       const stored = pool.storeBatch(type, offsets, pages, status);
-      for (let i = 0; i < offsets.length; i++) results[i] = status[i] > 0 ? 1 : 0;
+      let full = false;
+      for (let i = 0; i < offsets.length; i++) {
+        const st = status[i];
+        if (st === AllocFail || st === PoolFull) full = true;
+        results[i] = st > 0 ? 1 : 0;
+      }
+      if (policy !== null) {
+        if (full) policy.onPoolFull();
+        else if (stored > 0) policy.afterStore();
+      }
       return stored;
     },
     loadBatch: (type, offsets, into, hits, exclusive) => pool.loadBatch(type, offsets, into, hits, exclusive),
@@ -31,12 +67,14 @@ export function createZcache(config: ZcacheConfig): Backend {
     maxCompressedBytes: config.maxCompressedBytes,
     maxMeanCompressedBytes: config.maxMeanCompressedBytes,
     storeIncompressible: config.storeIncompressible,
+    acceptThresholdPercent: config.acceptThresholdPercent,
   });
+  const policy = config.writeback === null ? null : new WritebackPolicy(mechanicsOf(pool), config.writeback);
   const names = pool.statNames;
   const values = new Float64Array(names.length);
   return {
     name: 'zcache',
-    frontswap: frontswapOps(pool),
+    frontswap: frontswapOps(pool, policy),
     stats() {
       pool.stats(values);
       const out: Record<string, CounterSet> = {};
@@ -47,8 +85,11 @@ export function createZcache(config: ZcacheConfig): Backend {
       }
       return out;
     },
-    async flush() {},
+    async flush() {
+      if (policy !== null) await policy.idle();
+    },
     async close() {
+      if (policy !== null) await policy.stop();
       pool.close();
     },
   };
