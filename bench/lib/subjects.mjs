@@ -1,0 +1,243 @@
+// Everything the bench stores pages in, behind one small interface, so every subject runs the
+// exact same loops over the exact same page views:
+//
+//   const s = await SUBJECTS[name].open({ n, tmp })   // room for offsets/keys 0..n-1
+//   s.store(i, page) → truthy when kept     s.load(i, into) → truthy on a hit (fills `into`)
+//   s.storeBatch?(b) / s.loadBatch?(b, into)          b = { offsets, pages, results, hits }
+//   s.clear()        drops everything (never timed)
+//   s.info()         { poolBytes?, metadataBytes?, storedPages?, keptBytes? } after a full store
+//   await s.close()
+//
+// zcache and zcache-js are reached the way a user reaches them: frontswap hooks after swapon +
+// loadBackend. `zcache (Pool)` calls the native Pool directly, to show the cost of the layers
+// above it. Pools are sized so nothing is refused for size; incompressible pages are stored raw
+// (storeIncompressible) and the running-mean rule is off, so every subject keeps every page and
+// every load hits, as with the peers.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const PAGE = 4096;
+
+export function tmem() {
+  return require(join(ROOT, 'dist', 'index.js'));
+}
+
+export function zcacheOptions(n) {
+  return {
+    // Twice the corpus plus slack: the pool never refuses for size, whatever the ratio.
+    maxPoolBytes: Math.max(64 << 20, 2 * n * PAGE + (64 << 20)),
+    writeback: false,
+    storeIncompressible: true,
+    maxMeanCompressedBytes: PAGE,
+  };
+}
+
+function frontswapSubject(backend) {
+  return {
+    layer: 'frontswap',
+    batch: true,
+    async open({ n, tmp }) {
+      const t = tmem();
+      const area = t.swapon(join(tmp, `swap-${backend}`), { pages: n });
+      await t.loadBackend(backend, zcacheOptions(n));
+      const { frontswap, debugfs } = t;
+      const type = area.type;
+      return {
+        store: (i, page) => frontswap.store(type, i, page),
+        load: (i, into) => frontswap.load(type, i, into),
+        storeBatch: (b) => frontswap.storeBatch(type, b.offsets, b.pages, b.results),
+        loadBatch: (b, into) => frontswap.loadBatch(type, b.offsets, into, b.hits),
+        clear: () => frontswap.invalidateArea(type),
+        info() {
+          const s = debugfs.snapshot();
+          return {
+            storedPages: s['zcache/stored_pages'],
+            poolBytes: s['zcache/pool_total_size'],
+            metadataBytes: s['zcache/metadata_bytes'],
+            keptBytes: s['zcache/compressed_bytes'],
+            stats: s,
+          };
+        },
+        async close() {
+          frontswap.invalidateArea(type); // nothing left to drain to the file on unload
+          await t.unloadBackend(backend);
+          area.swapoff();
+        },
+      };
+    },
+  };
+}
+
+function poolSubject() {
+  return {
+    layer: 'native Pool',
+    batch: true,
+    async open({ n }) {
+      const { loadNative } = require(join(ROOT, 'dist', 'native', 'binding.js'));
+      const { Pool } = loadNative();
+      const { writeback, ...opts } = zcacheOptions(n);
+      const pool = new Pool(opts);
+      pool.initArea(0, n, -1);
+      const names = pool.statNames;
+      const values = new Float64Array(names.length);
+      const status = new Map(); // results arrays per batch, as Int8Array views
+      const i8 = (b) => {
+        let s = status.get(b);
+        if (!s) status.set(b, (s = new Int8Array(b.results.buffer, b.results.byteOffset, b.results.length)));
+        return s;
+      };
+      return {
+        store: (i, page) => pool.store(0, i, page) > 0,
+        load: (i, into) => pool.load(0, i, into, false),
+        storeBatch: (b) => pool.storeBatch(0, b.offsets, b.pages, i8(b)),
+        loadBatch: (b, into) => pool.loadBatch(0, b.offsets, into, b.hits, false),
+        clear() {
+          pool.invalidateArea(0);
+          pool.initArea(0, n, -1);
+        },
+        info() {
+          pool.stats(values);
+          const s = Object.fromEntries(names.map((k, i) => [k, values[i]]));
+          return {
+            storedPages: s['zcache/stored_pages'],
+            poolBytes: s['zcache/pool_total_size'],
+            metadataBytes: s['zcache/metadata_bytes'],
+            keptBytes: s['zcache/compressed_bytes'],
+            stats: s,
+          };
+        },
+        async close() {
+          pool.close();
+        },
+      };
+    },
+  };
+}
+
+function mapInfo(map) {
+  let bytes = 0;
+  for (const v of map.values()) bytes += v.length;
+  return { storedPages: map.size, keptBytes: bytes };
+}
+
+const plainMap = {
+  layer: 'peer',
+  async open() {
+    const map = new Map();
+    return {
+      store: (i, page) => map.set(i, Buffer.from(page)),
+      load(i, into) {
+        const v = map.get(i);
+        if (v === undefined) return false;
+        into.set(v);
+        return true;
+      },
+      clear: () => map.clear(),
+      info: () => mapInfo(map),
+      async close() {
+        map.clear();
+      },
+    };
+  },
+};
+
+const lz4napiMap = {
+  layer: 'peer',
+  async open() {
+    const { compressSync, uncompressSync } = require('lz4-napi');
+    const map = new Map();
+    return {
+      store: (i, page) => map.set(i, compressSync(page)),
+      load(i, into) {
+        const v = map.get(i);
+        if (v === undefined) return false;
+        into.set(uncompressSync(v));
+        return true;
+      },
+      clear: () => map.clear(),
+      info: () => mapInfo(map),
+      async close() {
+        map.clear();
+      },
+    };
+  },
+};
+
+const lz4jsMap = {
+  layer: 'peer',
+  async open() {
+    // The `lz4` package's JS block codec, as zcache-js uses it: a reused hash table (cleared per
+    // page) and a reused output buffer; the block is copied out to keep it. Pages that do not
+    // shrink are kept raw (a 4096-byte value means raw).
+    const lz4 = require('lz4/lib/binding.js');
+    const table = new Uint32Array(1 << 16);
+    const out = Buffer.alloc(lz4.compressBound(PAGE));
+    const map = new Map();
+    return {
+      store(i, page) {
+        table.fill(0);
+        const n = lz4.compressDependent(page, out, 0, table, 0, out.length);
+        map.set(i, n > 0 && n < PAGE ? Buffer.from(out.subarray(0, n)) : Buffer.from(page));
+        return true;
+      },
+      load(i, into) {
+        const v = map.get(i);
+        if (v === undefined) return false;
+        if (v.length === PAGE) into.set(v);
+        else if (lz4.uncompress(v, into, 0, v.length) !== PAGE) throw new Error(`lz4 js: bad block for ${i}`);
+        return true;
+      },
+      clear: () => map.clear(),
+      info: () => mapInfo(map),
+      async close() {
+        map.clear();
+      },
+    };
+  },
+};
+
+function lmdbSubject(compression) {
+  return {
+    layer: 'peer',
+    async open({ tmp }) {
+      const { open } = require('lmdb');
+      const dir = mkdtempSync(join(tmp, 'lmdb-'));
+      // noSync: the pool is memory, so the peer does not pay an fsync per put either.
+      const db = open({ path: dir, compression, encoding: 'binary', keyEncoding: 'uint32', noSync: true });
+      return {
+        store: (i, page) => db.putSync(i, page),
+        load(i, into) {
+          const v = db.get(i);
+          if (v === undefined) return false;
+          into.set(v);
+          return true;
+        },
+        clear: () => db.clearSync(),
+        info: () => ({ storedPages: db.getCount() }),
+        async close() {
+          await db.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  };
+}
+
+export const SUBJECTS = {
+  zcache: frontswapSubject('zcache'),
+  'zcache (Pool)': poolSubject(),
+  'zcache-js': frontswapSubject('zcache-js'),
+  Map: plainMap,
+  'lz4-napi + Map': lz4napiMap,
+  'lz4 JS + Map': lz4jsMap,
+  'lmdb (compression)': lmdbSubject(true),
+  lmdb: lmdbSubject(false),
+};
+
+/** Subjects that compress (the issue's "compressing peers") and the uncompressed ones. */
+export const COMPRESSING_PEERS = ['lz4-napi + Map', 'lz4 JS + Map', 'lmdb (compression)'];
+export const PLAIN_PEERS = ['Map', 'lmdb'];

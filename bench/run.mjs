@@ -1,0 +1,256 @@
+#!/usr/bin/env node
+// `npm run bench`: every subject over every page corpus, in one run, side by side.
+//
+//   node bench/run.mjs [--quick | --smoke] [--out DIR] [--dir TMPDIR] [--heap-pages N]
+//                      [--synthetic-pages N] [--seconds S] [--only a,b] [--keep-corpus]
+//
+// default  32,768 real heap pages + 8,192 of each synthetic set, ≥ 1 s per measurement (< 10 min)
+// --quick  4,096 heap pages + 2,048 synthetic, ≥ 0.15 s per measurement (< 2 min, for CI)
+// --smoke  512 + 256 pages, one round each: checks that everything runs (the test suite uses it)
+//
+// Writes DIR/latest.md (Markdown table), DIR/latest.json and DIR/latest.svg (default DIR is
+// bench/results/, not committed). Swap files, lmdb databases and the pwrite file go to a fresh
+// directory under --dir (default: the OS temp dir), removed at the end. Each subject runs in its
+// own `node --expose-gc` child process; the raw liblz4 ceiling is bench/native/lz4-loop.cc, built
+// here with the system C++ compiler against the addon's liblz4.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CORPORA, makeCorpora } from './lib/corpora.mjs';
+import { buildLz4Loop } from './lib/native-build.mjs';
+import { computeTargets, markdown, svgChart } from './lib/report.mjs';
+import { ROOT, SUBJECTS } from './lib/subjects.mjs';
+
+const require = createRequire(import.meta.url);
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    dir: { type: 'string' },
+    'heap-pages': { type: 'string' },
+    'synthetic-pages': { type: 'string' },
+    seconds: { type: 'string' },
+    only: { type: 'string' },
+    'keep-corpus': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 16).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.exit(0);
+}
+
+const mode = args.smoke ? 'smoke' : args.quick ? 'quick' : 'default';
+const PRESETS = {
+  default: { heapPages: 32768, syntheticPages: 8192, minSeconds: 1, minRounds: 3 },
+  quick: { heapPages: 4096, syntheticPages: 2048, minSeconds: 0.15, minRounds: 2 },
+  smoke: { heapPages: 512, syntheticPages: 256, minSeconds: 0, minRounds: 1 },
+};
+const config = { ...PRESETS[mode], batch: 128 };
+if (args['heap-pages']) config.heapPages = Number(args['heap-pages']);
+if (args['synthetic-pages']) config.syntheticPages = Number(args['synthetic-pages']);
+if (args.seconds) config.minSeconds = Number(args.seconds);
+const subjects = args.only ? args.only.split(',').map((s) => s.trim()) : Object.keys(SUBJECTS);
+for (const s of subjects) if (!SUBJECTS[s]) throw new Error(`unknown subject '${s}' (known: ${Object.keys(SUBJECTS).join(', ')})`);
+const outDir = resolve(args.out ?? join(ROOT, 'bench', 'results'));
+
+if (!existsSync(join(ROOT, 'dist', 'index.js'))) {
+  console.error('bench: dist/ is missing; run `npm install` (or `npm run build`) first');
+  process.exit(1);
+}
+
+// ---- progress bar on stderr ---------------------------------------------------------------
+const tty = process.stderr.isTTY;
+const t0 = Date.now();
+let plan = [];
+let doneWeight = 0;
+let lastLine = '';
+function draw(fraction, label) {
+  const total = plan.reduce((a, j) => a + j.weight, 0);
+  const p = Math.min(1, (doneWeight + fraction) / total);
+  const secs = Math.round((Date.now() - t0) / 1000);
+  const clock = `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, '0')}`;
+  if (tty) {
+    const width = 28;
+    const fill = Math.round(p * width);
+    const line = `[${'█'.repeat(fill)}${'░'.repeat(width - fill)}] ${String(Math.round(p * 100)).padStart(3)}% ${clock} ${label}`;
+    process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 100) - 1)}`);
+  } else if (label !== lastLine) {
+    process.stderr.write(`[${String(Math.round(p * 100)).padStart(3)}% ${clock}] ${label}\n`);
+  }
+  lastLine = label;
+}
+function endBar() {
+  if (tty) process.stderr.write('\r\x1b[2K');
+}
+
+// ---- jobs ------------------------------------------------------------------------------------
+function runWorker(spec, weight) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', join(ROOT, 'bench', 'worker.mjs'), JSON.stringify(spec)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: ROOT,
+    });
+    let buf = '';
+    let result;
+    let error;
+    child.stdout.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.trim()) continue;
+        const msg = JSON.parse(line);
+        if (msg.progress !== undefined) draw(msg.progress * weight, msg.label);
+        if (msg.result) result = msg.result;
+        if (msg.error) error = msg.error;
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (result && code === 0) resolvePromise(result);
+      else reject(new Error(`worker ${spec.mode} ${spec.subject} failed (exit ${code})${error ? `:\n${error}` : ''}`));
+    });
+  });
+}
+
+function runNative(bin, argv) {
+  return JSON.parse(execFileSync(bin, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+}
+
+function machineInfo() {
+  const tmem = require(join(ROOT, 'dist', 'index.js'));
+  const v = tmem.versions();
+  const pkgVersion = (name) => {
+    try {
+      return require(`${name}/package.json`).version;
+    } catch {
+      return 'not installed';
+    }
+  };
+  let commit;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {}
+  return {
+    cpu: os.cpus()[0]?.model?.trim() ?? 'unknown',
+    cores: os.availableParallelism?.() ?? os.cpus().length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${process.platform}-${process.arch}`,
+    kernel: os.release(),
+    node: process.versions.node,
+    v8: process.versions.v8,
+    tmem: v.tmem,
+    commit,
+    lz4: v.lz4,
+    lz4Source: v.lz4Source,
+    napi: v.napi,
+    loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    peers: { 'lz4-napi': pkgVersion('lz4-napi'), lmdb: pkgVersion('lmdb'), lz4: pkgVersion('lz4') },
+  };
+}
+
+const ABOUT = {
+  heap: 'real pages of a live Node process holding a service-like heap (sessions map, access log, numeric series, cached JSON)',
+  zero: 'zero-filled',
+  random: 'random bytes (incompressible)',
+  text: 'synthetic log lines and JSON records',
+};
+
+async function main() {
+  const startedAt = new Date().toISOString();
+  const machine = machineInfo();
+  if (!machine.lz4Source) throw new Error(`the native addon is not available: ${tmem?.nativeError ?? 'run npm install'}`);
+  mkdirSync(outDir, { recursive: true });
+  const work = mkdtempSync(join(args.dir ? resolve(args.dir) : os.tmpdir(), 'tmem-bench-'));
+  const corpusDir = join(outDir, 'corpus');
+  mkdirSync(corpusDir, { recursive: true });
+
+  const nCorpora = CORPORA.length;
+  const subjectWeight = (s) => nCorpora * (s.startsWith('lmdb') || s.includes('js') || s.includes('JS') ? 6 : 4);
+  plan = [
+    { name: 'corpora', weight: 2 },
+    { name: 'build', weight: 1 },
+    { name: 'raw', weight: nCorpora * 2 },
+    ...subjects.map((s) => ({ name: s, weight: subjectWeight(s) })),
+    ...subjects.map((s) => ({ name: `mem ${s}`, weight: 1 })),
+    { name: 'writeback', weight: 2 },
+  ];
+  const step = async (name, label, fn) => {
+    const job = plan.find((j) => j.name === name);
+    draw(0, label);
+    const r = await fn(job.weight);
+    doneWeight += job.weight;
+    draw(0, label);
+    return r;
+  };
+
+  try {
+    const corpora = await step('corpora', 'making page corpora (heap pages from a live Node process)', () =>
+      makeCorpora(corpusDir, { heap: config.heapPages, synthetic: config.syntheticPages }));
+    for (const [k, c] of Object.entries(corpora)) c.about = ABOUT[k];
+    const bin = await step('build', `building bench/native/lz4-loop.cc against liblz4 (${machine.lz4Source})`, () =>
+      buildLz4Loop(ROOT, machine.lz4Source));
+    const raw = await step('raw', 'raw liblz4 loop (C++)', () => {
+      const out = {};
+      for (const [name, c] of Object.entries(corpora)) {
+        draw(0, `raw liblz4 loop · ${name}`);
+        out[name] = runNative(bin, ['lz4', c.file, String(config.minSeconds), String(config.minRounds)]);
+      }
+      return out;
+    });
+    const perf = [];
+    const common = { corpora, minSeconds: config.minSeconds, minRounds: config.minRounds, batch: config.batch, tmp: work, memCorpus: 'heap' };
+    for (const s of subjects) {
+      perf.push(...(await step(s, s, (w) => runWorker({ ...common, mode: 'perf', subject: s }, w))));
+    }
+    const memory = [];
+    for (const s of subjects) {
+      memory.push(...(await step(`mem ${s}`, `${s} · memory`, (w) => runWorker({ ...common, mode: 'mem', subject: s }, w))));
+    }
+    const { writeback, pwrite } = await step('writeback', 'writeback', async (w) => {
+      const rows = subjects.includes('zcache') ? await runWorker({ ...common, mode: 'writeback', subject: 'zcache' }, w / 2) : [];
+      draw(w / 2, 'raw pwrite of 4 KiB pages (C++)');
+      const pw = runNative(bin, ['pwrite', join(work, 'pwrite.bin'), String(corpora.heap.pages), String(config.minSeconds), String(config.minRounds)]);
+      return { writeback: rows, pwrite: pw };
+    });
+    endBar();
+
+    const results = {
+      mode,
+      startedAt,
+      seconds: (Date.now() - t0) / 1000,
+      machine,
+      config,
+      corpora: Object.fromEntries(Object.entries(corpora).map(([k, c]) => [k, { pages: c.pages, about: c.about }])),
+      raw,
+      pwrite,
+      perf,
+      memory,
+      writeback,
+    };
+    results.targets = computeTargets(results);
+    const md = markdown(results);
+    writeFileSync(join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(join(outDir, 'latest.md'), md);
+    writeFileSync(join(outDir, 'latest.svg'), svgChart(results));
+    process.stdout.write(md + '\n');
+    process.stdout.write(`\nwritten: ${join(outDir, 'latest.md')}, latest.json, latest.svg (${Math.round(results.seconds)} s)\n`);
+  } finally {
+    endBar();
+    rmSync(work, { recursive: true, force: true });
+    if (!args['keep-corpus']) rmSync(corpusDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  endBar();
+  console.error(err?.stack ?? err);
+  process.exit(1);
+});

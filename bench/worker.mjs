@@ -1,0 +1,264 @@
+// One subject in its own process (run with --expose-gc), so one subject's garbage, heap and RSS
+// never show in another's numbers. Spawned by run.mjs with a JSON spec as its only argument;
+// writes JSON lines on stdout: {"progress": 0..1, "label"} while it works, then {"result": ...}.
+//
+// perf mode, per corpus (same page views, same order, for every subject):
+//   verify      store every page, load every page back and compare (untimed)
+//   store       rounds of: clear (untimed), then one timed pass storing every page
+//   load        rounds of one timed pass loading every page (non-exclusive) into one buffer
+//   latency     one extra pass each of store and load, every op timed on its own with
+//               process.hrtime.bigint() (kept apart from the throughput passes: the timer costs)
+//   batch       as store/load with `batch` pages per call; latency = time of a call / batch
+// mem mode: gc, baseline, store every heap page once, gc, growth of V8 heap and RSS per page.
+// writeback mode: a small pool with writeback on, every page written through the swap area.
+import { readFileSync } from 'node:fs';
+import { PAGE, SUBJECTS, tmem } from './lib/subjects.mjs';
+
+const spec = JSON.parse(process.argv[2]);
+const send = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+let steps = 0;
+let stepsDone = 0;
+const progress = (label) => send({ progress: steps ? stepsDone++ / steps : 0, label });
+
+const gc = () => {
+  if (!globalThis.gc) throw new Error('run the worker with --expose-gc');
+  globalThis.gc();
+  globalThis.gc();
+};
+const now = () => process.hrtime.bigint();
+
+function views(buf, n) {
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = buf.subarray(i * PAGE, (i + 1) * PAGE);
+  return out;
+}
+
+function batches(buf, n, size) {
+  const out = [];
+  for (let start = 0; start < n; start += size) {
+    const count = Math.min(size, n - start);
+    const offsets = new Uint32Array(count);
+    for (let k = 0; k < count; k++) offsets[k] = start + k;
+    out.push({
+      start,
+      offsets,
+      pages: buf.subarray(start * PAGE, (start + count) * PAGE),
+      results: new Uint8Array(count),
+      hits: new Uint8Array(count),
+    });
+  }
+  return out;
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.round(p * (sorted.length - 1)))];
+}
+
+/** Timed rounds of `pass` (which handles `pages` pages); `before` runs untimed ahead of each. */
+function rounds(pages, pass, before) {
+  const rates = [];
+  const start = now();
+  const minNs = BigInt(Math.round(spec.minSeconds * 1e9));
+  while ((now() - start < minNs || rates.length < spec.minRounds) && rates.length < 10000) {
+    before?.();
+    const t0 = now();
+    pass();
+    const ns = Number(now() - t0);
+    rates.push(pages / (ns / 1e9));
+  }
+  const sorted = [...rates].sort((a, b) => a - b);
+  return { pagesPerSec: percentile(sorted, 0.5), bestPagesPerSec: sorted[sorted.length - 1], rounds: rates.length };
+}
+
+function latency(lat, perCall = 1) {
+  const sorted = Float64Array.from(lat).sort();
+  return { p50ns: percentile(sorted, 0.5) / perCall, p99ns: percentile(sorted, 0.99) / perCall };
+}
+
+async function perfCorpus(subject, s, name, corpus, tmp) {
+  const buf = readFileSync(corpus.file);
+  const n = corpus.pages;
+  const page = views(buf, n);
+  const into = Buffer.alloc(PAGE);
+  const inst = await s.open({ n, tmp });
+  const row = { subject, layer: s.layer, corpus: name, pages: n };
+  try {
+    // Correctness first, untimed: every page kept and read back intact.
+    let kept = 0;
+    let mismatches = 0;
+    for (let i = 0; i < n; i++) if (inst.store(i, page[i])) kept++;
+    for (let i = 0; i < n; i++) if (!inst.load(i, into) || !into.equals(page[i])) mismatches++;
+    row.kept = kept;
+    row.mismatches = mismatches;
+    progress(`${subject} · ${name} · store`);
+
+    row.store = rounds(n, () => { for (let i = 0; i < n; i++) inst.store(i, page[i]); }, () => inst.clear());
+    // The pool is full of the corpus now: its size against the page bytes it holds.
+    const info = inst.info();
+    row.info = { storedPages: info.storedPages, poolBytes: info.poolBytes, metadataBytes: info.metadataBytes, keptBytes: info.keptBytes };
+    if (info.poolBytes) row.poolRatio = (n * PAGE) / info.poolBytes;
+    else if (info.poolBytes === 0 && info.storedPages > 0) row.poolEmpty = true; // same-filled pages only
+    if (info.keptBytes) row.keptRatio = (n * PAGE) / info.keptBytes;
+    progress(`${subject} · ${name} · load`);
+    row.load = rounds(n, () => { for (let i = 0; i < n; i++) inst.load(i, into); });
+
+    progress(`${subject} · ${name} · latency`);
+    inst.clear();
+    const lat = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const t0 = now();
+      inst.store(i, page[i]);
+      lat[i] = Number(now() - t0);
+    }
+    Object.assign(row.store, latency(lat));
+    for (let i = 0; i < n; i++) {
+      const t0 = now();
+      inst.load(i, into);
+      lat[i] = Number(now() - t0);
+    }
+    Object.assign(row.load, latency(lat));
+
+    if (s.batch) {
+      progress(`${subject} · ${name} · batch`);
+      const bs = batches(buf, n, spec.batch);
+      const bigInto = Buffer.alloc(spec.batch * PAGE);
+      const intoFor = (b) => (b.offsets.length === spec.batch ? bigInto : bigInto.subarray(0, b.offsets.length * PAGE));
+      // Correctness of the batch path too.
+      inst.clear();
+      let bad = 0;
+      for (const b of bs) inst.storeBatch(b);
+      for (const b of bs) {
+        const to = intoFor(b);
+        inst.loadBatch(b, to);
+        if (!to.equals(b.pages) || b.hits.some((h) => h !== 1)) bad++;
+      }
+      row.batchMismatches = bad;
+      row.batchPages = spec.batch;
+      row.storeBatch = rounds(n, () => { for (const b of bs) inst.storeBatch(b); }, () => inst.clear());
+      row.loadBatch = rounds(n, () => { for (const b of bs) inst.loadBatch(b, intoFor(b)); });
+      inst.clear();
+      const blat = [];
+      for (const b of bs) {
+        const t0 = now();
+        inst.storeBatch(b);
+        blat.push(Number(now() - t0) / b.offsets.length);
+      }
+      Object.assign(row.storeBatch, latency(blat));
+      blat.length = 0;
+      for (const b of bs) {
+        const t0 = now();
+        inst.loadBatch(b, intoFor(b));
+        blat.push(Number(now() - t0) / b.offsets.length);
+      }
+      Object.assign(row.loadBatch, latency(blat));
+    }
+  } finally {
+    inst.clear();
+    await inst.close();
+  }
+  return row;
+}
+
+async function perf() {
+  const s = SUBJECTS[spec.subject];
+  const names = Object.keys(spec.corpora);
+  steps = names.length * (s.batch ? 4 : 3);
+  const rows = [];
+  for (const name of names) rows.push(await perfCorpus(spec.subject, s, name, spec.corpora[name], spec.tmp));
+  return rows;
+}
+
+function mem() {
+  return (async () => {
+    const s = SUBJECTS[spec.subject];
+    const corpus = spec.corpora[spec.memCorpus];
+    const buf = readFileSync(corpus.file);
+    const n = corpus.pages;
+    const page = views(buf, n);
+    const inst = await s.open({ n, tmp: spec.tmp });
+    steps = 2;
+    progress(`${spec.subject} · memory`);
+    // Warm the code paths, then start from an empty store.
+    for (let i = 0; i < Math.min(n, 256); i++) inst.store(i, page[i]);
+    inst.clear();
+    gc();
+    const m0 = process.memoryUsage();
+    for (let i = 0; i < n; i++) inst.store(i, page[i]);
+    gc();
+    const m1 = process.memoryUsage();
+    const info = inst.info();
+    const per = (k) => (m1[k] - m0[k]) / n;
+    const row = {
+      subject: spec.subject,
+      corpus: spec.memCorpus,
+      pages: n,
+      heapPerPage: per('heapUsed'),
+      rssPerPage: per('rss'),
+      externalPerPage: per('external'),
+      arrayBuffersPerPage: per('arrayBuffers'),
+      poolBytesPerPage: info.poolBytes !== undefined ? info.poolBytes / n : undefined,
+      metadataPerPage: info.metadataBytes !== undefined && info.storedPages ? info.metadataBytes / info.storedPages : undefined,
+      keptBytesPerPage: info.keptBytes !== undefined ? info.keptBytes / n : undefined,
+    };
+    progress(`${spec.subject} · memory`);
+    inst.clear();
+    await inst.close();
+    return [row];
+  })();
+}
+
+// Writeback: a pool an eighth of the corpus's page bytes, writeback on, every heap page written
+// through the swap area (frontswap first, the file on a refusal) in batches, then the background
+// writeback waited for. Pages/s written back = zcache/written_back_pages over that whole time.
+async function writeback() {
+  const t = tmem();
+  const corpus = spec.corpora[spec.memCorpus];
+  const buf = readFileSync(corpus.file);
+  const n = corpus.pages;
+  steps = 1;
+  progress(`${spec.subject} · writeback`);
+  const area = t.swapon(`${spec.tmp}/swap-wb-${spec.subject}`, { pages: n + 1 });
+  const poolBytes = Math.max(1 << 20, Math.floor((n * PAGE) / 8 / PAGE) * PAGE);
+  await t.loadBackend(spec.subject, { maxPoolBytes: poolBytes, writeback: true, storeIncompressible: true, maxMeanCompressedBytes: PAGE });
+  const row = { subject: spec.subject, corpus: spec.memCorpus, pages: n, poolBytes };
+  try {
+    const read = (k) => t.debugfs.snapshot()[k];
+    const wb0 = read('zcache/written_back_pages');
+    const fileWrites0 = area.usedPages;
+    const t0 = now();
+    const offsets = new Uint32Array(spec.batch);
+    for (let start = 0; start < n; start += spec.batch) {
+      const count = Math.min(spec.batch, n - start);
+      area.writePages(buf.subarray(start * PAGE, (start + count) * PAGE), offsets.subarray(0, count));
+    }
+    // Let background writeback finish (bounded wait).
+    const deadline = Date.now() + 60_000;
+    while ((read('zcache/outstanding_writeback_pages') ?? 0) > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const seconds = Number(now() - t0) / 1e9;
+    const written = (read('zcache/written_back_pages') ?? 0) - (wb0 ?? 0);
+    row.seconds = seconds;
+    row.writtenBack = written;
+    row.usedPages = area.usedPages - fileWrites0;
+    row.storedPages = read('zcache/stored_pages');
+    row.available = written > 0;
+    if (row.available) row.pagesPerSec = written / seconds;
+    else row.note = 'n/a (writeback not available: no page was written back)';
+  } finally {
+    await t.unloadBackend(spec.subject);
+    area.swapoff();
+  }
+  return [row];
+}
+
+const modes = { perf, mem, writeback };
+try {
+  const result = await modes[spec.mode]();
+  send({ progress: 1, label: 'done' });
+  send({ result });
+} catch (err) {
+  send({ error: String(err?.stack ?? err) });
+  process.exitCode = 1;
+}
