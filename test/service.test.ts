@@ -10,7 +10,7 @@ describe('example SwapCache service under load', () => {
   it.each(['zcache', 'zcache-js'])('serves every document correctly with %s', (backend) => {
     const out = execFileSync(
       process.execPath,
-      [join(root, 'examples/swapcache-service/load.mjs'), '--docs', '40000', '--resident-mib', '4', '--pool-mib', '8',
+      [join(root, 'examples/swapcache-service/load.mjs'), '--docs', '50000', '--resident-mib', '4', '--pool-mib', '8',
         '--seconds', '3', '--connections', '8', '--backend', backend, '--json'],
       { cwd: root, encoding: 'utf8', timeout: 120_000 },
     );

@@ -4,7 +4,7 @@
 // Two paths, as in the kernel:
 // - background writeback: once the pool passes the high watermark, batches are written back off
 //   the caller's path until it is under the low watermark, with a cap on pages in flight and an
-//   optional pause between batches;
+//   optional pause between batches (the native backend runs them on the libuv thread pool);
 // - direct reclaim: a store refused because the pool is full writes a few pages back at once, on
 //   the caller's thread, so a caller that never yields to the event loop still makes progress.
 
@@ -50,7 +50,10 @@ export class WritebackPolicy {
   readonly #low: number;
   #inFlight = 0;
   #stopped = false;
-  #timer = false;
+  #timer: NodeJS.Timeout | null = null;
+  /** Refused stores left before direct reclaim is tried again after it wrote nothing. */
+  #reclaimBackoff = 0;
+  #reclaimSkip = 0;
   #idle: Promise<void> = Promise.resolve();
   #resolveIdle: (() => void) | null = null;
   /** Background batches that failed outright (not page-level I/O errors, which the backend counts). */
@@ -76,7 +79,18 @@ export class WritebackPolicy {
   /** Call after a store refused because the pool is full. */
   onPoolFull(): void {
     if (this.#stopped) return;
-    if (this.#config.directReclaimPages > 0) this.#mech.writebackSync(this.#config.directReclaimPages);
+    if (this.#config.directReclaimPages > 0) {
+      if (this.#reclaimSkip > 0) {
+        this.#reclaimSkip--;
+      } else if (this.#mech.writebackSync(this.#config.directReclaimPages) > 0) {
+        this.#reclaimBackoff = 0;
+      } else {
+        // Nothing could be written (a full or failing swap file): back off exponentially rather
+        // than retry a failing pwrite on every refused store.
+        this.#reclaimBackoff = Math.min(1024, this.#reclaimBackoff * 2 || 1);
+        this.#reclaimSkip = this.#reclaimBackoff;
+      }
+    }
     this.afterStore();
   }
 
@@ -88,16 +102,22 @@ export class WritebackPolicy {
   /** Stops starting new batches; resolves when the running ones have finished. */
   stop(): Promise<void> {
     this.#stopped = true;
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    this.#maybeIdle();
     return this.#idle;
   }
 
-  // Starts batches until the in-flight cap is reached or the pool is under the low watermark.
-  // Backends mark frames under writeback, so batches running together never pick the same pages.
+  // Starts batches until the in-flight cap is reached or the pages already in flight will bring
+  // the pool under the low watermark (a page written back frees at least half a frame, as zbud
+  // keeps at most two pages per frame): poolBytes() only drops once a batch lands.
   #fill(): void {
-    this.#timer = false;
+    this.#timer = null;
     const { batchPages, maxInFlightPages } = this.#config;
     while (!this.#stopped && this.#inFlight + batchPages <= Math.max(maxInFlightPages, batchPages)) {
-      if (this.#mech.poolBytes() < this.#low) break;
+      if ((this.#inFlight * PAGE_SIZE) / 2 >= this.#mech.poolBytes() - this.#low) break;
       this.#busy();
       this.#inFlight += batchPages;
       this.#mech.writeback(batchPages).then(
@@ -115,10 +135,7 @@ export class WritebackPolicy {
     this.#inFlight -= this.#config.batchPages;
     if (written > 0 && !this.#stopped && this.#mech.poolBytes() >= this.#low) {
       if (this.#config.intervalMs > 0) {
-        if (!this.#timer) {
-          this.#timer = true;
-          setTimeout(() => this.#fill(), this.#config.intervalMs).unref();
-        }
+        this.#timer ??= setTimeout(() => this.#fill(), this.#config.intervalMs).unref();
       } else {
         this.#fill();
       }
