@@ -11,8 +11,12 @@
 //   batch       as store/load with `batch` pages per call; latency = time of a call / batch
 // mem mode: gc, baseline, store every heap page once, gc, growth of V8 heap and RSS per page.
 // writeback mode: a small pool with writeback on, every page written through the swap area.
-import { readFileSync } from 'node:fs';
-import { PAGE, SUBJECTS, tmem } from './lib/subjects.mjs';
+import { closeSync, ftruncateSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { PAGE, ROOT, SUBJECTS, tmem, zcacheOptions } from './lib/subjects.mjs';
+
+const require = createRequire(import.meta.url);
 
 const spec = JSON.parse(process.argv[2]);
 const send = (o) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -96,7 +100,8 @@ async function perfCorpus(subject, s, name, corpus, tmp) {
     row.store = rounds(n, () => { for (let i = 0; i < n; i++) inst.store(i, page[i]); }, () => inst.clear());
     // The pool is full of the corpus now: its size against the page bytes it holds.
     const info = inst.info();
-    row.info = { storedPages: info.storedPages, poolBytes: info.poolBytes, metadataBytes: info.metadataBytes, keptBytes: info.keptBytes };
+    row.info = { storedPages: info.storedPages, poolBytes: info.poolBytes, metadataBytes: info.metadataBytes, keptBytes: info.keptBytes,
+      sameFilledPages: info.stats?.['zcache/same_filled_pages'] };
     if (info.poolBytes) row.poolRatio = (n * PAGE) / info.poolBytes;
     else if (info.poolBytes === 0 && info.storedPages > 0) row.poolEmpty = true; // same-filled pages only
     if (info.keptBytes) row.keptRatio = (n * PAGE) / info.keptBytes;
@@ -250,13 +255,61 @@ async function writeback() {
     await t.unloadBackend(spec.subject);
     area.swapoff();
   }
-  return [row];
+  return [row, writebackSyncRow(buf, n)];
+}
+
+// The writeback mechanics alone: a native Pool holding every heap page, emptied into a swap file
+// by pool.writebackSync(batch) calls on this thread (direct reclaim), in timed rounds. Same-filled
+// pages are never written back, so they are not counted.
+function writebackSyncRow(buf, n) {
+  const { loadNative } = require(join(ROOT, 'dist', 'native', 'binding.js'));
+  const { Pool } = loadNative();
+  const row = { subject: 'zcache (Pool)', op: 'writebackSync', corpus: spec.memCorpus, pages: n, batchPages: spec.batch };
+  const proto = Pool.prototype;
+  if (typeof proto.writebackSync !== 'function') {
+    row.available = false;
+    row.note = 'n/a (writeback not available: Pool has no writebackSync)';
+    return row;
+  }
+  const { writeback, ...opts } = zcacheOptions(n);
+  const pool = new Pool(opts);
+  const path = join(spec.tmp, 'swap-wbsync');
+  const fd = openSync(path, 'w+', 0o600);
+  try {
+    ftruncateSync(fd, n * PAGE);
+    pool.initArea(0, n, fd);
+    const page = views(buf, n);
+    let written = 0;
+    row.writeback = rounds(n, () => {
+      let zeros = 0;
+      written = 0;
+      while (zeros < 3) {
+        const w = pool.writebackSync(spec.batch);
+        written += w;
+        zeros = w === 0 ? zeros + 1 : 0;
+      }
+    }, () => {
+      pool.invalidateArea(0);
+      pool.initArea(0, n, fd);
+      for (let i = 0; i < n; i++) pool.store(0, i, page[i]);
+    });
+    // rounds() divides by n; rescale to the pages actually written.
+    for (const k of ['pagesPerSec', 'bestPagesPerSec']) row.writeback[k] *= written / n;
+    row.writtenBack = written;
+    row.available = written > 0;
+    if (row.available) row.pagesPerSec = row.writeback.pagesPerSec;
+    else row.note = 'n/a (writebackSync wrote nothing)';
+  } finally {
+    pool.close();
+    closeSync(fd);
+    rmSync(path, { force: true });
+  }
+  return row;
 }
 
 const modes = { perf, mem, writeback };
 try {
   const result = await modes[spec.mode]();
-  send({ progress: 1, label: 'done' });
   send({ result });
 } catch (err) {
   send({ error: String(err?.stack ?? err) });

@@ -176,8 +176,12 @@ export function markdown(results) {
   md.push('');
   md.push('### Writeback');
   md.push('');
-  const wbRows = results.writeback.map((w) => [`${w.subject} writeback (pool = 1/8 of the corpus, writeback on)`,
-    w.available ? fmtInt(w.pagesPerSec) : w.note ?? 'n/a', w.available ? `${fmtInt(w.writtenBack)} pages written back in ${w.seconds.toFixed(2)} s` : `${fmtInt(w.pages)} pages written through the swap area in ${w.seconds?.toFixed(2)} s`]);
+  const wbRows = results.writeback.map((w) => w.op === 'writebackSync'
+    ? [`${w.subject} \`writebackSync(${w.batchPages})\` until empty (mechanics, this thread)`, w.available ? fmtInt(w.pagesPerSec) : w.note ?? 'n/a',
+      w.available ? `${fmtInt(w.writtenBack)} of ${fmtInt(w.pages)} pages per round (same-filled pages stay), median of ${w.writeback.rounds} rounds` : '']
+    : [`${w.subject} through the swap area, pool = 1/8 of the corpus, writeback policy on`,
+      w.available ? fmtInt(w.pagesPerSec) : w.note ?? 'n/a',
+      `${fmtInt(w.pages)} pages written with \`area.writePages\` in ${w.seconds?.toFixed(2)} s (${fmtInt(w.pages / w.seconds)} pages/s), ${fmtInt(w.writtenBack)} written back`]);
   if (results.pwrite) {
     wbRows.push(['raw sequential pwrite of 4 KiB pages, same disk (C++)', fmtInt(results.pwrite.pwrite.pagesPerSec),
       `p50 / p99 ${fmtLat(results.pwrite.pwrite)} µs, no fsync (page cache), ${fmtInt(results.pwrite.pages)}-page file`]);
