@@ -7,6 +7,7 @@
 //   optional pause between batches (the native backend runs them on the libuv thread pool);
 // - direct reclaim: a store refused because the pool is full writes a few pages back at once, on
 //   the caller's thread, so a caller that never yields to the event loop still makes progress.
+import { PAGE_SIZE } from './types';
 
 export interface WritebackMechanics {
   /** Bytes of page frames the pool uses now. */
