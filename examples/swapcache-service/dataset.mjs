@@ -4,12 +4,12 @@ import { createHash } from 'node:crypto';
 
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
 
-/** Document `id` as JSON bytes (about 0.6–1.6 KiB, compressible like real API payloads). */
+/** Document `id` as JSON bytes (about 1–4 KiB, compressible like real API payloads). */
 export function documentBytes(id) {
   let x = (id + 1) * 2654435761 >>> 0;
   const next = () => (x = (x * 1103515245 + 12345) >>> 0);
   const items = [];
-  for (let i = 0, n = 3 + (next() % 8); i < n; i++) {
+  for (let i = 0, n = 8 + (next() % 32); i < n; i++) {
     items.push({ sku: `SKU-${next() % 100000}`, name: `${WORDS[next() % 12]} ${WORDS[next() % 12]}`, qty: 1 + (next() % 5), price: (next() % 100000) / 100 });
   }
   return Buffer.from(JSON.stringify({

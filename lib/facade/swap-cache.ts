@@ -14,7 +14,7 @@ import { swapon, type SwapArea } from '../swap/area';
 import { TmemError } from '../util/errors';
 import { checkInteger, checkOptionKeys, checkOptionsObject, describe } from '../util/validate';
 import { resolveSerializer, type Serializer, type SerializerOption } from './serializer';
-import { SwapGroups, type Group } from './swap-groups';
+import { ownCopy, SwapGroups, type Group } from './swap-groups';
 
 export interface SwapCacheOptions<V> {
   /** Bytes of values kept resident in the V8 heap. Default 64 MiB. */
@@ -170,7 +170,7 @@ export class SwapCache<V = Uint8Array> {
     if (bytes.byteLength > capacity) {
       throw new RangeError(`value of ${bytes.byteLength} bytes is larger than the swap area (${capacity} bytes)`);
     }
-    const copy = Buffer.from(bytes); // the caller may reuse its buffer
+    const copy = ownCopy(bytes); // the caller may reuse its buffer
     const old = this.#entries.get(key);
     const entry: Entry = { bytes: null, length: copy.byteLength, group: null, start: 0 };
     // Everything that can fail (swap space) happens before the old value is let go.

@@ -4,6 +4,14 @@
 import { PAGE_SIZE } from '../backends/types';
 import type { SwapArea } from '../swap/area';
 
+// A copy with its own backing store. Buffer.from would place small values in Node's shared 8 KiB
+// slabs, where one value still resident keeps a whole slab of evicted ones alive.
+export function ownCopy(bytes: Uint8Array, start = 0, end = bytes.byteLength): Uint8Array {
+  const copy = new Uint8Array(end - start);
+  copy.set(bytes.subarray(start, end));
+  return copy;
+}
+
 export interface Group {
   readonly offsets: Uint32Array;
   /** Values still referring to this run. */
@@ -38,15 +46,15 @@ export class SwapGroups {
   }
 
   /** A copy of `length` bytes at `start` of the run, and whether any page came from the file. */
-  read(group: Group, start: number, length: number): { bytes: Buffer; fromFile: boolean } {
-    if (length === 0) return { bytes: Buffer.alloc(0), fromFile: false };
+  read(group: Group, start: number, length: number): { bytes: Uint8Array; fromFile: boolean } {
+    if (length === 0) return { bytes: new Uint8Array(0), fromFile: false };
     const first = Math.floor(start / PAGE_SIZE);
     const last = Math.floor((start + length - 1) / PAGE_SIZE);
     const buf = this.#buffer(last - first + 1);
     const fileReads = this.#area.fileReads;
     this.#area.readPages(group.offsets.subarray(first, last + 1), buf);
     const off = start - first * PAGE_SIZE;
-    return { bytes: Buffer.from(buf.subarray(off, off + length)), fromFile: this.#area.fileReads !== fileReads };
+    return { bytes: ownCopy(buf, off, off + length), fromFile: this.#area.fileReads !== fileReads };
   }
 
   release(group: Group): void {
