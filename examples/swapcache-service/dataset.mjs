@@ -7,7 +7,8 @@ const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 
 /** Document `id` as JSON bytes (about 1–4 KiB, compressible like real API payloads). */
 export function documentBytes(id) {
   let x = (id + 1) * 2654435761 >>> 0;
-  const next = () => (x = (x * 1103515245 + 12345) >>> 0);
+  // The high bits: an LCG's low bits repeat with a short period.
+  const next = () => (x = (x * 1103515245 + 12345) >>> 0) >>> 8;
   const items = [];
   for (let i = 0, n = 8 + (next() % 32); i < n; i++) {
     items.push({ sku: `SKU-${next() % 100000}`, name: `${WORDS[next() % 12]} ${WORDS[next() % 12]}`, qty: 1 + (next() % 5), price: (next() % 100000) / 100 });
