@@ -105,6 +105,7 @@ async function perfCorpus(subject, s, name, corpus, tmp) {
     if (info.poolBytes) row.poolRatio = (n * PAGE) / info.poolBytes;
     else if (info.poolBytes === 0 && info.storedPages > 0) row.poolEmpty = true; // same-filled pages only
     if (info.keptBytes) row.keptRatio = (n * PAGE) / info.keptBytes;
+    if (info.dbBytes) row.dbRatio = (n * PAGE) / info.dbBytes;
     progress(`${subject} · ${name} · load`);
     row.load = rounds(n, () => { for (let i = 0; i < n; i++) inst.load(i, into); });
 
@@ -187,13 +188,20 @@ function mem() {
     // Warm the code paths, then start from an empty store.
     for (let i = 0; i < Math.min(n, 256); i++) inst.store(i, page[i]);
     inst.clear();
+    // Growth per page is the slope between the half-full and the full store, so one-time costs
+    // (code, caches, the first arena chunk) do not count; `total` is from the empty store.
     gc();
     const m0 = process.memoryUsage();
-    for (let i = 0; i < n; i++) inst.store(i, page[i]);
+    const half = n >> 1;
+    for (let i = 0; i < half; i++) inst.store(i, page[i]);
+    gc();
+    const mh = process.memoryUsage();
+    for (let i = half; i < n; i++) inst.store(i, page[i]);
     gc();
     const m1 = process.memoryUsage();
     const info = inst.info();
-    const per = (k) => (m1[k] - m0[k]) / n;
+    const per = (k) => (m1[k] - mh[k]) / (n - half);
+    const total = (k) => (m1[k] - m0[k]) / n;
     const row = {
       subject: spec.subject,
       corpus: spec.memCorpus,
@@ -202,10 +210,14 @@ function mem() {
       rssPerPage: per('rss'),
       externalPerPage: per('external'),
       arrayBuffersPerPage: per('arrayBuffers'),
+      total: { heapPerPage: total('heapUsed'), rssPerPage: total('rss'), externalPerPage: total('external') },
       poolBytesPerPage: info.poolBytes !== undefined ? info.poolBytes / n : undefined,
       metadataPerPage: info.metadataBytes !== undefined && info.storedPages ? info.metadataBytes / info.storedPages : undefined,
       keptBytesPerPage: info.keptBytes !== undefined ? info.keptBytes / n : undefined,
+      dbBytesPerPage: info.dbBytes !== undefined ? info.dbBytes / n : undefined,
     };
+    // What keeping a page costs in memory: RSS growth, or for lmdb the database pages it maps.
+    row.footprintPerPage = row.dbBytesPerPage ?? row.rssPerPage;
     progress(`${spec.subject} · memory`);
     inst.clear();
     await inst.close();

@@ -68,16 +68,17 @@ export function textPages(n, seed = 0x9e3779b9) {
  * Writes the corpora to `dir` as `<name>.pages` files of whole pages and returns
  * { name: { file, pages } }. Heap pages come from a fresh child process each run.
  */
-export async function makeCorpora(dir, { heap, synthetic }) {
+export async function makeCorpora(dir, { heap, synthetic, only = CORPORA }) {
   const out = {};
   const put = (name, buf) => {
+    if (!only.includes(name)) return;
     const file = join(dir, `${name}.pages`);
     writeFileSync(file, buf);
     out[name] = { file, pages: buf.length / PAGE };
   };
-  put('heap', await heapPages({ maxPages: heap }));
-  put('zero', zeroPages(synthetic));
-  put('random', randomPages(synthetic));
-  put('text', textPages(synthetic));
+  if (only.includes('heap')) put('heap', await heapPages({ maxPages: heap }));
+  if (only.includes('zero')) put('zero', zeroPages(synthetic));
+  if (only.includes('random')) put('random', randomPages(synthetic));
+  if (only.includes('text')) put('text', textPages(synthetic));
   return out;
 }

@@ -85,14 +85,14 @@ export function tradeoffs(results) {
   const z = findRow(results, 'zcache', 'heap');
   const zm = memRow(results, 'zcache');
   if (!z || !zm) return [];
-  const zBytes = zm.rssPerPage;
+  const zBytes = zm.footprintPerPage;
   return PLAIN_PEERS.map((peer) => {
     const p = findRow(results, peer, 'heap');
     const pm = memRow(results, peer);
     if (!p || !pm) return null;
     return {
       peer,
-      peerBytesPerPage: pm.rssPerPage,
+      peerBytesPerPage: pm.footprintPerPage,
       zcacheBytesPerPage: zBytes,
       savedBytesPerPage: pm.rssPerPage - zBytes,
       storeCostNs: 1e9 / z.store.pagesPerSec - 1e9 / p.store.pagesPerSec,
@@ -147,14 +147,14 @@ export function markdown(results) {
         r.loadBatch ? fmtInt(r.loadBatch.pagesPerSec) : '–',
         r.storeBatch ? `${vs('store', 'compress')} / ${vs('storeBatch', 'compress')}` : vs('store', 'compress'),
         r.loadBatch ? `${vs('load', 'decompress')} / ${vs('loadBatch', 'decompress')}` : vs('load', 'decompress'),
-        r.poolEmpty ? '∞ (no pool bytes)' : r.poolRatio ? fmtX(r.poolRatio) : r.keptRatio ? fmtX(r.keptRatio) : '–',
+        r.poolEmpty ? '∞ (no pool bytes)' : r.poolRatio ? fmtX(r.poolRatio) : r.keptRatio ? fmtX(r.keptRatio) : r.dbRatio ? fmtX(r.dbRatio) : '–',
       ]);
     }
     md.push(table(['subject', 'layer', 'store pages/s', 'store p50 / p99 µs', 'load pages/s', 'load p50 / p99 µs', `batch store pages/s`,
       `batch load pages/s`, 'store vs LZ4 (single / batch)', 'load vs LZ4 (single / batch)', 'ratio'], rows));
   }
   md.push('');
-  md.push('ratio: page bytes / pool bytes for zcache and zcache-js (the effective pool ratio: zbud keeps at most two objects per 4 KiB frame, so it cannot exceed 2×); page bytes / kept bytes for the Map peers; lmdb does not report one.');
+  md.push('ratio: page bytes / pool bytes for zcache and zcache-js (the effective pool ratio: zbud keeps at most two objects per 4 KiB frame, so it cannot exceed 2×); page bytes / kept bytes for the Map peers; page bytes / database pages in use for lmdb.');
 
   md.push('');
   md.push('### Pool ratio against LZ4\'s own ratio');
@@ -168,10 +168,13 @@ export function markdown(results) {
     })));
 
   md.push('');
-  md.push(`### Memory per stored page (${results.memory[0]?.corpus ?? 'heap'} corpus, ${fmtInt(results.memory[0]?.pages)} pages stored once, growth after a full gc)`);
+  md.push(`### Memory per stored page (${results.memory[0]?.corpus ?? 'heap'} corpus, ${fmtInt(results.memory[0]?.pages)} pages stored once)`);
   md.push('');
-  md.push(table(['subject', 'V8 heap B/page', 'RSS B/page', 'pool B/page', 'native metadata B/page'],
-    results.memory.map((m) => [m.subject, fmtB(m.heapPerPage, 2), fmtB(m.rssPerPage, 0), fmtB(m.poolBytesPerPage, 0), fmtB(m.metadataPerPage, 1)])));
+  md.push('Growth between the half-full and the full store, after a full gc, per page (one-time costs excluded); "from empty" counts from the empty store.');
+  md.push('');
+  md.push(table(['subject', 'V8 heap B/page', 'RSS B/page', 'RSS B/page from empty', 'external B/page', 'pool B/page', 'lmdb pages B/page', 'native metadata B/page'],
+    results.memory.map((m) => [m.subject, fmtB(m.heapPerPage, 2), fmtB(m.rssPerPage, 0), fmtB(m.total?.rssPerPage, 0), fmtB(m.externalPerPage, 0),
+      fmtB(m.poolBytesPerPage, 0), fmtB(m.dbBytesPerPage, 0), fmtB(m.metadataPerPage, 1)])));
 
   md.push('');
   md.push('### Writeback');
@@ -193,7 +196,9 @@ export function markdown(results) {
     md.push('');
     md.push('### zcache against the uncompressed peers (heap corpus): memory saved per page, time it costs');
     md.push('');
-    md.push(table(['peer', 'peer RSS B/page', 'zcache RSS B/page', 'saved B/page', 'store: zcache costs µs/page', 'load: zcache costs µs/page'],
+    md.push('Footprint: RSS growth per page; for lmdb the database pages in use per page (its data is in the page cache of its mapped file). Cost: difference in time per page, from the median throughputs.');
+    md.push('');
+    md.push(table(['peer', 'peer footprint B/page', 'zcache footprint B/page', 'saved B/page', 'store: zcache costs µs/page', 'load: zcache costs µs/page'],
       trade.map((t) => [t.peer, fmtB(t.peerBytesPerPage, 0), fmtB(t.zcacheBytesPerPage, 0), fmtB(t.savedBytesPerPage, 0),
         `${t.storeCostNs >= 0 ? '+' : ''}${fmtUs(t.storeCostNs)}`, `${t.loadCostNs >= 0 ? '+' : ''}${fmtUs(t.loadCostNs)}`])));
   }

@@ -217,7 +217,12 @@ function lmdbSubject(compression) {
           return true;
         },
         clear: () => db.clearSync(),
-        info: () => ({ storedPages: db.getCount() }),
+        info() {
+          // lmdb's data lives in its memory-mapped file (the page cache), not in anonymous RSS: its
+          // footprint is the database pages in use (a 4 KiB value takes two overflow pages).
+          const st = db.getStats();
+          return { storedPages: st.entryCount, dbBytes: (st.treeBranchPageCount + st.treeLeafPageCount + st.overflowPages) * st.pageSize };
+        },
         async close() {
           await db.close();
           rmSync(dir, { recursive: true, force: true });
