@@ -1,0 +1,273 @@
+// `tmem demo`: a service-like workload whose data is several times its memory budget. User
+// sessions and cached product documents live in a SwapCache with a small resident budget; cold
+// values are swapped through frontswap into the zcache pool and, past the pool's limit, the swap
+// file. Zipf-distributed gets with some sets; every value read is checked against the SHA-1 of
+// what was stored.
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadBackend, unloadBackend, type BackendName } from '../backends/registry';
+import { PAGE_SIZE } from '../backends/types';
+import { debugfs } from '../debugfs/tree';
+import { SwapCache } from '../facade/swap-cache';
+import { numberOption, parse } from './args';
+import { count, mib, percent, Progress, table, UsageError } from './ui';
+import { keyOf, valueOf, Zipf } from './workload';
+
+export const DEMO_USAGE = `Usage: tmem demo [options]
+
+Runs a service-like workload through SwapCache with the zcache backend: sessions and cached
+documents several times larger than the resident budget, zipf-distributed gets and some sets,
+every value read checked. Prints a summary table (or JSON) on stdout; exit code 1 if any value
+read back was wrong.
+
+Options:
+  --data-mib N        data to store, MiB (default 200)
+  --resident-mib N    SwapCache resident budget in the V8 heap, MiB (default 32)
+  --pool-mib N        zcache pool limit, MiB (default 48)
+  --seconds S         length of the workload phase (default 20, unless --ops is given)
+  --ops N             number of operations of the workload phase (stops at whichever comes first)
+  --set-percent P     share of operations that replace a value (default 10)
+  --zipf S            zipf exponent of the key popularity (default 0.99)
+  --backend NAME      zcache (native; default) or zcache-js
+  --mount DIR         keep the counter tree mounted at DIR while running (tmem stat DIR)
+  --interval-ms MS    refresh interval of --mount (default 1000)
+  --listen [HOST:]PORT  serve /debug/tmem and /metrics while running (PORT 0 picks one)
+  --json              print the summary as one JSON object
+  -h, --help          show this help
+`;
+
+const OPTIONS = {
+  'data-mib': { type: 'string' },
+  'resident-mib': { type: 'string' },
+  'pool-mib': { type: 'string' },
+  seconds: { type: 'string' },
+  ops: { type: 'string' },
+  'set-percent': { type: 'string' },
+  zipf: { type: 'string' },
+  backend: { type: 'string' },
+  mount: { type: 'string' },
+  'interval-ms': { type: 'string' },
+  listen: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface Io {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+function parseListen(value: string): { host: string; port: number } {
+  const m = value.match(/^(?:(.+):)?(\d+)$/);
+  if (!m || Number(m[2]) > 65535) throw new UsageError(`--listen must be PORT or HOST:PORT, got '${value}'`);
+  return { host: m[1] ?? '127.0.0.1', port: Number(m[2]) };
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function demo(argv: string[], io: Io): Promise<number> {
+  const { values: v } = parse('demo', argv, OPTIONS, false);
+  if (v.help) {
+    io.stdout.write(DEMO_USAGE);
+    return 0;
+  }
+  const dataBytes = Math.round(numberOption('data-mib', v['data-mib'], 200, 1, 1 << 20) * 2 ** 20);
+  const residentBytes = Math.round(numberOption('resident-mib', v['resident-mib'], 32, 0, 1 << 20) * 2 ** 20);
+  const poolBytes = Math.round(numberOption('pool-mib', v['pool-mib'], 48, 1, 1 << 20) * 2 ** 20);
+  const maxOps = numberOption('ops', v.ops, Infinity, 1, 2 ** 52, true);
+  const seconds = numberOption('seconds', v.seconds, v.ops === undefined ? 20 : Infinity, 0.1, 1e6);
+  const setShare = numberOption('set-percent', v['set-percent'], 10, 0, 100) / 100;
+  const zipfS = numberOption('zipf', v.zipf, 0.99, 0, 5);
+  const intervalMs = numberOption('interval-ms', v['interval-ms'], 1000, 10, 3_600_000, true);
+  let backend = (v.backend ?? 'zcache') as BackendName;
+  if (backend !== 'zcache' && backend !== 'zcache-js') throw new UsageError(`--backend must be zcache or zcache-js, got '${backend}'`);
+  const listen = v.listen === undefined ? null : parseListen(v.listen);
+  if (v['interval-ms'] !== undefined && v.mount === undefined) throw new UsageError('--interval-ms needs --mount');
+
+  try {
+    await loadBackend(backend, { maxPoolBytes: poolBytes });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_TMEM_NATIVE_UNAVAILABLE' || backend !== 'zcache') throw err;
+    io.stderr.write(`tmem: warning: native zcache unavailable (${(err as Error).message.split('\n')[0]}); using zcache-js\n`);
+    backend = 'zcache-js';
+    await loadBackend(backend, { maxPoolBytes: poolBytes });
+  }
+
+  let cache: SwapCache | null = null;
+  let server: Server | null = null;
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130);
+    stop = true;
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    // Room for every value, plus runs left part-used by replaced values.
+    const pages = Math.min(2 ** 28, Math.ceil((dataBytes * 3) / PAGE_SIZE) + 4096);
+    cache = new SwapCache({ residentBytes, pages });
+    if (v.mount !== undefined) {
+      debugfs.mount(v.mount, { intervalMs });
+      io.stderr.write(`tmem: counters mounted at ${v.mount} (refreshed every ${intervalMs} ms)\n`);
+    }
+    if (listen) {
+      const s = createServer(debugfs.createHandler());
+      server = s;
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(listen.port, listen.host, () => resolve());
+      });
+      const { port } = s.address() as AddressInfo;
+      const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+      io.stderr.write(`tmem: serving counters at http://${host}:${port}/debug/tmem (Prometheus: /metrics)\n`);
+    }
+
+    // Load: fill the cache with sessions and documents until the data size is reached.
+    const lengths: number[] = [];
+    const versions: number[] = [];
+    const digests: Buffer[] = [];
+    const sha1 = (b: Uint8Array) => createHash('sha1').update(b).digest();
+    let stored = 0;
+    const tLoad = performance.now();
+    const loadBar = new Progress(io.stderr, 'load');
+    let slice = performance.now();
+    while (stored < dataBytes && !stop) {
+      const id = lengths.length;
+      const value = valueOf(id, 0);
+      cache.set(keyOf(id), value);
+      lengths.push(value.length);
+      versions.push(0);
+      digests.push(sha1(value));
+      stored += value.length;
+      if ((id & 255) === 0 && performance.now() - slice > 20) {
+        loadBar.update(stored / dataBytes, `${mib(stored)} of ${mib(dataBytes)}, ${count(id + 1)} values`);
+        await tick();
+        slice = performance.now();
+      }
+    }
+    const loadSeconds = (performance.now() - tLoad) / 1000;
+    loadBar.done(`${mib(stored)} in ${count(lengths.length)} values, ${loadSeconds.toFixed(1)} s`);
+    const n = lengths.length;
+    const loadStats = cache.stats();
+
+    // Run: zipf-distributed gets and sets, every value read checked.
+    const zipf = new Zipf(n, zipfS, 0x7e11);
+    let gets = 0;
+    let sets = 0;
+    let mismatches = 0;
+    const runBar = new Progress(io.stderr, 'run ');
+    const tRun = performance.now();
+    const deadline = tRun + seconds * 1000;
+    let ops = 0;
+    slice = performance.now();
+    let now = tRun;
+    while (ops < maxOps && !stop) {
+      const id = zipf.next();
+      const key = keyOf(id);
+      if ((Math.imul(ops + 1, 0x9e3779b1) >>> 0) / 2 ** 32 < setShare) {
+        const version = versions[id] + 1;
+        const value = valueOf(id, version);
+        cache.set(key, value);
+        versions[id] = version;
+        stored += value.length - lengths[id];
+        lengths[id] = value.length;
+        digests[id] = sha1(value);
+        sets++;
+      } else {
+        const value = cache.get(key);
+        if (value === undefined || value.byteLength !== lengths[id] || !sha1(value).equals(digests[id])) mismatches++;
+        gets++;
+      }
+      ops++;
+      if ((ops & 255) === 0) {
+        now = performance.now();
+        if (now >= deadline) break;
+        if (now - slice > 20) {
+          const elapsed = (now - tRun) / 1000;
+          const fraction = Math.max(Number.isFinite(maxOps) ? ops / maxOps : 0, Number.isFinite(seconds) ? elapsed / seconds : 0);
+          runBar.update(fraction, `${count(ops)} ops, ${count(ops / elapsed)} ops/s, ${mismatches} mismatches`);
+          await tick();
+          slice = performance.now();
+        }
+      }
+    }
+    const runSeconds = (performance.now() - tRun) / 1000;
+    runBar.done(`${count(ops)} ops in ${runSeconds.toFixed(1)} s`);
+
+    // Summary.
+    const snap = debugfs.snapshot();
+    const c = cache.stats();
+    const type = cache.area.type;
+    const poolTotal = snap['zcache/pool_total_size'] ?? 0;
+    const storedPages = snap['zcache/stored_pages'] ?? 0;
+    const runGets = {
+      resident: c.gets_resident - loadStats.gets_resident,
+      pool: c.gets_pool - loadStats.gets_pool,
+      file: c.gets_file - loadStats.gets_file,
+    };
+    const summary = {
+      backend,
+      values: n,
+      dataBytes: stored,
+      residentBudgetBytes: residentBytes,
+      residentBytes: c.resident_bytes,
+      poolLimitBytes: poolBytes,
+      poolBytes: poolTotal,
+      poolStoredPages: storedPages,
+      swapFileBytes: snap[`swap/${type}/file_allocated_bytes`] ?? 0,
+      swapFilePages: snap[`swap/${type}/file_writes`] ?? 0,
+      compressionRatio: poolTotal > 0 ? +((storedPages * PAGE_SIZE) / poolTotal).toFixed(2) : 0,
+      hitRates: {
+        resident: gets > 0 ? +(runGets.resident / gets).toFixed(4) : 0,
+        pool: gets > 0 ? +(runGets.pool / gets).toFixed(4) : 0,
+        file: gets > 0 ? +(runGets.file / gets).toFixed(4) : 0,
+      },
+      writtenBackPages: snap['zcache/written_back_pages'] ?? 0,
+      rejectedStores: snap['frontswap/failed_stores'] ?? 0,
+      rssBytes: process.memoryUsage.rss(),
+      heapUsedBytes: process.memoryUsage().heapUsed,
+      loadSeconds: +loadSeconds.toFixed(2),
+      runSeconds: +runSeconds.toFixed(2),
+      ops,
+      gets,
+      sets,
+      opsPerSecond: Math.round(ops / Math.max(runSeconds, 1e-9)),
+      verified: gets,
+      mismatches,
+      interrupted: stop,
+    };
+    if (v.json) {
+      io.stdout.write(JSON.stringify(summary) + '\n');
+    } else {
+      const rows = [
+        ['', 'value', 'where from'],
+        ['data size', mib(summary.dataBytes), `${count(n)} values: sessions and cached documents`],
+        ['resident size', mib(summary.residentBytes), `SwapCache, V8 heap (budget ${mib(residentBytes)})`],
+        ['pool size', mib(summary.poolBytes), `zcache/pool_total_size (limit ${mib(poolBytes)}), ${count(storedPages)} pages`],
+        ['swap file size', mib(summary.swapFileBytes), `swap/${type}/file_allocated_bytes`],
+        ['compression ratio', summary.compressionRatio.toFixed(2), 'stored page bytes / pool bytes'],
+        ['hit rate: resident', percent(runGets.resident, gets), 'gets served from the V8 heap'],
+        ['hit rate: pool', percent(runGets.pool, gets), 'gets served from the compressed pool'],
+        ['hit rate: file', percent(runGets.file, gets), 'gets that read the swap file'],
+        ['pages written back', count(summary.writtenBackPages), 'zcache/written_back_pages'],
+        ['stores refused', count(summary.rejectedStores), 'frontswap/failed_stores (went to the file)'],
+        ['process RSS', mib(summary.rssBytes), `at the end of the run; V8 heap in use ${mib(summary.heapUsedBytes)}`],
+        ['throughput', `${count(summary.opsPerSecond)} ops/s`, `${count(gets)} gets + ${count(sets)} sets in ${runSeconds.toFixed(1)} s`],
+        ['verified', `${count(gets)} values`, `${mismatches} mismatches`],
+      ];
+      io.stdout.write(`\ntmem demo (${backend}): ${mib(summary.dataBytes)} of data, ${mib(residentBytes)} resident budget, ${mib(poolBytes)} pool limit${stop ? ' (interrupted)' : ''}\n\n`);
+      io.stdout.write(table(rows, [false, true, false]));
+    }
+    if (mismatches > 0) {
+      io.stderr.write(`tmem: ${mismatches} of ${gets} values read back wrong\n`);
+      return 1;
+    }
+    return stop ? 130 : 0;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    debugfs.unmount();
+    if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+    cache?.close();
+    await unloadBackend(backend);
+  }
+}
