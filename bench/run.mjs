@@ -2,7 +2,7 @@
 // `npm run bench`: every subject over every page corpus, in one run, side by side.
 //
 //   node bench/run.mjs [--quick | --smoke] [--out DIR] [--dir TMPDIR] [--heap-pages N]
-//                      [--synthetic-pages N] [--seconds S] [--only a,b] [--keep-corpus]
+//                      [--synthetic-pages N] [--seconds S] [--only a,b] [--keep-corpus] [--publish]
 //
 // default  32,768 real heap pages + 8,192 of each synthetic set, ≥ 1 s per measurement (< 10 min)
 // --quick  4,096 heap pages + 2,048 synthetic, ≥ 0.15 s per measurement (< 2 min, for CI)
@@ -12,12 +12,13 @@
 // bench/results/, not committed). Swap files, lmdb databases and the pwrite file go to a fresh
 // directory under --dir (default: the OS temp dir), removed at the end. Each subject runs in its
 // own `node --expose-gc` child process; the raw liblz4 ceiling is bench/native/lz4-loop.cc, built
-// here with the system C++ compiler against the addon's liblz4.
+// here with the system C++ compiler against the addon's liblz4. --publish also puts the report
+// into bench/README.md (between the bench:results markers) and the chart into bench/chart.svg.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CORPORA, makeCorpora } from './lib/corpora.mjs';
 import { buildLz4Loop } from './lib/native-build.mjs';
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string' },
     only: { type: 'string' },
     'keep-corpus': { type: 'boolean', default: false },
+    publish: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -127,9 +129,20 @@ function runNative(bin, argv) {
 function machineInfo() {
   const tmem = require(join(ROOT, 'dist', 'index.js'));
   const v = tmem.versions();
+  // Some peers' export maps hide package.json: walk up from the resolved entry point instead.
   const pkgVersion = (name) => {
     try {
-      return require(`${name}/package.json`).version;
+      let dir = dirname(require.resolve(name));
+      for (;;) {
+        const file = join(dir, 'package.json');
+        if (existsSync(file)) {
+          const pkg = JSON.parse(readFileSync(file, 'utf8'));
+          if (pkg.name === name) return pkg.version;
+        }
+        const up = dirname(dir);
+        if (up === dir) return 'unknown';
+        dir = up;
+      }
     } catch {
       return 'not installed';
     }
@@ -151,6 +164,7 @@ function machineInfo() {
     lz4: v.lz4,
     lz4Source: v.lz4Source,
     napi: v.napi,
+    nativeError: v.nativeError,
     loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
     peers: { 'lz4-napi': pkgVersion('lz4-napi'), lmdb: pkgVersion('lmdb'), lz4: pkgVersion('lz4') },
   };
@@ -166,7 +180,7 @@ const ABOUT = {
 async function main() {
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
-  if (!machine.lz4Source) throw new Error(`the native addon is not available: ${tmem?.nativeError ?? 'run npm install'}`);
+  if (!machine.lz4Source) throw new Error(`the native addon is not available: ${machine.nativeError ?? 'run npm install'}`);
   mkdirSync(outDir, { recursive: true });
   const work = mkdtempSync(join(args.dir ? resolve(args.dir) : os.tmpdir(), 'tmem-bench-'));
   const corpusDir = join(outDir, 'corpus');
@@ -242,11 +256,26 @@ async function main() {
     writeFileSync(join(outDir, 'latest.svg'), svgChart(results));
     process.stdout.write(md + '\n');
     process.stdout.write(`\nwritten: ${join(outDir, 'latest.md')}, latest.json, latest.svg (${Math.round(results.seconds)} s)\n`);
+    if (args.publish) publish(md, svgChart(results));
   } finally {
     endBar();
     rmSync(work, { recursive: true, force: true });
     if (!args['keep-corpus']) rmSync(corpusDir, { recursive: true, force: true });
   }
+}
+
+function publish(md, svg) {
+  const readme = join(ROOT, 'bench', 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const start = '<!-- bench:results:start -->';
+  const end = '<!-- bench:results:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${readme}: no ${start} ... ${end} markers`);
+  const body = `${start}\n\n![store and load pages/s, heap corpus](chart.svg)\n\n${md.replace(/^## /m, '### ').replace(/^### (?!tmem)/gm, '#### ')}\n${end}`;
+  writeFileSync(readme, text.slice(0, a) + body + text.slice(b + end.length));
+  writeFileSync(join(ROOT, 'bench', 'chart.svg'), svg);
+  process.stdout.write(`published: ${readme}, bench/chart.svg\n`);
 }
 
 main().catch((err) => {
