@@ -110,6 +110,7 @@ uint64_t Pool::settled(Lock& lock, uint32_t type, uint32_t offset, bool* gone) {
   const AreaIndex& index = areas_[type].index;
   uint64_t e = index.get(offset);
   while (Entry::under_writeback(e)) {
+    writeback_waits_.fetch_add(1, std::memory_order_relaxed);
     settled_cv_.wait(lock);
     // Only possible with several mutating threads (JS has one): the area went while we waited.
     if (!index.active() || offset >= index.pages()) {
@@ -369,8 +370,9 @@ namespace {
 
 // pwritev of the whole iovec array at `pos`, continuing after short writes. False with *err set
 // on an error (EINTR is retried). Consumes the iovecs.
-bool write_fully(int fd, struct iovec* iov, int iovcnt, off_t pos, int* err) {
+bool write_fully(int fd, struct iovec* iov, int iovcnt, off_t pos, int* err, std::atomic<uint64_t>* calls) {
   while (iovcnt > 0) {
+    calls->fetch_add(1, std::memory_order_relaxed);
     ssize_t w = iovcnt == 1 ? pwrite(fd, iov->iov_base, iov->iov_len, pos) : pwritev(fd, iov, iovcnt, pos);
     if (w < 0) {
       if (errno == EINTR) continue;
@@ -445,7 +447,7 @@ uint32_t Pool::writeback(uint32_t max_pages) {
       j++;
     }
     int err = 0;
-    if (write_fully(first.fd, iov, cnt, static_cast<off_t>(first.offset) * kPageSize, &err)) {
+    if (write_fully(first.fd, iov, cnt, static_cast<off_t>(first.offset) * kPageSize, &err, &write_calls_)) {
       for (uint32_t k = i; k < j; k++) written[order[k]] = 1;
     } else {
       failed = true;  // this run and every later one stay in the pool

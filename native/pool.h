@@ -120,6 +120,10 @@ class Pool {
   uint32_t writeback(uint32_t max_pages);
   // Frame bytes in use; lock-free, may lag a concurrent operation.
   uint64_t pool_bytes() const { return pool_bytes_.load(std::memory_order_relaxed); }
+  // pwrite/pwritev calls made by writeback so far (for tests of run coalescing).
+  uint64_t write_calls() const { return write_calls_.load(std::memory_order_relaxed); }
+  // Times a mutation had to wait for a writeback batch (for tests of the race protocol).
+  uint64_t writeback_waits() const { return writeback_waits_.load(std::memory_order_relaxed); }
   // Refuses new writeback batches and waits for the running ones to finish. Idempotent.
   void shutdown();
   ~Pool() { shutdown(); }
@@ -167,6 +171,8 @@ class Pool {
   std::mutex mu_;
   std::condition_variable settled_cv_;  // a writeback batch finished
   std::atomic<uint64_t> pool_bytes_{0};
+  std::atomic<uint64_t> write_calls_{0};
+  std::atomic<uint64_t> writeback_waits_{0};
   bool reached_full_ = false;
   bool closed_ = false;
   uint32_t active_batches_ = 0;

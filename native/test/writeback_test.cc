@@ -1,0 +1,448 @@
+// Writeback and the pool limit's hysteresis: accept threshold, LRU frames written to a real
+// file (read back with pread), second-chance order, pwritev coalescing, failed writes that keep
+// pages, invalidate_area and shutdown with batches in flight, and a threaded race of writeback
+// batches against store/load/invalidate of the same offsets, checked against a model.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "check.h"
+#include "pages.h"
+#include "pool.h"
+
+using tmem::kPageSize;
+using tmem::Pool;
+using tmem::PoolError;
+using tmem::PoolOptions;
+namespace tstat = tmem::stat;
+
+namespace {
+
+struct Stats {
+  double v[tmem::kStatCount];
+  double operator[](int i) const { return v[i]; }
+};
+
+Stats stats_of(Pool& pool) {
+  Stats s;
+  pool.stats(s.v);
+  return s;
+}
+
+std::unique_ptr<Pool> make_pool(PoolOptions o = PoolOptions()) {
+  auto pool = std::make_unique<Pool>(o);
+  CHECK(pool->init());
+  return pool;
+}
+
+int store(Pool& pool, uint32_t type, uint32_t offset, const uint8_t* page) {
+  int status = 0;
+  CHECK(pool.store(type, offset, page, &status) == PoolError::kOk);
+  return status;
+}
+
+bool load(Pool& pool, uint32_t type, uint32_t offset, uint8_t* into, bool exclusive = false) {
+  bool hit = false;
+  CHECK(pool.load(type, offset, into, exclusive, &hit) == PoolError::kOk);
+  return hit;
+}
+
+bool same(const uint8_t* a, const uint8_t* b) { return std::memcmp(a, b, kPageSize) == 0; }
+
+// A temporary swap file, unlinked at once (the fd keeps it alive).
+struct TempFile {
+  int fd;
+  explicit TempFile(uint32_t pages) {
+    const char* dir = std::getenv("TMPDIR");
+    std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/tmem-wb-XXXXXX";
+    fd = mkstemp(&path[0]);
+    CHECK(fd >= 0);
+    unlink(path.c_str());
+    CHECK(ftruncate(fd, static_cast<off_t>(pages) * kPageSize) == 0);
+  }
+  ~TempFile() { close(fd); }
+  void read(uint32_t offset, uint8_t* into) const {
+    CHECK(pread(fd, into, kPageSize, static_cast<off_t>(offset) * kPageSize) == static_cast<ssize_t>(kPageSize));
+  }
+  void write(uint32_t offset, const uint8_t* page) const {
+    CHECK(pwrite(fd, page, kPageSize, static_cast<off_t>(offset) * kPageSize) == static_cast<ssize_t>(kPageSize));
+  }
+};
+
+}  // namespace
+
+// zswap's accept threshold: full once, refused (-5) until under the threshold; same-filled
+// pages always go in; both refusals count pool_limit_hit.
+static void test_hysteresis() {
+  std::mt19937 rng(10);
+  PoolOptions o;
+  o.max_pool_bytes = 8 * kPageSize;
+  o.store_incompressible = true;  // one raw page per frame: frames == pages
+  o.accept_threshold_percent = 50;
+  auto pool = make_pool(o);
+  CHECK(pool->init_area(0, 64, -1) == PoolError::kOk);
+  uint8_t page[kPageSize], small[kPageSize], zero[kPageSize] = {}, out[kPageSize];
+  for (uint32_t i = 0; i < 8; i++) {
+    make_random_page(page, rng);
+    CHECK_EQ(store(*pool, 0, i, page), tmem::kStoredRaw);
+  }
+  CHECK_EQ(pool->pool_bytes(), 8 * kPageSize);
+  make_page(small, 50, rng);
+  CHECK_EQ(store(*pool, 0, 20, small), tmem::kRejectAllocFail);   // at the cap: sets reached_full
+  CHECK_EQ(store(*pool, 0, 21, zero), tmem::kStoredSameFilled);  // needs no frame
+  CHECK(load(*pool, 0, 21, out) && same(out, zero));
+  pool->invalidate_page(0, 0);
+  pool->invalidate_page(0, 1);
+  pool->invalidate_page(0, 2);  // 5 frames = 62.5%: still refused although frames are free
+  CHECK_EQ(store(*pool, 0, 22, small), tmem::kRejectPoolFull);
+  CHECK_EQ(store(*pool, 0, 22, small), tmem::kRejectPoolFull);
+  Stats s = stats_of(*pool);
+  CHECK_EQ(s[tstat::kPoolLimitHit], 3);
+  CHECK_EQ(s[tstat::kRejectAllocFail], 1);
+  pool->invalidate_page(0, 3);  // 4 frames = 50%: not below
+  CHECK_EQ(store(*pool, 0, 22, small), tmem::kRejectPoolFull);
+  pool->invalidate_page(0, 4);  // 3 frames = 37.5%: accepted again, the flag clears
+  CHECK_EQ(store(*pool, 0, 22, small), tmem::kStoredCompressed);
+  for (uint32_t i = 30; i < 33; i++) {  // and stays clear until the cap is hit again
+    make_random_page(page, rng);
+    CHECK_EQ(store(*pool, 0, i, page), tmem::kStoredRaw);
+  }
+  CHECK(load(*pool, 0, 22, out) && same(out, small));
+  CHECK_EQ(stats_of(*pool)[tstat::kPoolLimitHit], 4);
+}
+
+// LRU frames go to their own slots in the file; loads of them miss, the rest still hit.
+static void test_writeback_to_file() {
+  std::mt19937 rng(11);
+  const uint32_t n = 200;
+  TempFile file(1024);
+  auto pool = make_pool();
+  CHECK(pool->init_area(3, 1024, file.fd) == PoolError::kOk);
+  CHECK(pool->init_area(4, 16, -1) == PoolError::kOk);  // no file: never written back
+  std::vector<std::vector<uint8_t>> pages(n, std::vector<uint8_t>(kPageSize));
+  uint8_t zero[kPageSize] = {}, out[kPageSize];
+  for (uint32_t i = 0; i < n; i++) {
+    make_page(pages[i].data(), 100 + rng() % 1500, rng);
+    CHECK(store(*pool, 3, 5 + i * 3, pages[i].data()) > 0);
+  }
+  CHECK_EQ(store(*pool, 3, 1000, zero), tmem::kStoredSameFilled);
+  CHECK(store(*pool, 4, 1, pages[0].data()) > 0);
+  const Stats before = stats_of(*pool);
+
+  uint32_t written = pool->writeback(50);
+  CHECK(written >= 49 && written <= 50);
+  Stats s = stats_of(*pool);
+  CHECK_EQ(s[tstat::kWrittenBackPages], written);
+  CHECK_EQ(s[tstat::kStoredPages], before[tstat::kStoredPages] - written);
+  CHECK(s[tstat::kPoolPages] < before[tstat::kPoolPages]);
+  CHECK_EQ(s[tstat::kOutstandingWritebackPages], 0);
+  CHECK_EQ(pool->pool_bytes(), s[tstat::kPoolTotalSize]);
+  uint32_t missed = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t off = 5 + i * 3;
+    if (load(*pool, 3, off, out)) {
+      CHECK(same(out, pages[i].data()));
+    } else {
+      missed++;
+      file.read(off, out);
+      CHECK(same(out, pages[i].data()));
+    }
+  }
+  CHECK_EQ(missed, written);
+
+  // Everything with a frame in a file-backed area goes; same-filled pages and the fd -1 area stay.
+  while (pool->writeback(64) > 0) {
+  }
+  s = stats_of(*pool);
+  CHECK_EQ(s[tstat::kWrittenBackPages], n);
+  CHECK_EQ(s[tstat::kStoredPages], 2);
+  CHECK(load(*pool, 3, 1000, out) && same(out, zero));
+  CHECK(load(*pool, 4, 1, out) && same(out, pages[0].data()));
+  for (uint32_t i = 0; i < n; i++) {
+    file.read(5 + i * 3, out);
+    CHECK(same(out, pages[i].data()));
+  }
+  CHECK_EQ(pool->writeback(0), 0);
+}
+
+// Second chance: frames loaded since the last look are skipped once and moved to the head.
+static void test_second_chance_order() {
+  std::mt19937 rng(12);
+  TempFile file(64);
+  PoolOptions o;
+  o.store_incompressible = true;  // raw pages: one frame each, LRU order == store order
+  auto pool = make_pool(o);
+  CHECK(pool->init_area(0, 64, file.fd) == PoolError::kOk);
+  std::vector<std::vector<uint8_t>> pages(8, std::vector<uint8_t>(kPageSize));
+  uint8_t out[kPageSize];
+  for (uint32_t i = 0; i < 8; i++) {
+    make_random_page(pages[i].data(), rng);
+    CHECK_EQ(store(*pool, 0, i, pages[i].data()), tmem::kStoredRaw);
+  }
+  CHECK(load(*pool, 0, 0, out));  // referenced
+  CHECK(load(*pool, 0, 2, out));
+  auto held = [&](uint32_t off) { return load(*pool, 0, off, out); };
+  CHECK_EQ(pool->writeback(2), 2);  // 0 and 2 get their second chance (to the head): 1 and 3 go
+  bool h[8];
+  for (uint32_t i = 0; i < 8; i++) h[i] = held(i);  // these loads reference every frame again
+  CHECK(h[0] && !h[1] && h[2] && !h[3] && h[4] && h[5] && h[6] && h[7]);
+  // From the cold end the LRU is now 4, 5, 6, 7, 0, 2, all referenced: one pass clears the bits
+  // (keeping that order), then the coldest two go.
+  CHECK_EQ(pool->writeback(2), 2);
+  for (uint32_t i = 0; i < 8; i++) h[i] = held(i);
+  CHECK(h[0] && h[2] && !h[4] && !h[5] && h[6] && h[7]);
+  for (uint32_t off : {1u, 3u, 4u, 5u}) {
+    file.read(off, out);
+    CHECK(same(out, pages[off].data()));
+  }
+}
+
+// Adjacent slots of one file are written with one pwritev; a gap or another file starts a new call.
+static void test_pwritev_runs() {
+  std::mt19937 rng(13);
+  TempFile a(256), b(256);
+  auto pool = make_pool();
+  CHECK(pool->init_area(0, 256, a.fd) == PoolError::kOk);
+  CHECK(pool->init_area(1, 256, b.fd) == PoolError::kOk);
+  std::vector<std::vector<uint8_t>> pages(48, std::vector<uint8_t>(kPageSize));
+  for (uint32_t i = 0; i < 48; i++) make_page(pages[i].data(), 200 + rng() % 1000, rng);
+  // Stored out of order: 20..39 of area 0 in reverse (one run), 100..103 and 110..113 of area 1
+  // (two runs): 28 pages in 14 frames, 3 write calls.
+  for (uint32_t i = 0; i < 20; i++) CHECK(store(*pool, 0, 39 - i, pages[i].data()) > 0);
+  for (uint32_t i = 0; i < 4; i++) CHECK(store(*pool, 1, 100 + i, pages[20 + i].data()) > 0);
+  for (uint32_t i = 0; i < 4; i++) CHECK(store(*pool, 1, 113 - i, pages[24 + i].data()) > 0);
+  const uint64_t calls = pool->write_calls();
+  CHECK_EQ(pool->writeback(28), 28);
+  CHECK_EQ(pool->write_calls() - calls, 3);
+  uint8_t out[kPageSize];
+  for (uint32_t i = 0; i < 20; i++) {
+    a.read(39 - i, out);
+    CHECK(same(out, pages[i].data()));
+  }
+  for (uint32_t i = 0; i < 4; i++) {
+    b.read(100 + i, out);
+    CHECK(same(out, pages[20 + i].data()));
+    b.read(113 - i, out);
+    CHECK(same(out, pages[24 + i].data()));
+  }
+}
+
+// A failed pwrite keeps the pages exactly as they were and counts reject_reclaim_fail.
+static void test_failed_write_keeps_pages() {
+  std::mt19937 rng(14);
+  TempFile file(64);
+  // Read-only descriptor of the same file: pwrite fails with EBADF. /dev/full fails with ENOSPC.
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/fd/%d", file.fd);
+  int ro = open(path, O_RDONLY);
+  CHECK(ro >= 0);
+  int full = open("/dev/full", O_WRONLY);
+  auto pool = make_pool();
+  CHECK(pool->init_area(0, 64, ro) == PoolError::kOk);
+  if (full >= 0) CHECK(pool->init_area(1, 64, full) == PoolError::kOk);
+  std::vector<std::vector<uint8_t>> pages(40, std::vector<uint8_t>(kPageSize));
+  uint8_t out[kPageSize];
+  for (uint32_t i = 0; i < 40; i++) {
+    make_page(pages[i].data(), 100 + rng() % 1500, rng);
+    CHECK(store(*pool, i < 20 || full < 0 ? 0 : 1, i % 20, pages[i].data()) > 0);
+  }
+  const Stats before = stats_of(*pool);
+  CHECK_EQ(pool->writeback(16), 0);
+  CHECK_EQ(pool->writeback(64), 0);
+  Stats s = stats_of(*pool);
+  CHECK(s[tstat::kRejectReclaimFail] >= 16);
+  CHECK_EQ(s[tstat::kWrittenBackPages], 0);
+  CHECK_EQ(s[tstat::kStoredPages], before[tstat::kStoredPages]);
+  CHECK_EQ(s[tstat::kPoolPages], before[tstat::kPoolPages]);
+  CHECK_EQ(s[tstat::kZbudBuddied] + s[tstat::kZbudUnbuddied], s[tstat::kZbudPages]);
+  CHECK_EQ(s[tstat::kOutstandingWritebackPages], 0);
+  for (uint32_t i = 0; i < 40; i++) {
+    CHECK(load(*pool, i < 20 || full < 0 ? 0 : 1, i % 20, out));
+    CHECK(same(out, pages[i].data()));
+  }
+  // The frames are still usable: new stores share them, invalidations free them.
+  for (uint32_t i = 0; i < 20; i++) pool->invalidate_page(0, i);
+  if (full >= 0) pool->invalidate_area(1);
+  CHECK_EQ(stats_of(*pool)[tstat::kPoolPages], 0);
+  close(ro);
+  if (full >= 0) close(full);
+}
+
+// The race: writeback threads run batches in a loop while this thread stores, loads (plain and
+// exclusive), invalidates and re-stores the same offsets like the swap layer over frontswap,
+// against a model. A refused store writes the page to the file itself (the swap layer's
+// fallback), so an older in-flight writeback landing after it would be caught; so would a lost or
+// stale page. Direct reclaim (writeback on this thread) is mixed in.
+static void test_race(uint32_t ops, uint32_t writers) {
+  std::mt19937 rng(15);
+  const uint32_t slots = 512;
+  TempFile file(slots);
+  PoolOptions o;
+  o.max_pool_bytes = 96 * kPageSize;
+  o.accept_threshold_percent = 80;
+  auto pool = make_pool(o);
+  CHECK(pool->init_area(2, slots, file.fd) == PoolError::kOk);
+
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> background{0};
+  std::vector<std::thread> threads;
+  for (uint32_t w = 0; w < writers; w++) {
+    threads.emplace_back([&, w] {
+      std::mt19937 r(100 + w);
+      while (!stop.load()) {
+        // Like the policy: write back only while the pool is above a watermark.
+        if (pool->pool_bytes() < o.max_pool_bytes * 3 / 4) {
+          std::this_thread::sleep_for(std::chrono::microseconds(20));
+          continue;
+        }
+        background += pool->writeback(1 + r() % 48);
+      }
+    });
+  }
+
+  // Model: the bytes each slot must read back, whether it is in use, and whether frontswap's bit
+  // is set (the page was accepted; it may since have been written back).
+  std::vector<std::vector<uint8_t>> want(slots, std::vector<uint8_t>(kPageSize));
+  std::vector<uint8_t> used(slots, 0), held(slots, 0);
+  uint8_t page[kPageSize], out[kPageSize];
+  uint64_t hits = 0, file_reads = 0, refused = 0;
+  auto read_back = [&](uint32_t off, bool exclusive) {
+    bool hit = held[off] && load(*pool, 2, off, out, exclusive);
+    if (hit) {
+      hits++;
+    } else {
+      file.read(off, out);
+      file_reads++;
+    }
+    if (!same(out, want[off].data())) {
+      std::fprintf(stderr, "slot %u read back wrong bytes (%s)\n", off, hit ? "pool" : "file");
+      CHECK(false);
+    }
+  };
+  for (uint32_t op = 0; op < ops; op++) {
+    const uint32_t off = rng() % slots;
+    const uint32_t r = rng() % 100;
+    if (r < 45) {  // store (a re-store when the slot is in use)
+      const uint32_t kind = rng() % 20;
+      if (kind == 0) {
+        make_random_page(page, rng);  // refused as compress_poor
+      } else if (kind == 1) {
+        std::memset(page, static_cast<int>(rng() & 0xff), kPageSize);  // same-filled
+      } else {
+        make_page(page, 50 + rng() % 1800, rng);
+      }
+      if (store(*pool, 2, off, page) > 0) {
+        held[off] = 1;
+      } else {
+        // Frontswap drops its bit (the pool already dropped the copy) and the page goes to the file.
+        held[off] = 0;
+        file.write(off, page);
+        refused++;
+        if (rng() % 4 == 0) pool->writeback(8);  // direct reclaim
+      }
+      std::memcpy(want[off].data(), page, kPageSize);
+      used[off] = 1;
+    } else if (r < 85) {
+      if (used[off]) read_back(off, false);
+    } else if (r < 92) {
+      if (used[off]) {  // takePage: exclusive load, then the slot is freed
+        read_back(off, true);
+        if (held[off]) pool->invalidate_page(2, off);
+        used[off] = held[off] = 0;
+      }
+    } else if (used[off]) {  // freePage
+      if (held[off]) pool->invalidate_page(2, off);
+      used[off] = held[off] = 0;
+    }
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
+  for (uint32_t off = 0; off < slots; off++) {
+    if (used[off]) read_back(off, false);
+  }
+  Stats s = stats_of(*pool);
+  std::printf("  %u ops, %u writer threads: %.0f written back (%llu in the background), %llu pool hits, "
+              "%llu file reads, %llu refused, pool_limit_hit %.0f, %llu waits for a batch\n",
+              ops, writers, s[tstat::kWrittenBackPages], static_cast<unsigned long long>(background.load()),
+              static_cast<unsigned long long>(hits), static_cast<unsigned long long>(file_reads),
+              static_cast<unsigned long long>(refused), s[tstat::kPoolLimitHit],
+              static_cast<unsigned long long>(pool->writeback_waits()));
+  std::fflush(stdout);
+  CHECK(s[tstat::kWrittenBackPages] > 0);
+  CHECK(pool->writeback_waits() > 0);  // the racy path was taken
+  CHECK_EQ(s[tstat::kOutstandingWritebackPages], 0);
+  CHECK(s[tstat::kPoolTotalSize] <= o.max_pool_bytes);
+  CHECK(pool->invalidate_area(2) == PoolError::kOk);
+  CHECK_EQ(stats_of(*pool)[tstat::kPoolPages], 0);
+}
+
+// invalidate_area and shutdown with batches running: both wait, nothing is touched afterwards.
+static void test_invalidate_area_and_shutdown_in_flight() {
+  std::mt19937 rng(16);
+  TempFile file(4096);
+  auto pool = std::make_shared<Pool>(PoolOptions());
+  CHECK(pool->init());
+  uint8_t page[kPageSize];
+  for (int round = 0; round < 20; round++) {
+    CHECK(pool->init_area(5, 4096, file.fd) == PoolError::kOk);
+    for (uint32_t off = 0; off < 4096; off += 2) {
+      make_page(page, 100 + rng() % 1000, rng);
+      store(*pool, 5, off, page);
+    }
+    std::atomic<bool> stop{false};
+    std::thread t([&] {
+      while (!stop.load()) pool->writeback(64);
+    });
+    std::this_thread::sleep_for(std::chrono::microseconds(200 + rng() % 2000));
+    CHECK(pool->invalidate_area(5) == PoolError::kOk);
+    Stats s = stats_of(*pool);
+    CHECK_EQ(s[tstat::kStoredPages], 0);
+    CHECK_EQ(s[tstat::kOutstandingWritebackPages], 0);
+    stop = true;
+    t.join();
+    CHECK_EQ(stats_of(*pool)[tstat::kPoolPages], 0);
+  }
+  CHECK(pool->init_area(5, 4096, file.fd) == PoolError::kOk);
+  for (uint32_t off = 0; off < 4096; off++) {
+    make_page(page, 100 + rng() % 1000, rng);
+    store(*pool, 5, off, page);
+  }
+  std::thread t([pool] {
+    while (pool->writeback(32) > 0) {
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::microseconds(500));
+  pool->shutdown();  // waits for the running batch; later ones do nothing
+  CHECK_EQ(stats_of(*pool)[tstat::kOutstandingWritebackPages], 0);
+  CHECK_EQ(pool->writeback(32), 0);
+  t.join();
+}
+
+int main(int argc, char** argv) {
+  // Ops per race run: argv[1], else $TMEM_RACE_OPS (ctest.sh lowers it under ThreadSanitizer).
+  const char* env_ops = std::getenv("TMEM_RACE_OPS");
+  uint32_t race_ops = argc > 1 ? static_cast<uint32_t>(std::strtoul(argv[1], nullptr, 10))
+                      : env_ops != nullptr ? static_cast<uint32_t>(std::strtoul(env_ops, nullptr, 10))
+                                           : 300000;
+  RUN(test_hysteresis);
+  RUN(test_writeback_to_file);
+  RUN(test_second_chance_order);
+  RUN(test_pwritev_runs);
+  RUN(test_failed_write_keeps_pages);
+  std::printf("test_race\n");
+  test_race(race_ops, 1);
+  test_race(race_ops, 2);
+  RUN(test_invalidate_area_and_shutdown_in_flight);
+  return 0;
+}
