@@ -3,7 +3,16 @@ export { PAGE_SIZE } from './backends/types';
 export type { AreaInfo, Backend, CleancacheOps, FrontswapOps, WritebackOptions, ZcacheOptions } from './backends/types';
 export { loadBackend, unloadBackend, loadedBackend, type BackendName } from './backends/registry';
 export { frontswap, Frontswap, MAX_AREAS } from './frontswap/frontswap';
-export { debugfs, DebugfsTree, type CounterProvider } from './debugfs/tree';
+export {
+  createHandler,
+  debugfs,
+  DebugfsTree,
+  type CounterProvider,
+  type DebugfsMount,
+  type HandlerOptions,
+  type MountOptions,
+  type RequestListener,
+} from './debugfs/tree';
 export { swapon, SwapArea, MAX_AREA_PAGES, type SwaponOptions } from './swap/area';
 export { TmemError, type TmemErrorCode } from './util/errors';
 export { versions, type Versions } from './versions';
