@@ -9,6 +9,10 @@
 // list_first_entry. Frames are also on an LRU (head = most recently allocated into) with a
 // referenced bit, and each buddy records its owner (area type, offset) so writeback can find it.
 //
+// Frames belong to one of two classes, persistent (frontswap pages) and ephemeral (cleancache
+// pages), that never share a frame: each class has its own unbuddied/buddied lists, its own LRU and
+// its own counts. Both draw on the one FrameStore, so they share its cap.
+//
 // A handle is frame * 2 + bud, bud 0 = first, 1 = last.
 import { PAGE_SIZE } from '../types';
 import { FrameFail, FrameStore } from './frames';
@@ -19,6 +23,14 @@ export const NCHUNKS = PAGE_SIZE >> CHUNK_SHIFT;
 /** Value of listOf[] for a frame on the buddied list; 0..NCHUNKS name unbuddied lists; -1 no list. */
 const BUDDIED = NCHUNKS + 1;
 const NO_LIST = -1;
+/** List heads per class: unbuddied[0..NCHUNKS], then buddied. */
+const NLISTS = NCHUNKS + 2;
+
+/** Frame class of persistent (frontswap) pages. */
+export const PERS = 0;
+/** Frame class of ephemeral (cleancache) pages. */
+export const EPH = 1;
+export type FrameClass = typeof PERS | typeof EPH;
 
 const FLAG_REFERENCED = 1;
 
@@ -32,23 +44,29 @@ export class Zbud {
   zbytes = 0;
   buddiedCount = 0;
   unbuddiedCount = 0;
+  /** Per class: frames in use, objects stored, sum of their sizes. */
+  readonly framesOf = new Int32Array(2);
+  readonly objectsOf = new Int32Array(2);
+  readonly zbytesOf = new Float64Array(2);
 
   // Per buddy (index = handle): size in chunks, size in bytes, owner area type and offset.
   #chunks = new Uint8Array(0);
   #size = new Uint16Array(0);
   #ownerType = new Uint8Array(0);
   #ownerOff = new Uint32Array(0);
-  // Per frame: list membership, list links, LRU links, flags.
+  // Per frame: class, list membership, list links, LRU links, flags.
+  #cls = new Uint8Array(0);
   #listOf = new Int8Array(0);
   #listPrev = new Int32Array(0);
   #listNext = new Int32Array(0);
   #lruPrev = new Int32Array(0);
   #lruNext = new Int32Array(0);
   #flags = new Uint8Array(0);
-  // List heads: unbuddied[0..NCHUNKS], then buddied at index BUDDIED.
-  readonly #heads = new Int32Array(NCHUNKS + 2).fill(-1);
-  #lruHead = -1;
-  #lruTail = -1;
+  // List heads of class c at c * NLISTS: unbuddied[0..NCHUNKS], then buddied at index BUDDIED.
+  readonly #heads = new Int32Array(2 * NLISTS).fill(-1);
+  // LRU head (most recent) and tail (oldest) per class.
+  readonly #lruHead = new Int32Array(2).fill(-1);
+  readonly #lruTail = new Int32Array(2).fill(-1);
 
   constructor(maxFrames: number) {
     this.frames = new FrameStore(maxFrames, (cap) => this.#grow(cap));
@@ -58,22 +76,28 @@ export class Zbud {
     return (size + CHUNK_SIZE - 1) >> CHUNK_SHIFT;
   }
 
-  /** Frames in use. */
+  /** Frames in use (both classes). */
   get pages(): number {
     return this.frames.inUse;
   }
 
+  /** Frames in use by one class. */
+  pagesOf(cls: FrameClass): number {
+    return this.framesOf[cls];
+  }
+
   /**
-   * Reserves room for `size` bytes (1..PAGE_SIZE) owned by (type, offset). Returns the handle, or -1
-   * when no frame could be had (frames.lastFail says why).
+   * Reserves room for `size` bytes (1..PAGE_SIZE) owned by (type, offset), in a frame of class
+   * `cls`. Returns the handle, or -1 when no frame could be had (frames.lastFail says why).
    */
-  alloc(size: number, type: number, offset: number): number {
+  alloc(size: number, type: number, offset: number, cls: FrameClass = PERS): number {
     const chunks = Zbud.sizeToChunks(size);
+    const base = cls * NLISTS;
     let frame = -1;
     let bud = 0;
     let fresh = false;
     for (let k = chunks; k < NCHUNKS; k++) {
-      const f = this.#heads[k];
+      const f = this.#heads[base + k];
       if (f >= 0) {
         this.#listRemove(f);
         frame = f;
@@ -87,6 +111,8 @@ export class Zbud {
       this.#chunks[frame * 2] = 0;
       this.#chunks[frame * 2 + 1] = 0;
       this.#flags[frame] = 0;
+      this.#cls[frame] = cls;
+      this.framesOf[cls]++;
       this.#lruPrev[frame] = -1;
       this.#lruNext[frame] = -1;
       this.#listOf[frame] = NO_LIST;
@@ -102,18 +128,24 @@ export class Zbud {
     this.#lruAddHead(frame);
     this.objects++;
     this.zbytes += size;
+    this.objectsOf[cls]++;
+    this.zbytesOf[cls] += size;
     return h;
   }
 
   free(h: number): void {
     const frame = h >> 1;
+    const cls = this.#cls[frame];
     this.zbytes -= this.#size[h];
     this.objects--;
+    this.zbytesOf[cls] -= this.#size[h];
+    this.objectsOf[cls]--;
     this.#chunks[h] = 0;
     this.#size[h] = 0;
     this.#listRemove(frame);
     if (this.#chunks[frame * 2] === 0 && this.#chunks[frame * 2 + 1] === 0) {
       this.#lruRemove(frame);
+      this.framesOf[cls]--;
       this.frames.free(frame);
     } else {
       this.#placeOnList(frame);
@@ -147,6 +179,17 @@ export class Zbud {
     return this.#ownerOff[h];
   }
 
+  /** Records a new owner for handle h (e.g. once the index entry of an ephemeral page exists). */
+  setOwner(h: number, type: number, offset: number): void {
+    this.#ownerType[h] = type;
+    this.#ownerOff[h] = offset;
+  }
+
+  /** Class of a frame in use. */
+  frameClass(frame: number): FrameClass {
+    return this.#cls[frame] as FrameClass;
+  }
+
   markReferenced(h: number): void {
     this.#flags[h >> 1] |= FLAG_REFERENCED;
   }
@@ -161,14 +204,14 @@ export class Zbud {
 
   /** Moves a frame to the LRU head (most recent): writeback's second chance for referenced frames. */
   lruMoveToHead(frame: number): void {
-    if (this.#lruHead === frame) return;
+    if (this.#lruHead[this.#cls[frame]] === frame) return;
     this.#lruRemove(frame);
     this.#lruAddHead(frame);
   }
 
-  /** Least recently allocated-into frame, or -1. */
-  lruOldest(): number {
-    return this.#lruTail;
+  /** Least recently allocated-into frame of a class, or -1. */
+  lruOldest(cls: FrameClass = PERS): number {
+    return this.#lruTail[cls];
   }
 
   /** The next more recent frame after `frame` on the LRU, or -1. */
@@ -176,9 +219,9 @@ export class Zbud {
     return this.#lruPrev[frame];
   }
 
-  /** Frame at the head of unbuddied[freeChunks] (or the buddied list with 'buddied'), or -1. */
-  listHead(which: number | 'buddied'): number {
-    return this.#heads[which === 'buddied' ? BUDDIED : which];
+  /** Frame at the head of unbuddied[freeChunks] (or the buddied list with 'buddied') of a class, or -1. */
+  listHead(which: number | 'buddied', cls: FrameClass = PERS): number {
+    return this.#heads[cls * NLISTS + (which === 'buddied' ? BUDDIED : which)];
   }
 
   /** Next frame on the same list, or -1. */
@@ -190,8 +233,12 @@ export class Zbud {
   release(): void {
     this.frames.release();
     this.#heads.fill(-1);
-    this.#lruHead = this.#lruTail = -1;
+    this.#lruHead.fill(-1);
+    this.#lruTail.fill(-1);
     this.objects = this.zbytes = this.buddiedCount = this.unbuddiedCount = 0;
+    this.framesOf.fill(0);
+    this.objectsOf.fill(0);
+    this.zbytesOf.fill(0);
     this.#grow(0);
   }
 
@@ -199,7 +246,7 @@ export class Zbud {
     return (
       this.frames.metadataBytes +
       this.#chunks.byteLength + this.#size.byteLength + this.#ownerType.byteLength + this.#ownerOff.byteLength +
-      this.#listOf.byteLength + this.#listPrev.byteLength + this.#listNext.byteLength +
+      this.#cls.byteLength + this.#listOf.byteLength + this.#listPrev.byteLength + this.#listNext.byteLength +
       this.#lruPrev.byteLength + this.#lruNext.byteLength + this.#flags.byteLength + this.#heads.byteLength
     );
   }
@@ -210,12 +257,13 @@ export class Zbud {
     const list = first === 0 || last === 0 ? NCHUNKS - first - last : BUDDIED;
     if (list === BUDDIED) this.buddiedCount++;
     else this.unbuddiedCount++;
-    const head = this.#heads[list];
+    const at = this.#cls[frame] * NLISTS + list;
+    const head = this.#heads[at];
     this.#listOf[frame] = list;
     this.#listPrev[frame] = -1;
     this.#listNext[frame] = head;
     if (head >= 0) this.#listPrev[head] = frame;
-    this.#heads[list] = frame;
+    this.#heads[at] = frame;
   }
 
   #listRemove(frame: number): void {
@@ -226,26 +274,29 @@ export class Zbud {
     const prev = this.#listPrev[frame];
     const next = this.#listNext[frame];
     if (prev >= 0) this.#listNext[prev] = next;
-    else this.#heads[list] = next;
+    else this.#heads[this.#cls[frame] * NLISTS + list] = next;
     if (next >= 0) this.#listPrev[next] = prev;
     this.#listOf[frame] = NO_LIST;
   }
 
   #lruAddHead(frame: number): void {
+    const cls = this.#cls[frame];
+    const head = this.#lruHead[cls];
     this.#lruPrev[frame] = -1;
-    this.#lruNext[frame] = this.#lruHead;
-    if (this.#lruHead >= 0) this.#lruPrev[this.#lruHead] = frame;
-    else this.#lruTail = frame;
-    this.#lruHead = frame;
+    this.#lruNext[frame] = head;
+    if (head >= 0) this.#lruPrev[head] = frame;
+    else this.#lruTail[cls] = frame;
+    this.#lruHead[cls] = frame;
   }
 
   #lruRemove(frame: number): void {
+    const cls = this.#cls[frame];
     const prev = this.#lruPrev[frame];
     const next = this.#lruNext[frame];
     if (prev >= 0) this.#lruNext[prev] = next;
-    else this.#lruHead = next;
+    else this.#lruHead[cls] = next;
     if (next >= 0) this.#lruPrev[next] = prev;
-    else this.#lruTail = prev;
+    else this.#lruTail[cls] = prev;
     this.#lruPrev[frame] = this.#lruNext[frame] = -1;
   }
 
@@ -258,7 +309,7 @@ export class Zbud {
     if (cap === 0) {
       this.#chunks = new Uint8Array(0); this.#size = new Uint16Array(0);
       this.#ownerType = new Uint8Array(0); this.#ownerOff = new Uint32Array(0);
-      this.#listOf = new Int8Array(0); this.#listPrev = new Int32Array(0); this.#listNext = new Int32Array(0);
+      this.#cls = new Uint8Array(0); this.#listOf = new Int8Array(0); this.#listPrev = new Int32Array(0); this.#listNext = new Int32Array(0);
       this.#lruPrev = new Int32Array(0); this.#lruNext = new Int32Array(0); this.#flags = new Uint8Array(0);
       return;
     }
@@ -266,6 +317,7 @@ export class Zbud {
     this.#size = grow(this.#size, cap * 2, Uint16Array);
     this.#ownerType = grow(this.#ownerType, cap * 2, Uint8Array);
     this.#ownerOff = grow(this.#ownerOff, cap * 2, Uint32Array);
+    this.#cls = grow(this.#cls, cap, Uint8Array);
     this.#listOf = grow(this.#listOf, cap, Int8Array);
     this.#listPrev = grow(this.#listPrev, cap, Int32Array);
     this.#listNext = grow(this.#listNext, cap, Int32Array);
