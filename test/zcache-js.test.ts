@@ -415,6 +415,9 @@ describe('zcache-js backend', () => {
         'written_back_pages', 'decompress_fail', 'stored_incompressible_pages', 'compressed_bytes', 'pers_pageframes',
         'eph_pageframes', 'evicted_eph_pageframes', 'outstanding_writeback_pages', 'metadata_bytes', 'mean_compressed_size',
         'loads', 'stores', 'invalidates',
+        // The ephemeral (cleancache) pool, accounted apart.
+        'pers_zpages', 'eph_zpages', 'pers_zbytes', 'eph_zbytes', 'evicted_eph_zpages', 'pers_ate_eph',
+        'eph_nonactive_puts_ignored', 'eph_puts', 'eph_gets', 'eph_invalidates',
       ].sort(),
     );
     expect(Object.keys(s.zbud).sort()).toEqual(['buddied', 'pages', 'unbuddied', 'zbytes']);

@@ -3,16 +3,24 @@
 // a pool cap with zswap's accept-threshold hysteresis, and writeback of the least recently used
 // frames to the swap files (the mechanics; WritebackPolicy decides when and how much).
 // Same frontswap contract and counters as the native `zcache`; no JS object per stored page.
+//
+// The ephemeral pool (cleancache pages) shares the frame cap but never a frame: ephemeral frames
+// are a zbud class of their own with their own lists and LRU. Any store that needs a frame at the
+// cap first evicts the least recently used ephemeral frame (both of its pages); only when none is
+// left do the persistent rules apply (refuse, hysteresis, writeback). An ephemeral put never
+// evicts a persistent page and never starts writeback: with no ephemeral frame to recycle it is
+// dropped. Ephemeral pages are clean, so they are never written anywhere.
 import * as fs from 'node:fs';
 import { TmemError } from '../../util/errors';
 import type { ZcacheConfig } from '../options';
-import type { AreaInfo, Backend, CounterSet, FrontswapOps } from '../types';
+import type { AreaInfo, Backend, CleancacheOps, CounterSet, FrontswapOps } from '../types';
 import { PAGE_SIZE } from '../types';
 import { WritebackPolicy, type WritebackMechanics } from '../writeback-policy';
 import { AreaIndex, EMPTY, SAME, ZBUD } from './area-index';
 import { copyBytes, fillPage, PageCodec, sameFilledValue } from './codec';
 import { ZcacheCounters } from './counters';
-import { FrameFail, Zbud } from './zbud';
+import { EphIndex, KEY_WORDS } from './eph-index';
+import { EPH, FrameFail, PERS, Zbud, type FrameClass } from './zbud';
 
 /** Swap area types are 0..MAX_AREAS-1 (kernel MAX_SWAPFILES). */
 const MAX_AREAS = 32;
@@ -28,6 +36,12 @@ const WB_ROUND = 1024;
 const WB_KEY_SLOTS = 2048;
 /** Sort key of a staged page: (type, offset) ascending, then staging slot. Exact below 2^53. */
 const TYPE_SCALE = 2 ** 32;
+
+/** A cleancache pool: shared pools have a uuid and count their initSharedFs calls. */
+interface EphPool {
+  uuid: string | null;
+  users: number;
+}
 
 class ZcacheJsOps implements FrontswapOps, WritebackMechanics {
   readonly counters = new ZcacheCounters();
@@ -50,7 +64,23 @@ class ZcacheJsOps implements FrontswapOps, WritebackMechanics {
   #wbKeys = new Float64Array(WB_ROUND + 1);
   #wbPages = new Uint8Array(0);
   #wbViews: Uint8Array[] = [];
+  // Ephemeral pool: the index of its pages, its pools by id, shared pool ids by uuid.
+  readonly #eph = new EphIndex();
+  #ephPools: (EphPool | null)[] = [];
+  readonly #ephUuids = new Map<string, number>();
+  readonly #ignoreNonactivePuts: boolean;
   closed = false;
+
+  /** The cleancache ops vector (its method names clash with frontswap's, so it is an object of its own). */
+  readonly cleancache: CleancacheOps = {
+    initFs: (pageSize) => this.#initFs(pageSize),
+    initSharedFs: (uuid, pageSize) => this.#initSharedFs(uuid, pageSize),
+    getPage: (pool, key, index, into, exclusive) => this.#getPage(pool, key, index, into, exclusive),
+    putPage: (pool, key, index, page, wasActive) => this.#putPage(pool, key, index, page, wasActive),
+    invalidatePage: (pool, key, index) => this.#invalidatePage(pool, key, index),
+    invalidateInode: (pool, key) => this.#invalidateInode(pool, key),
+    invalidateFs: (pool) => this.#invalidateFs(pool),
+  };
 
   constructor(config: ZcacheConfig) {
     this.zbud = new Zbud(Math.floor(config.maxPoolBytes / PAGE_SIZE));
@@ -58,6 +88,7 @@ class ZcacheJsOps implements FrontswapOps, WritebackMechanics {
     this.#maxMean = config.maxMeanCompressedBytes;
     this.#storeIncompressible = config.storeIncompressible;
     this.#acceptBytes = (config.maxPoolBytes * config.acceptThresholdPercent) / 100;
+    this.#ignoreNonactivePuts = config.ignoreNonactivePuts;
   }
 
   // ---- FrontswapOps ------------------------------------------------------------------------------
@@ -151,12 +182,219 @@ class ZcacheJsOps implements FrontswapOps, WritebackMechanics {
     for (let i = 0; i < offsets.length; i++) this.invalidatePage(type, offsets[i]);
   }
 
+  // ---- CleancacheOps (the hook layer validated every argument; the key buffer is reused) --------
+
+  #initFs(pageSize: number): number {
+    this.#checkOpen();
+    this.#checkPageSize(pageSize);
+    return this.#addPool({ uuid: null, users: 1 });
+  }
+
+  #initSharedFs(uuid: string, pageSize: number): number {
+    this.#checkOpen();
+    this.#checkPageSize(pageSize);
+    if (typeof uuid !== 'string' || uuid.length === 0) throw new TypeError(`uuid must be a non-empty string`);
+    const id = this.#ephUuids.get(uuid);
+    if (id !== undefined) {
+      this.#ephPools[id]!.users++;
+      return id;
+    }
+    const added = this.#addPool({ uuid, users: 1 });
+    this.#ephUuids.set(uuid, added);
+    return added;
+  }
+
+  #getPage(pool: number, key: Uint32Array, index: number, into: Uint8Array, exclusive: boolean): boolean {
+    this.#checkOpen();
+    this.#ephPool(pool);
+    this.#checkKey(key);
+    if (into.length !== PAGE_SIZE) throw new RangeError(`into must be ${PAGE_SIZE} bytes, got ${into.length}`);
+    const ix = this.#eph;
+    const ino = ix.findInode(pool, key);
+    if (ino < 0) return false;
+    const e = ix.findPage(ino, index);
+    if (e < 0) return false;
+    const val = ix.val(e);
+    if (ix.kind(e) === SAME) {
+      fillPage(into, 0, val);
+    } else {
+      const z = this.zbud;
+      if (!this.#codec.decompress(z.buf(val), z.byteOffset(val), z.size(val), into)) {
+        // A clean page can be read again from its file: drop it and miss rather than fail.
+        this.counters.decompress_fail++;
+        this.#ephDrop(e);
+        return false;
+      }
+      // Shared pools keep the page: its frame becomes the most recently used.
+      if (!exclusive) z.lruMoveToHead(val >> 1);
+    }
+    this.counters.eph_gets++;
+    if (exclusive) this.#ephDrop(e);
+    return true;
+  }
+
+  #putPage(pool: number, key: Uint32Array, index: number, page: Uint8Array, wasActive: boolean): void {
+    this.#checkOpen();
+    this.#ephPool(pool);
+    this.#checkKey(key);
+    if (page.length !== PAGE_SIZE) throw new RangeError(`page must be ${PAGE_SIZE} bytes, got ${page.length}`);
+    const c = this.counters;
+    const ix = this.#eph;
+    // Room in the index first, so that nothing can fail once the pool has changed.
+    ix.reserve();
+    c.eph_puts++;
+    // Coherency: whatever happens to the new page, the older copy is gone.
+    const old = ix.findInode(pool, key);
+    if (old >= 0) {
+      const e = ix.findPage(old, index);
+      if (e >= 0) this.#ephDrop(e);
+    }
+    if (this.#ignoreNonactivePuts && !wasActive) {
+      c.eph_nonactive_puts_ignored++;
+      return;
+    }
+    let kind: number;
+    let val: number;
+    const fill = sameFilledValue(page, 0);
+    if (fill >= 0) {
+      kind = SAME;
+      val = fill;
+    } else {
+      let len: number;
+      try {
+        len = this.#codec.compress(page);
+      } catch {
+        return;
+      }
+      // compress_poor: not kept (ephemeral pages are never stored raw; the running-mean rule is
+      // the persistent pool's, as in zcache).
+      if (len > this.#maxCompressed || len >= PAGE_SIZE) return;
+      // May evict ephemeral frames (never persistent ones); -1: dropped.
+      const h = this.#zalloc(len, EPH, false);
+      if (h < 0) return;
+      copyBytes(this.#codec.out, 0, this.zbud.buf(h), this.zbud.byteOffset(h), len);
+      kind = ZBUD;
+      val = h;
+    }
+    // Looked up again: an eviction above may have taken the inode's last page, and the inode with it.
+    let ino = ix.findInode(pool, key);
+    if (ino < 0) ino = ix.addInode(pool, key);
+    const e = ix.addPage(ino, index, kind, val);
+    if (kind === ZBUD) this.zbud.setOwner(val, 0, e);
+  }
+
+  #invalidatePage(pool: number, key: Uint32Array, index: number): void {
+    this.#checkOpen();
+    if (!this.#ephPools[pool]) return;
+    const ix = this.#eph;
+    const ino = ix.findInode(pool, key);
+    if (ino < 0) return;
+    const e = ix.findPage(ino, index);
+    if (e < 0) return;
+    this.#ephDrop(e);
+    this.counters.eph_invalidates++;
+  }
+
+  #invalidateInode(pool: number, key: Uint32Array): void {
+    this.#checkOpen();
+    if (!this.#ephPools[pool]) return;
+    const ino = this.#eph.findInode(pool, key);
+    if (ino >= 0) this.counters.eph_invalidates += this.#dropInode(ino);
+  }
+
+  /** Drops the pool's pages and frees its id; a shared pool only once its last initSharedFs is matched. */
+  #invalidateFs(pool: number): void {
+    this.#checkOpen();
+    const p = this.#ephPools[pool];
+    if (!p) return;
+    if (--p.users > 0) return;
+    const ix = this.#eph;
+    for (let ino = ix.poolFirstInode(pool); ino >= 0; ino = ix.poolFirstInode(pool)) {
+      this.counters.eph_invalidates += this.#dropInode(ino);
+    }
+    this.#ephPools[pool] = null;
+    if (p.uuid !== null) this.#ephUuids.delete(p.uuid);
+    while (this.#ephPools.length > 0 && this.#ephPools[this.#ephPools.length - 1] === null) this.#ephPools.pop();
+    // Give back the memory of an index that grew large.
+    if (ix.pages === 0) ix.reset();
+  }
+
+  #addPool(pool: EphPool): number {
+    let id = this.#ephPools.indexOf(null);
+    if (id < 0) id = this.#ephPools.length;
+    this.#ephPools[id] = pool;
+    return id;
+  }
+
+  #ephPool(pool: number): EphPool {
+    const p = this.#ephPools[pool];
+    if (!p) throw new RangeError(`zcache-js: no cleancache pool ${pool}`);
+    return p;
+  }
+
+  #checkPageSize(pageSize: number): void {
+    if (pageSize !== PAGE_SIZE) throw new RangeError(`zcache-js: page size must be ${PAGE_SIZE}, got ${pageSize}`);
+  }
+
+  #checkKey(key: Uint32Array): void {
+    if (!(key instanceof Uint32Array) || key.length !== KEY_WORDS) throw new TypeError(`key must be a Uint32Array of ${KEY_WORDS} words`);
+  }
+
+  // Drops every page of an inode (the inode goes with its last page). Returns the pages dropped.
+  #dropInode(ino: number): number {
+    const ix = this.#eph;
+    let n = 0;
+    for (let e = ix.inoFirstPage(ino); e >= 0; ) {
+      const next = ix.entNextInInode(e);
+      this.#ephDrop(e);
+      n++;
+      e = next;
+    }
+    return n;
+  }
+
+  #ephDrop(e: number): void {
+    const ix = this.#eph;
+    if (ix.kind(e) === ZBUD) this.zbud.free(ix.val(e));
+    ix.removePage(e);
+  }
+
+  // Drops the least recently used ephemeral frame (both of its pages). Returns the pages dropped.
+  #evictEphFrame(forPersistent: boolean): number {
+    const z = this.zbud;
+    const c = this.counters;
+    const f = z.lruOldest(EPH);
+    let n = 0;
+    for (let h = f * 2; h <= f * 2 + 1; h++) {
+      if (z.chunksOf(h) > 0) {
+        this.#ephDrop(z.ownerOffset(h));
+        n++;
+      }
+    }
+    c.evicted_eph_pageframes++;
+    c.evicted_eph_zpages += n;
+    if (forPersistent) c.pers_ate_eph++;
+    return n;
+  }
+
+  // zbud.alloc in class `cls`; when no frame can be had, ephemeral frames are eaten, oldest first,
+  // until one can (for either class). Never touches a persistent frame. -1 when nothing is left to eat.
+  #zalloc(size: number, cls: FrameClass, persistent: boolean): number {
+    const z = this.zbud;
+    let h = z.alloc(size, 0, 0, cls);
+    while (h < 0 && z.pagesOf(EPH) > 0) {
+      this.#evictEphFrame(persistent);
+      h = z.alloc(size, 0, 0, cls);
+    }
+    return h;
+  }
+
   // ---- backend ---------------------------------------------------------------------------------
 
   stats(): Record<string, CounterSet> {
     const c = this.counters;
     const z = this.zbud;
-    let indexBytes = 0;
+    let indexBytes = this.#eph.metadataBytes;
     for (const idx of this.#areas) if (idx) indexBytes += idx.metadataBytes;
     return {
       zcache: {
@@ -175,9 +413,19 @@ class ZcacheJsOps implements FrontswapOps, WritebackMechanics {
         decompress_fail: c.decompress_fail,
         stored_incompressible_pages: c.stored_incompressible_pages,
         compressed_bytes: c.compressed_bytes,
-        pers_pageframes: z.pages,
-        eph_pageframes: 0,
+        pers_pageframes: z.pagesOf(PERS),
+        eph_pageframes: z.pagesOf(EPH),
+        pers_zpages: c.stored_pages,
+        eph_zpages: this.#eph.pages,
+        pers_zbytes: z.zbytesOf[PERS],
+        eph_zbytes: z.zbytesOf[EPH],
         evicted_eph_pageframes: c.evicted_eph_pageframes,
+        evicted_eph_zpages: c.evicted_eph_zpages,
+        pers_ate_eph: c.pers_ate_eph,
+        eph_nonactive_puts_ignored: c.eph_nonactive_puts_ignored,
+        eph_puts: c.eph_puts,
+        eph_gets: c.eph_gets,
+        eph_invalidates: c.eph_invalidates,
         outstanding_writeback_pages: c.outstanding_writeback_pages,
         metadata_bytes: z.metadataBytes + indexBytes,
         mean_compressed_size: c.meanCompressedSize(),
@@ -194,11 +442,17 @@ class ZcacheJsOps implements FrontswapOps, WritebackMechanics {
     };
   }
 
-  /** Drops everything held. The registry has moved persistent pages to their swap files before. */
+  /**
+   * Drops everything held: the registry has moved persistent pages to their swap files before, and
+   * ephemeral pages are clean, so they are simply dropped.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.zbud.release();
+    this.#eph.reset();
+    this.#ephPools = [];
+    this.#ephUuids.clear();
     this.#wbPages = new Uint8Array(0);
     this.#wbViews = [];
     this.#areas.fill(null);
@@ -254,15 +508,17 @@ class ZcacheJsOps implements FrontswapOps, WritebackMechanics {
   }
 
   /**
-   * Writes the pages of least recently used frames to their own slots of their swap files and
-   * drops them from the pool; whole frames, so up to maxPages + 1 pages. Stops at the first failed
+   * Makes room by whole frames, cheapest first: drops least recently used ephemeral frames (clean,
+   * no I/O), then writes the pages of least recently used persistent frames to their own slots of
+   * their swap files and drops them; up to maxPages + 1 pages in all. Stops at the first failed
    * write (ENOSPC, EIO, ...): the pages not written stay exactly as they were, and
    * reject_reclaim_fail counts the page the failed write was for. Never throws. Returns the number
-   * of pages written back.
+   * of pages taken out of the pool (ephemeral pages dropped plus persistent pages written back).
    */
   writebackSync(maxPages: number): number {
     if (this.closed) return 0;
     let written = 0;
+    while (written < maxPages && this.zbud.pagesOf(EPH) > 0) written += this.#evictEphFrame(false);
     while (written < maxPages) {
       const r = this.#writebackRound(Math.min(WB_ROUND, maxPages - written));
       written += r.written;
@@ -392,13 +648,17 @@ class ZcacheJsOps implements FrontswapOps, WritebackMechanics {
       c.same_filled_pages++;
       return STORED;
     }
-    // zswap's hysteresis: once full, refuse until the pool is back under the accept threshold.
+    // zswap's hysteresis: once full, refuse until the pool is back under the accept threshold,
+    // unless ephemeral frames are there to be eaten (they are room that costs no I/O).
     if (this.#reachedFull) {
       if (this.poolBytes() >= this.#acceptBytes) {
-        c.pool_limit_hit++;
-        return REFUSED_LIMIT;
+        if (this.zbud.pagesOf(EPH) === 0) {
+          c.pool_limit_hit++;
+          return REFUSED_LIMIT;
+        }
+      } else {
+        this.#reachedFull = false;
       }
-      this.#reachedFull = false;
     }
     // The compressor wants the page as its own array: a view only in batches.
     const page = off === 0 && buf.length === PAGE_SIZE ? buf : buf.subarray(off, off + PAGE_SIZE);
@@ -425,7 +685,8 @@ class ZcacheJsOps implements FrontswapOps, WritebackMechanics {
       raw = true;
     }
     const size = raw ? PAGE_SIZE : len;
-    const h = this.zbud.alloc(size, type, offset);
+    // At the cap, ephemeral frames are eaten first; -1 only once none is left.
+    const h = this.#zalloc(size, PERS, true);
     if (h < 0) {
       c.reject_alloc_fail++;
       if (this.zbud.frames.lastFail !== FrameFail.Limit) return REFUSED;
@@ -433,6 +694,7 @@ class ZcacheJsOps implements FrontswapOps, WritebackMechanics {
       this.#reachedFull = true;
       return REFUSED_LIMIT;
     }
+    this.zbud.setOwner(h, type, offset);
     const dst = this.zbud.buf(h);
     const at = this.zbud.byteOffset(h);
     if (raw) {
@@ -513,6 +775,7 @@ export function createZcacheJs(config: ZcacheConfig): Backend {
   return {
     name: 'zcache-js',
     frontswap: ops,
+    cleancache: ops.cleancache,
     stats: () => ops.stats(),
     flush: () => (policy ? policy.idle() : Promise.resolve()),
     close: async () => {

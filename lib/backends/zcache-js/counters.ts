@@ -12,7 +12,19 @@ export class ZcacheCounters {
   pool_limit_hit = 0;
   written_back_pages = 0;
   decompress_fail = 0;
+  // Ephemeral (cleancache) pool.
   evicted_eph_pageframes = 0;
+  /** Pages dropped with the ephemeral frames evicted. */
+  evicted_eph_zpages = 0;
+  /** Ephemeral frames evicted to give a persistent store its frame. */
+  pers_ate_eph = 0;
+  eph_nonactive_puts_ignored = 0;
+  /** putPage calls, whatever the outcome. */
+  eph_puts = 0;
+  /** getPage hits. */
+  eph_gets = 0;
+  /** Ephemeral pages dropped by invalidatePage, invalidateInode and invalidateFs. */
+  eph_invalidates = 0;
   loads = 0;
   stores = 0;
   invalidates = 0;
