@@ -1,7 +1,7 @@
 // tmem: transcendent memory for Node.js. See README.md for a tour.
 export { PAGE_SIZE } from './backends/types';
 export type { AreaInfo, Backend, CleancacheOps, FrontswapOps, WritebackOptions, ZcacheOptions } from './backends/types';
-export { loadBackend, unloadBackend, loadedBackend, type BackendName } from './backends/registry';
+export { loadBackend, loadDefaultBackend, unloadBackend, loadedBackend, type BackendChoice, type BackendName } from './backends/registry';
 export { frontswap, Frontswap, MAX_AREAS } from './frontswap/frontswap';
 export {
   createHandler,

@@ -32,7 +32,7 @@ afterEach(async () => {
   tmp.cleanup();
 });
 function cache(residentBytes: number): PageCache {
-  const c = new PageCache({ residentBytes });
+  const c = new PageCache({ residentBytes, backend: 'none' });
   caches.push(c);
   return c;
 }
@@ -118,7 +118,7 @@ describe('PageCache', () => {
     expect(() => f.read(0, 1.5)).toThrow(TypeError);
     expect(() => f.write(0, 'x' as never)).toThrow(TypeError);
     expect(() => c.open(`${tmp.dir}/missing`)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
-    expect(() => new PageCache({ residentBytes: 10 })).toThrow(RangeError);
+    expect(() => new PageCache({ residentBytes: 10, backend: 'none' })).toThrow(RangeError);
     f.close();
     expect(() => f.read(0, 1)).toThrow(expect.objectContaining({ code: 'ERR_TMEM_CLOSED' }));
     c.close();

@@ -24,7 +24,7 @@ afterEach(async () => {
 
 describe('SwapCache', () => {
   it('behaves like a Map for bytes', () => {
-    const c = track(new SwapCache({ residentBytes: 1 << 20, pages: 256 }));
+    const c = track(new SwapCache({ backend: 'none', residentBytes: 1 << 20, pages: 256 }));
     expect(c.get('a')).toBeUndefined();
     c.set('a', Buffer.from('hello')).set('b', Buffer.from('world'));
     expect(c.size).toBe(2);
@@ -42,7 +42,7 @@ describe('SwapCache', () => {
   });
 
   it('copies values in and out, so callers cannot change what is stored', () => {
-    const c = track(new SwapCache({ residentBytes: 1 << 20, pages: 64 }));
+    const c = track(new SwapCache({ backend: 'none', residentBytes: 1 << 20, pages: 64 }));
     const v = Buffer.from('abc');
     c.set('k', v);
     v[0] = 0x7a;
@@ -54,7 +54,7 @@ describe('SwapCache', () => {
   describe.each([null, 'zcache', 'zcache-js'] as const)('swapping with backend %s', (backend) => {
     it('keeps the resident budget and reads every swapped value back exactly', async () => {
       if (backend) await loadBackend(backend, { maxPoolBytes: 64 << 20 });
-      const c = track(new SwapCache({ residentBytes: 256 << 10, pages: 8192 }));
+      const c = track(new SwapCache({ backend: 'none', residentBytes: 256 << 10, pages: 8192 }));
       const n = 3000;
       for (let i = 0; i < n; i++) {
         c.set(`doc:${i}`, doc(i, 200 + (i % 50) * 40));
@@ -75,7 +75,7 @@ describe('SwapCache', () => {
   });
 
   it('stores values larger than the budget and spanning many pages', () => {
-    const c = track(new SwapCache({ residentBytes: 64 << 10, pages: 1024 }));
+    const c = track(new SwapCache({ backend: 'none', residentBytes: 64 << 10, pages: 1024 }));
     const big = randomBytes(300 << 10);
     c.set('big', big);
     expect(c.residentBytes).toBe(0);
@@ -88,8 +88,8 @@ describe('SwapCache', () => {
   });
 
   it('serializes objects with v8 and json', () => {
-    const v8c = track(new SwapCache<unknown>({ residentBytes: 4096, pages: 256, serializer: 'v8' }));
-    const jc = track(new SwapCache<unknown>({ residentBytes: 4096, pages: 256, serializer: 'json' }));
+    const v8c = track(new SwapCache<unknown>({ backend: 'none', residentBytes: 4096, pages: 256, serializer: 'v8' }));
+    const jc = track(new SwapCache<unknown>({ backend: 'none', residentBytes: 4096, pages: 256, serializer: 'json' }));
     for (let i = 0; i < 200; i++) {
       v8c.set(`k${i}`, { i, when: new Date(i * 1000), tags: new Set(['x', String(i)]) });
       jc.set(`k${i}`, { i, name: `n${i}` });
@@ -101,7 +101,7 @@ describe('SwapCache', () => {
   });
 
   it('frees swap space on delete and overwrite', () => {
-    const c = track(new SwapCache({ residentBytes: 8192, pages: 128 }));
+    const c = track(new SwapCache({ backend: 'none', residentBytes: 8192, pages: 128 }));
     for (let i = 0; i < 100; i++) c.set(`k${i}`, doc(i, 1000));
     const used = c.area.usedPages;
     expect(used).toBeGreaterThan(0);
@@ -111,7 +111,7 @@ describe('SwapCache', () => {
   });
 
   it('a full swap area refuses a set with a coded error and keeps the old value', () => {
-    const c = track(new SwapCache({ residentBytes: 8192, pages: 8 }));
+    const c = track(new SwapCache({ backend: 'none', residentBytes: 8192, pages: 8 }));
     c.set('keep', Buffer.from('old value'));
     let i = 0;
     let err: unknown;
@@ -129,7 +129,7 @@ describe('SwapCache', () => {
   });
 
   it('rejects bad keys, values and options without changing anything', () => {
-    const c = track(new SwapCache({ residentBytes: 8192, pages: 16, maxKeyLength: 8 }));
+    const c = track(new SwapCache({ backend: 'none', residentBytes: 8192, pages: 16, maxKeyLength: 8 }));
     c.set('a', Buffer.from('1'));
     expect(() => c.set('x'.repeat(9), Buffer.from('1'))).toThrow(RangeError);
     expect(() => c.set(1 as never, Buffer.from('1'))).toThrow(TypeError);
@@ -138,14 +138,14 @@ describe('SwapCache', () => {
     expect(() => c.get(null as never)).toThrow(TypeError);
     expect(c.size).toBe(1);
     expect(c.get('a')!.toString()).toBe('1');
-    expect(() => new SwapCache({ residentBytes: -1 })).toThrow(RangeError);
-    expect(() => new SwapCache({ resident: 1 } as never)).toThrow(TypeError);
-    expect(() => new SwapCache({ serializer: 'yaml' as never })).toThrow(TypeError);
+    expect(() => new SwapCache({ backend: 'none', residentBytes: -1 })).toThrow(RangeError);
+    expect(() => new SwapCache({ backend: 'none', resident: 1 } as never)).toThrow(TypeError);
+    expect(() => new SwapCache({ backend: 'none', serializer: 'yaml' as never })).toThrow(TypeError);
   });
 
   it('use after close is a coded error; close removes the swap file it created', async () => {
     const { existsSync } = await import('node:fs');
-    const c = new SwapCache({ residentBytes: 8192, pages: 16 });
+    const c = new SwapCache({ backend: 'none', residentBytes: 8192, pages: 16 });
     c.set('a', Buffer.from('1'));
     const path = c.area.path;
     expect(existsSync(path)).toBe(true);
@@ -156,11 +156,19 @@ describe('SwapCache', () => {
     c.close();
   });
 
+  it('loads the default backend when none is loaded, unless told not to', () => {
+    const c = track(new SwapCache({ residentBytes: 4096, pages: 16 }));
+    expect(loadedBackend()).toBe('zcache');
+    c.set('a', doc(1, 3000));
+    c.set('b', doc(2, 3000));
+    expect(debugfs.read('frontswap/succ_stores')).toBeGreaterThan(0);
+  });
+
   it('can use an area the caller swapped on, and leaves it on at close', () => {
     const tmp = tempDir();
     try {
       const area = swapon(`${tmp.dir}/swap`, { pages: 64 });
-      const c = new SwapCache({ residentBytes: 4096, area });
+      const c = new SwapCache({ backend: 'none', residentBytes: 4096, area });
       for (let i = 0; i < 20; i++) c.set(`k${i}`, doc(i, 900));
       expect(Buffer.compare(c.get('k3')!, doc(3, 900))).toBe(0);
       c.close();

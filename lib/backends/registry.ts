@@ -42,10 +42,15 @@ export function loadedBackend(): BackendName | null {
 }
 
 /**
- * Loads a backend and registers it with frontswap. Areas already swapped on are initialised for
- * it now. Only one backend can be loaded at a time.
+ * Loads a backend and registers it with frontswap (and cleancache). Areas swapped on and pools
+ * created earlier are initialised for it now. Only one backend can be loaded at a time.
  */
 export async function loadBackend(name: BackendName, options: ZcacheOptions = {}): Promise<void> {
+  loadBackendNow(name, options);
+}
+
+/** @internal The synchronous body of loadBackend (creating a backend does no I/O). */
+export function loadBackendNow(name: BackendName, options: ZcacheOptions = {}): void {
   const which = checkName(name);
   const config = parseZcacheOptions(options);
   if (busy) throw new TmemError('ERR_TMEM_BACKEND_LOADED', `a backend load or unload is already in progress`);
@@ -55,34 +60,71 @@ export async function loadBackend(name: BackendName, options: ZcacheOptions = {}
       `backend '${loaded.backend.name}' is already loaded; unload it before loading '${which}'`,
     );
   }
-  busy = true;
+  const backend = factories[which](config);
   try {
-    const backend = factories[which](config);
+    frontswap.registerOps(backend.frontswap);
     try {
-      frontswap.registerOps(backend.frontswap);
-      try {
-        if (backend.cleancache) cleancache.registerOps(backend.cleancache);
-      } catch (err) {
-        frontswap.unregisterOps();
-        throw err;
-      }
+      if (backend.cleancache) cleancache.registerOps(backend.cleancache);
     } catch (err) {
-      await backend.close();
+      frontswap.unregisterOps();
       throw err;
     }
-    const exclusiveGetsBefore = frontswap.exclusiveGets;
-    frontswap.exclusiveGets = config.exclusiveGets;
-    const unregisterStats = debugfs.register('', () => {
-      const flat: Record<string, number> = {};
-      for (const [dir, counters] of Object.entries(backend.stats())) {
-        for (const [key, value] of Object.entries(counters)) flat[`${dir}/${key}`] = value;
-      }
-      return flat;
-    });
-    loaded = { backend, unregisterStats, exclusiveGetsBefore };
-  } finally {
-    busy = false;
+  } catch (err) {
+    // A backend that was never registered holds no pages and runs no writeback: closing it is immediate.
+    void backend.close();
+    throw err;
   }
+  const exclusiveGetsBefore = frontswap.exclusiveGets;
+  frontswap.exclusiveGets = config.exclusiveGets;
+  const unregisterStats = debugfs.register('', () => {
+    const flat: Record<string, number> = {};
+    for (const [dir, counters] of Object.entries(backend.stats())) {
+      for (const [key, value] of Object.entries(counters)) flat[`${dir}/${key}`] = value;
+    }
+    return flat;
+  });
+  loaded = { backend, unregisterStats, exclusiveGetsBefore };
+}
+
+let warnedNoNative = false;
+
+/**
+ * The default backend choice, used by the facades and `tmem demo`: the native `zcache`, or, where
+ * the addon cannot be loaded, `zcache-js` with a one-line warning on stderr. Does nothing when a
+ * backend is already loaded. Returns the name of the backend in use.
+ */
+export function useDefaultBackend(options: ZcacheOptions = {}): BackendName {
+  if (loaded) return loaded.backend.name as BackendName;
+  try {
+    loadBackendNow('zcache', options);
+    return 'zcache';
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_TMEM_NATIVE_UNAVAILABLE') throw err;
+    if (!warnedNoNative) {
+      warnedNoNative = true;
+      process.stderr.write(`tmem: native zcache unavailable (${(err as Error).message.split('\n')[0]}); using zcache-js\n`);
+    }
+    loadBackendNow('zcache-js', options);
+    return 'zcache-js';
+  }
+}
+
+/** What a facade's `backend` option may say. */
+export type BackendChoice = BackendName | 'default' | 'none';
+
+/**
+ * @internal For facades: makes sure `choice` is satisfied. A backend that is already loaded is used
+ * as it is; 'none' loads nothing (the swap file serves everything).
+ */
+export function ensureBackend(choice: unknown): void {
+  if (choice === 'none' || loaded) return;
+  if (choice === 'default') useDefaultBackend();
+  else loadBackendNow(checkName(choice));
+}
+
+/** Async form of useDefaultBackend, for symmetry with loadBackend. */
+export async function loadDefaultBackend(options: ZcacheOptions = {}): Promise<BackendName> {
+  return useDefaultBackend(options);
 }
 
 /**

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadBackend, unloadBackend, type BackendName } from '../backends/registry';
+import { loadBackend, loadDefaultBackend, unloadBackend, type BackendName } from '../backends/registry';
 import { PAGE_SIZE } from '../backends/types';
 import { debugfs } from '../debugfs/tree';
 import { SwapCache } from '../facade/swap-cache';
@@ -80,18 +80,20 @@ export async function demo(argv: string[], io: Io): Promise<number> {
   const setShare = numberOption('set-percent', v['set-percent'], 10, 0, 100) / 100;
   const zipfS = numberOption('zipf', v.zipf, 0.99, 0, 5);
   const intervalMs = numberOption('interval-ms', v['interval-ms'], 1000, 10, 3_600_000, true);
-  let backend = (v.backend ?? 'zcache') as BackendName;
-  if (backend !== 'zcache' && backend !== 'zcache-js') throw new UsageError(`--backend must be zcache or zcache-js, got '${backend}'`);
+  const chosen = v.backend as BackendName | undefined;
+  if (chosen !== undefined && chosen !== 'zcache' && chosen !== 'zcache-js') {
+    throw new UsageError(`--backend must be zcache or zcache-js, got '${chosen}'`);
+  }
   const listen = v.listen === undefined ? null : parseListen(v.listen);
   if (v['interval-ms'] !== undefined && v.mount === undefined) throw new UsageError('--interval-ms needs --mount');
 
-  try {
+  // Without --backend, the default choice: zcache, or zcache-js with a warning where the addon is missing.
+  let backend: BackendName;
+  if (chosen) {
+    backend = chosen;
     await loadBackend(backend, { maxPoolBytes: poolBytes });
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'ERR_TMEM_NATIVE_UNAVAILABLE' || backend !== 'zcache') throw err;
-    io.stderr.write(`tmem: warning: native zcache unavailable (${(err as Error).message.split('\n')[0]}); using zcache-js\n`);
-    backend = 'zcache-js';
-    await loadBackend(backend, { maxPoolBytes: poolBytes });
+  } else {
+    backend = await loadDefaultBackend({ maxPoolBytes: poolBytes });
   }
 
   let cache: SwapCache | null = null;

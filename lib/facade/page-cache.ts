@@ -9,6 +9,7 @@
 // invalidate exactly the pages they touch.
 import * as fs from 'node:fs';
 import { PAGE_SIZE } from '../backends/types';
+import { ensureBackend, type BackendChoice } from '../backends/registry';
 import { cleancache } from '../cleancache/cleancache';
 import { debugfs } from '../debugfs/tree';
 import { TmemError } from '../util/errors';
@@ -18,6 +19,11 @@ import { ResidentPages } from './resident-pages';
 export interface PageCacheOptions {
   /** Bytes of pages kept resident in JS memory. Default 64 MiB. */
   residentBytes?: number;
+  /**
+   * Backend to load if none is loaded yet: 'default' (zcache, or zcache-js where the addon is
+   * missing), a name, or 'none' (then this is a resident LRU over pread). Default 'default'.
+   */
+  backend?: BackendChoice;
 }
 
 // ctime and birth time catch what size and mtime miss: a reused inode number, an in-place change
@@ -62,8 +68,9 @@ export class PageCache {
 
   constructor(options: PageCacheOptions = {}) {
     const o = checkOptionsObject('PageCache', options);
-    checkOptionKeys('PageCache', o, ['residentBytes']);
+    checkOptionKeys('PageCache', o, ['residentBytes', 'backend']);
     this.residentBudget = o.residentBytes === undefined ? 64 << 20 : checkInteger('residentBytes', o.residentBytes, PAGE_SIZE, 2 ** 40);
+    ensureBackend(o.backend ?? 'default');
     this.resident = new ResidentPages(this.residentBudget);
     this.pool = cleancache.initFs(PAGE_SIZE);
     this.#unregisterStats = debugfs.register(`pagecache/${nextCacheId++}`, () => this.stats());

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PAGE_SIZE } from '../backends/types';
+import { ensureBackend, type BackendChoice } from '../backends/registry';
 import { debugfs } from '../debugfs/tree';
 import { swapon, type SwapArea } from '../swap/area';
 import { TmemError } from '../util/errors';
@@ -29,9 +30,14 @@ export interface SwapCacheOptions<V> {
   serializer?: SerializerOption<V>;
   /** Longest key accepted, in UTF-16 code units. Default 1024. */
   maxKeyLength?: number;
+  /**
+   * Backend to load if none is loaded yet: 'default' (zcache, or zcache-js where the addon is
+   * missing), a name, or 'none' to leave cold values to the swap file alone. Default 'default'.
+   */
+  backend?: BackendChoice;
 }
 
-const OPTION_KEYS = ['residentBytes', 'area', 'path', 'pages', 'serializer', 'maxKeyLength'];
+const OPTION_KEYS = ['residentBytes', 'area', 'path', 'pages', 'serializer', 'maxKeyLength', 'backend'];
 /** Cold values are written out in runs of about this many bytes, so one batch call carries many. */
 const EVICT_RUN_BYTES = 64 * 1024;
 
@@ -69,6 +75,7 @@ export class SwapCache<V = Uint8Array> {
     this.residentBudget = o.residentBytes === undefined ? 64 << 20 : checkInteger('residentBytes', o.residentBytes, 0, 2 ** 52);
     this.maxKeyLength = o.maxKeyLength === undefined ? 1024 : checkInteger('maxKeyLength', o.maxKeyLength, 1, 2 ** 20);
     this.#serializer = resolveSerializer<V>(o.serializer as SerializerOption<V> | undefined);
+    ensureBackend(o.backend ?? 'default');
     if (o.area !== undefined) {
       if (o.path !== undefined || o.pages !== undefined) throw new TypeError('give either area or path/pages, not both');
       if (!(o.area instanceof Object) || !('writePages' in o.area)) throw new TypeError(`area must be a SwapArea, got ${describe(o.area)}`);
