@@ -1,6 +1,8 @@
 // The native addon's own surface: loading, versions(), a Pool round trip, batches, close()
 // semantics, bad arguments (throw, change nothing, never crash) and worker_threads.
 import { randomBytes } from 'node:crypto';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
@@ -239,6 +241,90 @@ describe('native addon', () => {
     typeError(() => new b.Pool({ storeIncompressible: 1 } as never));
     typeError(() => new b.Pool(5 as never));
     pool.close();
+  });
+
+  it('writes back on the thread pool and synchronously; checks its arguments; close() with batches queued', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tmem-binding-'));
+    const fd = openSync(join(dir, 'swap'), 'w+');
+    try {
+      ftruncateSync(fd, 2048 * PAGE);
+      const pool = new b.Pool({ maxPoolBytes: 16 << 20, acceptThresholdPercent: 50 });
+      pool.initArea(0, 2048, fd);
+      pool.initArea(1, 16, -1); // no file: never written back
+      for (let off = 0; off < 1000; off++) pool.store(0, off, textPage(off));
+      pool.store(0, 1000, filledPage(7)); // same-filled: no frame, never written back
+      pool.store(1, 3, textPage(3));
+      expect(pool.poolBytes()).toBe(counters(pool)['zcache/pool_total_size']);
+      const written = await new Promise<number>((resolve, reject) =>
+        pool.writeback(100, (err, n) => (err ? reject(err) : resolve(n))),
+      );
+      expect(written).toBeGreaterThanOrEqual(99);
+      expect(written).toBeLessThanOrEqual(100);
+      expect(pool.writebackSync(50)).toBeGreaterThanOrEqual(49);
+      const c = counters(pool);
+      expect(c['zcache/written_back_pages']).toBe(1000 - c['zcache/stored_pages'] + 2);
+      expect(c['zcache/outstanding_writeback_pages']).toBe(0);
+      // Written-back pages miss and are in the file; the others still hit.
+      const into = new Uint8Array(PAGE);
+      let misses = 0;
+      for (let off = 0; off < 1000; off++) {
+        if (!pool.load(0, off, into, false)) {
+          misses++;
+          readSync(fd, into, 0, PAGE, off * PAGE);
+        }
+        expect(Buffer.compare(into, textPage(off))).toBe(0);
+      }
+      expect(misses).toBe(c['zcache/written_back_pages']);
+      while (pool.writebackSync(256) > 0);
+      expect(counters(pool)['zcache/stored_pages']).toBe(2);
+
+      const p = pool as unknown as Record<string, (...args: unknown[]) => unknown>;
+      expect(() => p.writeback(0.5, () => {})).toThrow(RangeError);
+      expect(() => p.writeback(-1, () => {})).toThrow(RangeError);
+      expect(() => p.writeback(10)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+      expect(() => p.writebackSync('1')).toThrow(TypeError);
+      expect(() => new b.Pool({ acceptThresholdPercent: 101 })).toThrow(RangeError);
+
+      // Batches queued and then the pool closed at once: they complete (with 0 if they had not
+      // started), close() waited for any that were writing.
+      for (let off = 0; off < 1000; off++) pool.store(0, off, textPage(off + 1));
+      const done = Array.from({ length: 8 }, () => new Promise<number>((resolve) => pool.writeback(64, (_e, n) => resolve(n))));
+      pool.close();
+      const results = await Promise.all(done);
+      for (const n of results) expect(n).toBeGreaterThanOrEqual(0);
+      expect(() => pool.writebackSync(1)).toThrow(expect.objectContaining({ code: 'ERR_TMEM_CLOSED' }));
+      expect(() => pool.poolBytes()).toThrow(expect.objectContaining({ code: 'ERR_TMEM_CLOSED' }));
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a worker exiting with writebacks in flight frees its pool safely', async () => {
+    const root = packageRoot();
+    const dir = mkdtempSync(join(tmpdir(), 'tmem-binding-'));
+    const code = `
+      const fs = require('node:fs');
+      const b = require(${JSON.stringify(require.resolve('node-gyp-build', { paths: [root] }))})(${JSON.stringify(root)});
+      const fd = fs.openSync(${JSON.stringify(join(dir, 'swap'))} + require('node:worker_threads').threadId, 'w+');
+      const pool = new b.Pool({ maxPoolBytes: 64 << 20 });
+      pool.initArea(0, 8192, fd);
+      for (let off = 0; off < 8192; off++) pool.store(0, off, Buffer.alloc(4096, 'page ' + off));
+      for (let i = 0; i < 32; i++) pool.writeback(256, () => {});
+      process.exit(0); // the environment goes away with batches queued and running
+    `;
+    try {
+      for (let round = 0; round < 4; round++) {
+        const worker = new Worker(code, { eval: true });
+        const exitCode = await new Promise((resolve, reject) => {
+          worker.once('exit', resolve);
+          worker.once('error', reject);
+        });
+        expect(exitCode).toBe(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('works in worker threads, and frees pools that were never closed when a worker exits', async () => {
