@@ -102,7 +102,8 @@ export function useDefaultBackend(options: ZcacheOptions = {}): BackendName {
     if ((err as { code?: string }).code !== 'ERR_TMEM_NATIVE_UNAVAILABLE') throw err;
     if (!warnedNoNative) {
       warnedNoNative = true;
-      process.stderr.write(`tmem: native zcache unavailable (${(err as Error).message.split('\n')[0]}); using zcache-js\n`);
+      const reason = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+      process.stderr.write(`tmem: native zcache unavailable (${reason.split('\n')[0].trim()}); using zcache-js\n`);
     }
     loadBackendNow('zcache-js', options);
     return 'zcache-js';
