@@ -4,8 +4,8 @@
 //   node bench/run.mjs [--quick | --smoke] [--out DIR] [--dir TMPDIR] [--heap-pages N]
 //                      [--synthetic-pages N] [--seconds S] [--only a,b] [--keep-corpus] [--publish]
 //
-// default  32,768 real heap pages + 8,192 of each synthetic set, ≥ 1 s per measurement (< 10 min)
-// --quick  4,096 heap pages + 2,048 synthetic, ≥ 0.15 s per measurement (< 2 min, for CI)
+// default  32,768 real heap pages + 8,192 of each synthetic set, ≥ 2 s per measurement (~5 min)
+// --quick  4,096 heap pages + 2,048 synthetic, ≥ 0.15 s per measurement (~30 s, for CI)
 // --smoke  512 + 256 pages, one round each: checks that everything runs (the test suite uses it)
 //
 // Writes DIR/latest.md (Markdown table), DIR/latest.json and DIR/latest.svg (default DIR is
@@ -49,7 +49,7 @@ if (args.help) {
 
 const mode = args.smoke ? 'smoke' : args.quick ? 'quick' : 'default';
 const PRESETS = {
-  default: { heapPages: 32768, syntheticPages: 8192, minSeconds: 1, minRounds: 3 },
+  default: { heapPages: 32768, syntheticPages: 8192, minSeconds: 2, minRounds: 5 },
   quick: { heapPages: 4096, syntheticPages: 2048, minSeconds: 0.15, minRounds: 2 },
   smoke: { heapPages: 512, syntheticPages: 256, minSeconds: 0, minRounds: 1 },
 };

@@ -221,10 +221,10 @@ export function svgChart(results, corpus = 'heap') {
   const raw = results.raw[corpus];
   if (raw) bars.push({ label: 'raw liblz4 (C++ ceiling)', store: raw.compress.pagesPerSec, load: raw.decompress.pagesPerSec });
   for (const r of results.perf.filter((x) => x.corpus === corpus)) {
-    bars.push({ label: `${r.subject} (${r.layer})`, store: r.store.pagesPerSec, load: r.load.pagesPerSec });
+    bars.push({ label: r.layer === 'frontswap' ? `${r.subject} (frontswap)` : r.subject, store: r.store.pagesPerSec, load: r.load.pagesPerSec });
     if (r.storeBatch) bars.push({ label: `${r.subject} batch ×${r.batchPages}`, store: r.storeBatch.pagesPerSec, load: r.loadBatch.pagesPerSec });
   }
-  const W = 900, left = 250, right = 90, top = 58, rowH = 34, barH = 12;
+  const W = 900, left = 200, right = 90, top = 58, rowH = 34, barH = 12;
   const H = top + bars.length * rowH + 40;
   const lo = 1e3, hi = 1e7;
   const x = (v) => left + ((Math.log10(Math.min(Math.max(v, lo), hi)) - 3) / 4) * (W - left - right);
@@ -232,7 +232,10 @@ export function svgChart(results, corpus = 'heap') {
   s.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   s.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   s.push(`<text x="10" y="20" font-size="15" font-weight="bold">tmem: 4 KiB pages/s, ${esc(corpus)} corpus (${results.corpora[corpus]?.pages} pages), log scale</text>`);
-  s.push(`<text x="10" y="38" fill="#555">${esc(machineLine(results.machine))}</text>`);
+  const m = results.machine;
+  s.push(`<text x="10" y="38" fill="#555">${esc(`${m.cpu}, ${m.cores} cores · Node ${m.node} · liblz4 ${m.lz4} (${m.lz4Source}) · tmem ${m.tmem}${m.commit ? ` (${m.commit})` : ''} · ${results.mode} mode, ${results.startedAt.slice(0, 10)}`)}</text>`);
+  s.push(`<rect x="${W - 150}" y="10" width="10" height="10" fill="#3b6fb6"/><text x="${W - 136}" y="19">store</text>`);
+  s.push(`<rect x="${W - 90}" y="10" width="10" height="10" fill="#e08a2c"/><text x="${W - 76}" y="19">load</text>`);
   for (let e = 3; e <= 7; e++) {
     const gx = x(10 ** e);
     s.push(`<line x1="${gx}" y1="${top - 8}" x2="${gx}" y2="${H - 30}" stroke="#ddd"/>`);
@@ -249,8 +252,6 @@ export function svgChart(results, corpus = 'heap') {
       s.push(`<text x="${(x(v) + 4).toFixed(1)}" y="${by + barH - 2}" font-size="10" fill="#333">${fmtInt(v)}</text>`);
     }
   });
-  s.push(`<rect x="${W - 160}" y="${H - 28}" width="10" height="10" fill="#3b6fb6"/><text x="${W - 146}" y="${H - 19}">store</text>`);
-  s.push(`<rect x="${W - 100}" y="${H - 28}" width="10" height="10" fill="#e08a2c"/><text x="${W - 86}" y="${H - 19}">load</text>`);
   s.push('</svg>');
   return s.join('\n') + '\n';
 }
