@@ -24,6 +24,9 @@
       'defines': [
         'NAPI_VERSION=8',
         'NAPI_DISABLE_CPP_EXCEPTIONS',
+        # A worker terminated in the middle of a call makes N-API calls fail; without this,
+        # node-addon-api turns the failed throw of that error into a fatal error (process abort).
+        'NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS',
         'TMEM_LZ4_SOURCE=<!(node native/build/lz4.js variant)',
         # Keeps a compiled-in lz4.c from exporting its symbols (lz4.h marks them default-visible).
         'LZ4LIB_VISIBILITY=',
