@@ -30,6 +30,7 @@ const gc = () => {
   globalThis.gc();
 };
 const now = () => process.hrtime.bigint();
+const keepAlive = [];
 
 function views(buf, n) {
   const out = new Array(n);
@@ -199,6 +200,9 @@ function mem() {
     for (let i = half; i < n; i++) inst.store(i, page[i]);
     gc();
     const m1 = process.memoryUsage();
+    // The corpus must outlive the last measurement: V8 may free what a function no longer uses,
+    // and the 128 MiB page buffer going away would show as negative growth.
+    keepAlive.push(buf, page);
     const info = inst.info();
     const per = (k) => (m1[k] - mh[k]) / (n - half);
     const total = (k) => (m1[k] - m0[k]) / n;
