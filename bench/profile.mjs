@@ -6,7 +6,7 @@
 //   perf report -i /tmp/perf.data --no-children --sort dso,sym -g none
 // (-D skips the set-up: corpus, store of every page; perf's cpu-clock works in VMs without PMU.)
 //
-//   node bench/profile.mjs SUBJECT store|load|storeBatch|loadBatch CORPUS SECONDS [PAGES]
+//   node bench/profile.mjs SUBJECT store|overwrite|load|storeBatch|loadBatch CORPUS SECONDS [PAGES]
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,7 @@ try {
   const t0 = process.hrtime.bigint();
   while (Date.now() < end) {
     if (op === 'store') { inst.clear(); for (let i = 0; i < n; i++) inst.store(i, page[i]); }
+    else if (op === 'overwrite') for (let i = 0; i < n; i++) inst.store(i, page[i]); // replaces held pages: no fresh frames
     else if (op === 'load') for (let i = 0; i < n; i++) inst.load(i, into.subarray(0, PAGE));
     else if (op === 'storeBatch') { inst.clear(); for (const b of batches) inst.storeBatch(b); }
     else if (op === 'loadBatch') for (const b of batches) inst.loadBatch(b, into.subarray(0, b.offsets.length * PAGE));
