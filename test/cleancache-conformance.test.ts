@@ -89,8 +89,8 @@ describe.each(backends)('cleancache contract with %s', (name) => {
 
   it('shared pools: same uuid, same pool; a get keeps the copy', async () => {
     await loadBackend(name);
-    const a = cleancache.initSharedFs('0f4c-uuid');
-    const b = cleancache.initSharedFs('0f4c-uuid');
+    const a = cleancache.initSharedFs(`0f4c-${name}`);
+    const b = cleancache.initSharedFs(`0f4c-${name}`);
     expect(b).toBe(a);
     cleancache.putPage(a, [1, 2, 3, 4, 5, 6], 10, textPage(6));
     for (let i = 0; i < 3; i++) {
@@ -105,7 +105,7 @@ describe.each(backends)('cleancache contract with %s', (name) => {
 
   it('keys: inode numbers and file handles are distinct, and indexes are distinct', async () => {
     await loadBackend(name);
-    const pool = cleancache.initSharedFs('keys');
+    const pool = cleancache.initSharedFs(`keys-${name}`);
     cleancache.putPage(pool, 2 ** 40 + 3, 0, textPage(7));
     cleancache.putPage(pool, [3, 256, 9], 0, textPage(8));
     cleancache.putPage(pool, 3, 1, textPage(9));
@@ -119,7 +119,7 @@ describe.each(backends)('cleancache contract with %s', (name) => {
 
   it('invalidatePage, invalidateInode and invalidateFs drop exactly what they name', async () => {
     await loadBackend(name);
-    const pool = cleancache.initSharedFs('inv');
+    const pool = cleancache.initSharedFs(`inv-${name}`);
     for (const ino of [1, 2]) for (let i = 0; i < 4; i++) cleancache.putPage(pool, ino, i, textPage(ino * 10 + i));
     cleancache.invalidatePage(pool, 1, 2);
     expect(cleancache.getPage(pool, 1, 2, into())).toBe(false);
@@ -127,7 +127,7 @@ describe.each(backends)('cleancache contract with %s', (name) => {
     cleancache.invalidateInode(pool, 1);
     expect(cleancache.getPage(pool, 1, 0, into())).toBe(false);
     expect(cleancache.getPage(pool, 2, 0, into())).toBe(true);
-    const other = cleancache.initSharedFs('inv-other');
+    const other = cleancache.initSharedFs(`inv-other-${name}`);
     cleancache.putPage(other, 2, 0, textPage(99));
     cleancache.invalidateFs(pool);
     expect(cleancache.getPage(other, 2, 0, into())).toBe(true);
