@@ -55,6 +55,9 @@ export class WritebackPolicy {
   /** Refused stores left before direct reclaim is tried again after it wrote nothing. */
   #reclaimBackoff = 0;
   #reclaimSkip = 0;
+  /** After a background batch that wrote nothing (a full or failing swap file), no new batch before this time. */
+  #retryAt = 0;
+  #retryDelayMs = 0;
   #idle: Promise<void> = Promise.resolve();
   #resolveIdle: (() => void) | null = null;
   /** Background batches that failed outright (not page-level I/O errors, which the backend counts). */
@@ -74,7 +77,9 @@ export class WritebackPolicy {
 
   /** Call after a store that the pool accepted. */
   afterStore(): void {
-    if (this.#inFlight === 0 && !this.#stopped && this.#mech.poolBytes() >= this.#high) this.#fill();
+    if (this.#inFlight !== 0 || this.#stopped || this.#mech.poolBytes() < this.#high) return;
+    if (this.#retryDelayMs > 0 && performance.now() < this.#retryAt) return;
+    this.#fill();
   }
 
   /** Call after a store refused because the pool is full. */
@@ -134,6 +139,14 @@ export class WritebackPolicy {
 
   #done(written: number): void {
     this.#inFlight -= this.#config.batchPages;
+    if (written > 0) {
+      this.#retryDelayMs = 0;
+    } else {
+      // Nothing written: the swap files cannot take writes right now. Retrying on every store
+      // would only repeat failing pwrites, so wait, doubling up to 5 s.
+      this.#retryDelayMs = Math.min(5000, this.#retryDelayMs * 2 || 10);
+      this.#retryAt = performance.now() + this.#retryDelayMs;
+    }
     if (written > 0 && !this.#stopped && this.#mech.poolBytes() >= this.#low) {
       if (this.#config.intervalMs > 0) {
         this.#timer ??= setTimeout(() => this.#fill(), this.#config.intervalMs).unref();

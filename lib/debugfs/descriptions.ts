@@ -41,7 +41,7 @@ export const COUNTER_DESCRIPTIONS: Readonly<Record<string, CounterDescription>> 
   'zcache/reject_mean_compress_poor': c("Stores refused by the running-mean compressed size rule."),
   'zcache/reject_compress_fail': c('Stores refused because the compressor failed.'),
   'zcache/reject_alloc_fail': c('Stores refused because no page frame could be allocated.'),
-  'zcache/reject_reclaim_fail': c('Stores refused because writeback could not make room in time.'),
+  'zcache/reject_reclaim_fail': c('Pages whose writeback pwrite failed (ENOSPC, EIO, ...); they stay in the pool.'),
   'zcache/pool_limit_hit': c('Stores that found the pool at its size limit.'),
   'zcache/written_back_pages': c('Pages written back from the pool to their swap files.'),
   'zcache/decompress_fail': c('Loads whose page failed to decompress.'),
