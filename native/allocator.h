@@ -38,6 +38,7 @@ struct AllocatorStats {
   uint64_t buddied;                               // frames holding two objects
   uint64_t unbuddied;                             // frames holding one object
   uint64_t object_bytes;                          // bytes of space taken by objects (rounded)
+  uint64_t class_object_bytes[kNumAllocClasses];  // the same per class
   uint64_t metadata_bytes;                        // native bookkeeping memory
 };
 

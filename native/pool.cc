@@ -82,8 +82,8 @@ void Pool::drop_entry(uint64_t entry) {
 
 int Pool::place(uint32_t type, uint32_t offset, const uint8_t* data, uint32_t len, EntryKind kind) {
   Handle handle;
-  AllocStatus st = zbud_.alloc(len, AllocClass::kPersistent, OwnerRef{static_cast<uint8_t>(type), offset},
-                               &handle);
+  AllocStatus st = alloc_evicting(len, AllocClass::kPersistent, OwnerRef{static_cast<uint8_t>(type), offset},
+                                  &handle);
   if (st != AllocStatus::kOk) {
     // len never exceeds a page, so the only failure is the arena at its cap (or the OS refusing
     // to commit more, which is the same situation from the caller's point of view). From now on
@@ -150,13 +150,17 @@ int Pool::store_locked(Lock& lock, uint32_t type, uint32_t offset, const uint8_t
   }
 
   // zswap's hysteresis: once full, refuse until the pool is back under the accept threshold
-  // (writeback or invalidations make room), rather than accepting one page per freed frame.
+  // (writeback or invalidations make room), rather than accepting one page per freed frame;
+  // unless ephemeral frames are there to be eaten (room that costs no I/O).
   if (reached_full_) {
     if (uint64_t{arena_.frames_in_use()} * kPageSize >= accept_bytes_) {
-      pool_limit_hit_++;
-      return kRejectPoolFull;
+      if (zbud_.lru_count(AllocClass::kEphemeral) == 0) {
+        pool_limit_hit_++;
+        return kRejectPoolFull;
+      }
+    } else {
+      reached_full_ = false;
     }
-    reached_full_ = false;
   }
 
   uint32_t clen = codec_.compress(page);
@@ -301,6 +305,198 @@ PoolError Pool::invalidate_batch(uint32_t type, const uint32_t* offsets, size_t 
   return PoolError::kOk;
 }
 
+// ---- ephemeral pool (pool.h) ----
+
+AllocStatus Pool::alloc_evicting(uint32_t len, AllocClass cls, OwnerRef owner, Handle* out) {
+  AllocStatus st = zbud_.alloc(len, cls, owner, out);
+  while (st == AllocStatus::kNoMemory && zbud_.lru_count(AllocClass::kEphemeral) > 0) {
+    evict_eph_frame(cls == AllocClass::kPersistent);
+    st = zbud_.alloc(len, cls, owner, out);
+  }
+  return st;
+}
+
+uint32_t Pool::evict_eph_frame(bool for_persistent) {
+  const uint32_t frame = zbud_.lru_tail(AllocClass::kEphemeral);
+  // Ephemeral frames are never under reclaim (writeback walks the persistent LRU only).
+  assert(frame != Zbud::kNil && !zbud_.under_reclaim(frame));
+  const Zbud::FrameInfo info = zbud_.frame_info(frame);
+  assert(info.cls == AllocClass::kEphemeral);
+  uint32_t n = 0;
+  for (uint32_t b = 0; b < 2; b++) {
+    if (info.chunks[b] == 0) continue;
+    eph_drop(info.owners[b].offset);  // the owner of an ephemeral object is its entry id
+    n++;
+  }
+  evicted_eph_frames_++;
+  evicted_eph_pages_ += n;
+  if (for_persistent) pers_ate_eph_++;
+  return n;
+}
+
+void Pool::eph_drop(uint32_t e) {
+  const uint64_t v = eph_.value(e);
+  if (Entry::kind(v) == EntryKind::kCompressed) zbud_.free(Entry::payload(v));
+  eph_.remove_page(e);
+}
+
+uint64_t Pool::eph_drop_inode(uint32_t ino) {
+  uint64_t n = 0;
+  for (uint32_t e = eph_.first_page(ino); e != EphIndex::kNil;) {
+    const uint32_t next = eph_.next_page(e);
+    eph_drop(e);  // the inode goes with its last page; `next` is never touched after that
+    n++;
+    e = next;
+  }
+  return n;
+}
+
+uint32_t Pool::eph_add_pool(bool shared, const std::string& uuid) {
+  uint32_t id = 0;
+  while (id < eph_pools_.size() && eph_pools_[id].users > 0) id++;
+  if (id == eph_pools_.size()) eph_pools_.emplace_back();
+  EphPool& p = eph_pools_[id];
+  p.users = 1;
+  p.shared = shared;
+  p.uuid = uuid;
+  return id;
+}
+
+uint32_t Pool::eph_init_fs() {
+  Lock lock(mu_);
+  return eph_add_pool(false, std::string());
+}
+
+uint32_t Pool::eph_init_shared_fs(const std::string& uuid) {
+  Lock lock(mu_);
+  auto it = eph_uuids_.find(uuid);
+  if (it != eph_uuids_.end()) {
+    eph_pools_[it->second].users++;
+    return it->second;
+  }
+  const uint32_t id = eph_add_pool(true, uuid);
+  eph_uuids_.emplace(uuid, id);
+  return id;
+}
+
+PoolError Pool::eph_get(uint32_t pool, const uint32_t* key, uint32_t index, uint8_t* into, bool exclusive,
+                        bool* hit) {
+  Lock lock(mu_);
+  *hit = false;
+  if (!eph_pool_ok(pool)) return PoolError::kNoEphPool;
+  const uint32_t ino = eph_.find_inode(pool, key);
+  if (ino == EphIndex::kNil) return PoolError::kOk;
+  const uint32_t e = eph_.find_page(ino, index);
+  if (e == EphIndex::kNil) return PoolError::kOk;
+  const uint64_t v = eph_.value(e);
+  if (Entry::kind(v) == EntryKind::kSameFilled) {
+    Codec::fill(into, Entry::payload(v));
+  } else {
+    const Handle h = Entry::payload(v);
+    if (!Codec::decompress(zbud_.map(h), Entry::length(v), into)) {
+      // A clean page can be read again from its file: drop it and miss rather than fail.
+      decompress_fail_++;
+      eph_drop(e);
+      publish_size();
+      return PoolError::kOk;
+    }
+    // Shared pools keep the page: its frame becomes the most recently used.
+    if (!exclusive) zbud_.lru_to_head(Zbud::frame_of(h));
+  }
+  eph_gets_++;
+  if (exclusive) {
+    eph_drop(e);
+    publish_size();
+  }
+  *hit = true;
+  return PoolError::kOk;
+}
+
+PoolError Pool::eph_put(uint32_t pool, const uint32_t* key, uint32_t index, const uint8_t* page,
+                        bool was_active) {
+  Lock lock(mu_);
+  if (!eph_pool_ok(pool)) return PoolError::kNoEphPool;
+  eph_puts_++;
+  // Coherency: whatever happens to the new page, the older copy is gone.
+  uint32_t ino = eph_.find_inode(pool, key);
+  if (ino != EphIndex::kNil) {
+    const uint32_t e = eph_.find_page(ino, index);
+    if (e != EphIndex::kNil) {
+      eph_drop(e);
+      publish_size();
+    }
+  }
+  if (options_.ignore_nonactive_puts && !was_active) {
+    eph_nonactive_ignored_++;
+    return PoolError::kOk;
+  }
+  // Room in the index first, so that nothing can fail once a frame is taken. Short of memory for
+  // it, the page is simply not kept.
+  if (!eph_.reserve() || !eph_.reserve_pool(pool)) return PoolError::kOk;
+  uint64_t value;
+  Handle handle = 0;
+  uint32_t word;
+  if (Codec::same_filled(page, &word)) {
+    value = Entry::make(EntryKind::kSameFilled, 0, word);
+  } else {
+    const uint32_t clen = codec_.compress(page);
+    // compress_poor: not kept. Ephemeral pages are never stored raw, and the running-mean rule is
+    // the persistent pool's (as in zcache).
+    if (clen == 0 || clen > options_.max_compressed_bytes || clen >= kPageSize) return PoolError::kOk;
+    // May evict ephemeral frames (never persistent ones); dropped when none is left to evict.
+    if (alloc_evicting(clen, AllocClass::kEphemeral, OwnerRef{0, EphIndex::kNil}, &handle) != AllocStatus::kOk) {
+      publish_size();
+      return PoolError::kOk;
+    }
+    std::memcpy(zbud_.map(handle), codec_.scratch(), clen);
+    value = Entry::make(EntryKind::kCompressed, clen, handle);
+  }
+  // Looked up again: an eviction above may have taken the inode's last page, and the inode with it.
+  ino = eph_.find_inode(pool, key);
+  if (ino == EphIndex::kNil) ino = eph_.add_inode(pool, key);
+  const uint32_t e = eph_.add_page(ino, index, value);
+  if (Entry::kind(value) == EntryKind::kCompressed) zbud_.set_owner(handle, OwnerRef{0, e});
+  publish_size();
+  return PoolError::kOk;
+}
+
+void Pool::eph_invalidate_page(uint32_t pool, const uint32_t* key, uint32_t index) {
+  Lock lock(mu_);
+  if (!eph_pool_ok(pool)) return;
+  const uint32_t ino = eph_.find_inode(pool, key);
+  if (ino == EphIndex::kNil) return;
+  const uint32_t e = eph_.find_page(ino, index);
+  if (e == EphIndex::kNil) return;
+  eph_drop(e);
+  eph_invalidates_++;
+  publish_size();
+}
+
+void Pool::eph_invalidate_inode(uint32_t pool, const uint32_t* key) {
+  Lock lock(mu_);
+  if (!eph_pool_ok(pool)) return;
+  const uint32_t ino = eph_.find_inode(pool, key);
+  if (ino == EphIndex::kNil) return;
+  eph_invalidates_ += eph_drop_inode(ino);
+  publish_size();
+}
+
+void Pool::eph_invalidate_fs(uint32_t pool) {
+  Lock lock(mu_);
+  if (!eph_pool_ok(pool)) return;
+  EphPool& p = eph_pools_[pool];
+  if (--p.users > 0) return;
+  for (uint32_t ino = eph_.pool_first_inode(pool); ino != EphIndex::kNil; ino = eph_.pool_first_inode(pool)) {
+    eph_invalidates_ += eph_drop_inode(ino);
+  }
+  if (p.shared) eph_uuids_.erase(p.uuid);
+  p = EphPool();
+  while (!eph_pools_.empty() && eph_pools_.back().users == 0) eph_pools_.pop_back();
+  // Give back the memory of an index that grew large.
+  if (eph_.pages() == 0) eph_.release();
+  publish_size();
+}
+
 // ---- writeback (protocol in pool.h) ----
 
 uint32_t Pool::pick_locked(uint32_t max_pages, Picked* picks, uint8_t* pages, uint32_t* frames,
@@ -402,6 +598,20 @@ bool write_fully(int fd, struct iovec* iov, int iovcnt, off_t pos, int* err, std
 
 uint32_t Pool::writeback(uint32_t max_pages) {
   if (max_pages == 0) return 0;
+  // Ephemeral frames first: clean pages, dropped without I/O. They count as progress, so that the
+  // policy sees the pool shrink.
+  uint32_t evicted = 0;
+  {
+    Lock lock(mu_);
+    if (closed_) return 0;
+    while (evicted < max_pages && zbud_.lru_count(AllocClass::kEphemeral) > 0) evicted += evict_eph_frame(false);
+    if (evicted > 0) publish_size();
+  }
+  if (evicted >= max_pages) return evicted;
+  return evicted + writeback_persistent(max_pages - evicted);
+}
+
+uint32_t Pool::writeback_persistent(uint32_t max_pages) {
   // One frame may hold two pages, so room for two even when asked for one.
   const uint32_t cap = std::max<uint32_t>(max_pages, 2);
   // Private buffers of the batch: pages, their records, the order they are written in, frames.
@@ -495,7 +705,7 @@ void Pool::stats(double* out) {
   Lock lock(mu_);
   AllocatorStats z;
   zbud_.stats(&z);
-  uint64_t metadata = z.metadata_bytes + arena_.metadata_bytes();
+  uint64_t metadata = z.metadata_bytes + arena_.metadata_bytes() + eph_.metadata_bytes();
   for (const Area& area : areas_) metadata += area.index.metadata_bytes();
 
   auto set = [out](stat::Id s, uint64_t v) { out[s] = static_cast<double>(v); };
@@ -516,8 +726,17 @@ void Pool::stats(double* out) {
   set(stat::kEphPageframes, z.class_frames[static_cast<int>(AllocClass::kEphemeral)]);
   set(stat::kRejectReclaimFail, reject_reclaim_fail_);
   set(stat::kWrittenBackPages, written_back_);
-  // The ephemeral pool does not exist yet.
-  set(stat::kEvictedEphPageframes, 0);
+  set(stat::kEvictedEphPageframes, evicted_eph_frames_);
+  set(stat::kPersZpages, stored_pages_);
+  set(stat::kEphZpages, eph_.pages());
+  set(stat::kPersZbytes, z.class_object_bytes[static_cast<int>(AllocClass::kPersistent)]);
+  set(stat::kEphZbytes, z.class_object_bytes[static_cast<int>(AllocClass::kEphemeral)]);
+  set(stat::kEvictedEphZpages, evicted_eph_pages_);
+  set(stat::kPersAteEph, pers_ate_eph_);
+  set(stat::kEphNonactivePutsIgnored, eph_nonactive_ignored_);
+  set(stat::kEphPuts, eph_puts_);
+  set(stat::kEphGets, eph_gets_);
+  set(stat::kEphInvalidates, eph_invalidates_);
   set(stat::kOutstandingWritebackPages, outstanding_writeback_);
   set(stat::kMetadataBytes, metadata);
   out[stat::kMeanCompressedSize] =

@@ -33,6 +33,18 @@
 // new picks in the area and waits until none of its pages is in flight, so the caller may close
 // the file afterwards. shutdown() (close) refuses new batches and waits for the running ones.
 //
+// Ephemeral pool (cleancache pages, DESIGN §5): pages keyed by (cleancache pool, six-word file
+// key, page index) in an EphIndex, compressed into zbud frames of the ephemeral class, which never
+// hold a persistent page. Same-filled pages are kept as a value; only the absolute compress_poor
+// rule applies and they are never stored raw. Both classes share the frame cap: an allocation of
+// either class that finds no frame evicts the least recently used ephemeral frame (both of its
+// pages: they are clean, nothing is written) and retries until it succeeds or no ephemeral frame
+// is left. An ephemeral put never evicts a persistent page, never starts writeback and never sets
+// the "reached full" state; that state refuses a persistent store only while no ephemeral frame
+// is left to eat. writeback() evicts ephemeral frames first and counts their pages as progress.
+// Ephemeral frames are never picked by writeback (it walks the persistent LRU only), so an
+// eviction can never touch a frame of a running batch, and ephemeral ops never wait for one.
+//
 // Bad arguments are reported as PoolError before anything changes, so the N-API layer can throw
 // without leaving a half-applied batch behind.
 #ifndef TMEM_POOL_H
@@ -43,10 +55,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "arena.h"
 #include "area_index.h"
 #include "codec.h"
+#include "eph_index.h"
 #include "stats.h"
 #include "zbud.h"
 
@@ -64,6 +80,8 @@ struct PoolOptions {
   // zswap's accept_threshold_percent: once a store found the pool at its cap, stores needing
   // pool memory are refused (kRejectPoolFull) until the pool is below this share of the cap.
   uint32_t accept_threshold_percent = 90;
+  // Ignore ephemeral puts of pages that were never active (cleancache's wasActive hint).
+  bool ignore_nonactive_puts = false;
 };
 
 // Result of a store, as the JS API reports it.
@@ -86,6 +104,7 @@ enum class PoolError {
   kAreaExists,   // init of an initialised area
   kBadPages,     // area of zero pages
   kNoMemory,     // native memory for the area index could not be allocated
+  kNoEphPool,    // no such ephemeral (cleancache) pool
 };
 
 class Pool {
@@ -113,10 +132,27 @@ class Pool {
   PoolError invalidate_page(uint32_t type, uint32_t offset);
   PoolError invalidate_batch(uint32_t type, const uint32_t* offsets, size_t n);
 
-  // Writes up to max_pages least recently used persistent pages back to their swap files (whole
-  // frames, so one more than max_pages when max_pages is 1 and the frame holds two) and frees
-  // them; returns how many were written back. Blocks on I/O without holding the mutex; safe on
-  // any thread and concurrently with every other operation. 0 after shutdown().
+  // ---- ephemeral pool (cleancache backend ops; key = six u32 words, copied when kept) ----
+  // A new private pool: the lowest free id.
+  uint32_t eph_init_fs();
+  // The pool of `uuid`, created (lowest free id) on its first call; each call is one user.
+  uint32_t eph_init_shared_fs(const std::string& uuid);
+  // Fills `into` on a hit. `exclusive` (private pools) drops the page after the copy; otherwise its
+  // frame becomes the most recently used. A page that fails to decompress is dropped: a miss.
+  PoolError eph_get(uint32_t pool, const uint32_t* key, uint32_t index, uint8_t* into, bool exclusive, bool* hit);
+  // Drops any older copy, then keeps the page if it can (it may be dropped: see above).
+  PoolError eph_put(uint32_t pool, const uint32_t* key, uint32_t index, const uint8_t* page, bool was_active);
+  // Invalidations of unknown pools do nothing.
+  void eph_invalidate_page(uint32_t pool, const uint32_t* key, uint32_t index);
+  void eph_invalidate_inode(uint32_t pool, const uint32_t* key);
+  // Drops one user of the pool; with the last, its pages go and its id is free again.
+  void eph_invalidate_fs(uint32_t pool);
+
+  // Makes room: first evicts least recently used ephemeral frames (no I/O), then writes up to the
+  // rest of max_pages least recently used persistent pages back to their swap files (whole
+  // frames, so one more than asked when the last frame holds two) and frees them; returns the
+  // ephemeral pages dropped plus the persistent pages written back. Blocks on I/O without holding
+  // the mutex; safe on any thread and concurrently with every other operation. 0 after shutdown().
   uint32_t writeback(uint32_t max_pages);
   // Frame bytes in use; lock-free, may lag a concurrent operation.
   uint64_t pool_bytes() const { return pool_bytes_.load(std::memory_order_relaxed); }
@@ -150,6 +186,7 @@ class Pool {
   // The area may have been invalidated meanwhile by another thread: 0 then, and *gone is set.
   uint64_t settled(Lock& lock, uint32_t type, uint32_t offset, bool* gone);
   // Step 1 of writeback; returns pages picked into picks/pages, frames into frames.
+  uint32_t writeback_persistent(uint32_t max_pages);
   uint32_t pick_locked(uint32_t max_pages, Picked* picks, uint8_t* pages, uint32_t* frames,
                        uint32_t* nframes);
   void publish_size() {
@@ -166,6 +203,21 @@ class Pool {
   // Places `len` bytes as an object and indexes it; a StoreStatus (kRejectAllocFail on failure).
   int place(uint32_t type, uint32_t offset, const uint8_t* data, uint32_t len, EntryKind kind);
 
+  struct EphPool {
+    uint32_t users = 0;  // 0: the id is free
+    bool shared = false;
+    std::string uuid;
+  };
+  bool eph_pool_ok(uint32_t pool) const { return pool < eph_pools_.size() && eph_pools_[pool].users > 0; }
+  uint32_t eph_add_pool(bool shared, const std::string& uuid);
+  // Drops an ephemeral entry: frees its object, removes it from the index.
+  void eph_drop(uint32_t e);
+  uint64_t eph_drop_inode(uint32_t ino);
+  // Evicts the least recently used ephemeral frame (there must be one); returns its pages.
+  uint32_t evict_eph_frame(bool for_persistent);
+  // zbud alloc that eats ephemeral frames, oldest first, while no frame can be had.
+  AllocStatus alloc_evicting(uint32_t len, AllocClass cls, OwnerRef owner, Handle* out);
+
   const PoolOptions options_;
   const uint64_t accept_bytes_;  // below this, a full pool accepts stores again
   std::mutex mu_;
@@ -180,6 +232,9 @@ class Pool {
   Zbud zbud_{&arena_};
   Codec codec_;
   Area areas_[kMaxAreas];
+  EphIndex eph_;
+  std::vector<EphPool> eph_pools_;
+  std::unordered_map<std::string, uint32_t> eph_uuids_;
 
   // Gauges.
   uint64_t stored_pages_ = 0;
@@ -201,6 +256,13 @@ class Pool {
   uint64_t loads_ = 0;
   uint64_t stores_ = 0;
   uint64_t invalidates_ = 0;
+  uint64_t evicted_eph_frames_ = 0;
+  uint64_t evicted_eph_pages_ = 0;
+  uint64_t pers_ate_eph_ = 0;
+  uint64_t eph_nonactive_ignored_ = 0;
+  uint64_t eph_puts_ = 0;
+  uint64_t eph_gets_ = 0;
+  uint64_t eph_invalidates_ = 0;
 };
 
 }  // namespace tmem

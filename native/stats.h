@@ -7,14 +7,23 @@ namespace tmem {
 
 // X(enumerator, "dir/name"). The JS side gets the order from statNames at runtime.
 //
-// Gauges (current state): stored_pages (all kinds), pool_total_size and pool_pages (arena frames
-// in use), same_filled_pages, stored_incompressible_pages (raw pages held), compressed_bytes
-// (sum of stored object lengths, raw pages count 4096), *_pageframes, outstanding_writeback_pages,
-// metadata_bytes (index leaves and top arrays, frame headers, the arena's returned-frame stack),
-// mean_compressed_size (compressed_bytes / pages holding an object; same-filled pages excluded),
-// zbud/* (zbytes = bytes of 64-byte chunks taken by objects), arena/*.
+// Gauges (current state): stored_pages (persistent pages of every kind; = pers_zpages),
+// pool_total_size and pool_pages (arena frames in use, both classes), same_filled_pages,
+// stored_incompressible_pages (raw pages held), compressed_bytes (sum of stored persistent object
+// lengths, raw pages count 4096), *_pageframes (frames per class), eph_zpages (ephemeral pages
+// held, same-filled included), pers_zbytes/eph_zbytes (bytes of 64-byte chunks taken by each
+// class's objects; their sum is zbud/zbytes), outstanding_writeback_pages, metadata_bytes (index
+// leaves and top arrays, the ephemeral index, frame headers, the arena's returned-frame stack),
+// mean_compressed_size (compressed_bytes / persistent pages holding an object; same-filled pages
+// excluded), zbud/* (both classes; zbytes = bytes of 64-byte chunks taken by objects), arena/*.
 // Everything else counts events since the pool was created: stores and loads count every call
 // (per page in batches) whatever the outcome, invalidates counts page and area invalidations.
+// The ephemeral (cleancache) pool has its own: eph_puts (every put), eph_gets (hits),
+// eph_invalidates (pages dropped by invalidations), eph_nonactive_puts_ignored,
+// evicted_eph_pageframes/evicted_eph_zpages (frames and their pages dropped to make room, by any
+// allocation or by writeback), pers_ate_eph (those evicted for a persistent store). Ephemeral
+// pages never count in stored_pages, compressed_bytes, the mean, reject_*, pool_limit_hit,
+// written_back_pages, loads, stores or invalidates.
 #define TMEM_STATS(X)                                                       \
   X(kStoredPages, "zcache/stored_pages")                                    \
   X(kPoolTotalSize, "zcache/pool_total_size")                               \
@@ -34,6 +43,16 @@ namespace tmem {
   X(kPersPageframes, "zcache/pers_pageframes")                              \
   X(kEphPageframes, "zcache/eph_pageframes")                                \
   X(kEvictedEphPageframes, "zcache/evicted_eph_pageframes")                 \
+  X(kPersZpages, "zcache/pers_zpages")                                      \
+  X(kEphZpages, "zcache/eph_zpages")                                        \
+  X(kPersZbytes, "zcache/pers_zbytes")                                      \
+  X(kEphZbytes, "zcache/eph_zbytes")                                        \
+  X(kEvictedEphZpages, "zcache/evicted_eph_zpages")                         \
+  X(kPersAteEph, "zcache/pers_ate_eph")                                     \
+  X(kEphNonactivePutsIgnored, "zcache/eph_nonactive_puts_ignored")          \
+  X(kEphPuts, "zcache/eph_puts")                                            \
+  X(kEphGets, "zcache/eph_gets")                                            \
+  X(kEphInvalidates, "zcache/eph_invalidates")                              \
   X(kOutstandingWritebackPages, "zcache/outstanding_writeback_pages")       \
   X(kMetadataBytes, "zcache/metadata_bytes")                                \
   X(kMeanCompressedSize, "zcache/mean_compressed_size")                     \

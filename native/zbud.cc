@@ -99,6 +99,7 @@ AllocStatus Zbud::alloc(size_t size, AllocClass cls, OwnerRef owner, Handle* out
   h->owner_type[buddy] = owner.area_type;
   h->owner_offset[buddy] = owner.offset;
   object_chunks_ += chunks;
+  class_chunks_[idx(cls)] += chunks;
 
   push_head(placement_list(frame), frame, kPlacement);
   push_head(lists.lru, frame, kLru);
@@ -116,6 +117,7 @@ void Zbud::free(Handle handle) {
   // A frame under reclaim is on no list; end_reclaim() puts it back or releases it.
   if (!reclaim) unlink(placement_list(frame), frame, kPlacement);
   object_chunks_ -= h->chunks[buddy];
+  class_chunks_[(h->flags & kEphemeral) ? 1 : 0] -= h->chunks[buddy];
   h->chunks[buddy] = 0;
   h->owner_type[buddy] = 0;
   h->owner_offset[buddy] = 0;
@@ -181,6 +183,12 @@ uint8_t* Zbud::map(Handle handle) {
   return base + (kChunks - h->chunks[1]) * kChunkSize;
 }
 
+void Zbud::set_owner(Handle handle, OwnerRef owner) {
+  FrameHeader* h = hdr(frame_of(handle));
+  h->owner_type[buddy_of(handle)] = owner.area_type;
+  h->owner_offset[buddy_of(handle)] = owner.offset;
+}
+
 void Zbud::touch(Handle handle) { hdr(frame_of(handle))->flags |= kReferenced; }
 
 Zbud::FrameInfo Zbud::frame_info(uint32_t frame) const {
@@ -200,6 +208,7 @@ void Zbud::stats(AllocatorStats* out) const {
   out->unbuddied = 0;
   for (int c = 0; c < kNumAllocClasses; c++) {
     out->class_frames[c] = class_frames_[c];
+    out->class_object_bytes[c] = class_chunks_[c] * kChunkSize;
     out->buddied += lists_[c].buddied.count;
     for (const List& l : lists_[c].unbuddied) out->unbuddied += l.count;
   }

@@ -57,6 +57,8 @@ class Zbud final : public Allocator {
   static uint32_t buddy_of(Handle h) { return h & 1; }
 
   FrameInfo frame_info(uint32_t frame) const;
+  // Records a new owner of an object (an ephemeral page's index entry, known after the alloc).
+  void set_owner(Handle handle, OwnerRef owner);
   // List walks, kNil-terminated. LRU runs from most to least recently allocated.
   uint32_t lru_head(AllocClass cls) const { return lists_[idx(cls)].lru.head; }
   uint32_t lru_tail(AllocClass cls) const { return lists_[idx(cls)].lru.tail; }
@@ -128,6 +130,7 @@ class Zbud final : public Allocator {
   uint64_t frames_ = 0;
   uint64_t class_frames_[kNumAllocClasses] = {};
   uint64_t object_chunks_ = 0;
+  uint64_t class_chunks_[kNumAllocClasses] = {};
 };
 
 }  // namespace tmem

@@ -54,6 +54,8 @@ export interface NativePoolOptions {
    * refused (PoolFull) until the pool is below this percentage of maxPoolBytes, 0..100. Default 90.
    */
   acceptThresholdPercent?: number;
+  /** Ignore ephPut calls with wasActive false (cleancache's hint); the older copy is still dropped. Default false. */
+  ignoreNonactivePuts?: boolean;
 }
 
 /**
@@ -79,13 +81,33 @@ export interface NativePool {
   /** into.length === offsets.length * 4096, hits.length === offsets.length. Returns the number of hits. */
   loadBatch(type: number, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array, exclusive: boolean): number;
   invalidateBatch(type: number, offsets: Uint32Array): void;
+  // ---- Ephemeral pool (cleancache pages). `key` is a Uint32Array of exactly 6 words, read during
+  // the call only. get/put of an unknown pool id throw RangeError (ERR_TMEM_UNKNOWN_POOL);
+  // invalidations of one do nothing.
+  /** A new private pool: the lowest free id. */
+  ephInitFs(): number;
+  /** The pool of `uuid` (non-empty), created on first use; every call adds a user. */
+  ephInitSharedFs(uuid: string): number;
+  /**
+   * Fills `into` (4096 bytes) on a hit. `exclusive` drops the page after the copy; otherwise its
+   * frame becomes the most recently used. A page that fails to decompress is dropped (a miss).
+   */
+  ephGet(pool: number, key: Uint32Array, index: number, into: Uint8Array, exclusive: boolean): boolean;
+  /** Drops any older copy, then keeps `page` (4096 bytes) if it can: it may be dropped at any time. */
+  ephPut(pool: number, key: Uint32Array, index: number, page: Uint8Array, wasActive: boolean): void;
+  ephInvalidatePage(pool: number, key: Uint32Array, index: number): void;
+  ephInvalidateInode(pool: number, key: Uint32Array): void;
+  /** Drops one user of the pool; with the last, its pages go and the id is free for reuse. */
+  ephInvalidateFs(pool: number): void;
   /** Fills out[i] with the counter named statNames[i]; out.length >= statNames.length. */
   stats(out: Float64Array): void;
   /**
-   * Writes up to `maxPages` (1..2^20) least recently used persistent pages (second chance) to
+   * Makes room: first drops least recently used ephemeral frames (no I/O), then writes up to the
+   * rest of `maxPages` (1..2^20) least recently used persistent pages (second chance) to
    * their slots in their areas' swap files (the fd given to initArea; areas with fd -1 are
    * skipped) and drops them from the pool, on the libuv thread pool. Whole zbud frames only, so
-   * maxPages 1 may write 2. `callback(null, written)` runs on this thread; written is 0 when
+   * maxPages 1 may write 2. `callback(null, written)` runs on this thread, written counting the
+   * ephemeral pages dropped plus the persistent pages written back; it is 0 when
    * nothing was cold enough, on an I/O error before any page was written, and after close().
    * Pages a failed pwrite did not write stay in the pool (reject_reclaim_fail). Same-filled pages
    * are never written back. A load of a written-back page misses: read the file.

@@ -29,6 +29,18 @@ bool OptionInteger(Napi::Object options, const char* name, double max, double* o
   return true;
 }
 
+// Reads an optional boolean option; leaves *out alone when absent.
+bool OptionBool(Napi::Object options, const char* name, bool* out) {
+  Napi::Value v = options.Get(name);
+  if (v.IsUndefined()) return true;
+  if (!v.IsBoolean()) {
+    ThrowTypeError(options.Env(), (std::string("options.") + name + " must be a boolean").c_str());
+    return false;
+  }
+  *out = v.As<Napi::Boolean>().Value();
+  return true;
+}
+
 bool ParseOptions(const Napi::CallbackInfo& info, PoolOptions* opts) {
   Napi::Value arg = info[0];
   if (arg.IsUndefined() || arg.IsNull()) return true;
@@ -48,13 +60,9 @@ bool ParseOptions(const Napi::CallbackInfo& info, PoolOptions* opts) {
       !OptionInteger(options, "acceptThresholdPercent", 100, &accept)) {
     return false;
   }
-  Napi::Value si = options.Get("storeIncompressible");
-  if (!si.IsUndefined()) {
-    if (!si.IsBoolean()) {
-      ThrowTypeError(info.Env(), "options.storeIncompressible must be a boolean");
-      return false;
-    }
-    opts->store_incompressible = si.As<Napi::Boolean>().Value();
+  if (!OptionBool(options, "storeIncompressible", &opts->store_incompressible) ||
+      !OptionBool(options, "ignoreNonactivePuts", &opts->ignore_nonactive_puts)) {
+    return false;
   }
   opts->max_pool_bytes = static_cast<uint64_t>(max_bytes);
   opts->max_compressed_bytes = static_cast<uint32_t>(max_c);
@@ -99,6 +107,18 @@ bool ExpectLength(napi_env env, const char* name, size_t actual, size_t expected
   return false;
 }
 
+// A cleancache file key: a Uint32Array of exactly six words (read in place, copied when kept).
+bool ArgKey(const Napi::CallbackInfo& info, size_t i, const uint32_t** key) {
+  void* data;
+  size_t len;
+  if (!ArgTypedArray(info, i, "key", napi_uint32_array, &data, &len) ||
+      !ExpectLength(info.Env(), "key", len, EphIndex::kKeyWords)) {
+    return false;
+  }
+  *key = static_cast<const uint32_t*>(data);
+  return true;
+}
+
 }  // namespace
 
 Napi::Function PoolWrap::Define(Napi::Env env, AddonData* data) {
@@ -118,6 +138,13 @@ Napi::Function PoolWrap::Define(Napi::Env env, AddonData* data) {
           InstanceMethod<&PoolWrap::StoreBatch>("storeBatch"),
           InstanceMethod<&PoolWrap::LoadBatch>("loadBatch"),
           InstanceMethod<&PoolWrap::InvalidateBatch>("invalidateBatch"),
+          InstanceMethod<&PoolWrap::EphInitFs>("ephInitFs"),
+          InstanceMethod<&PoolWrap::EphInitSharedFs>("ephInitSharedFs"),
+          InstanceMethod<&PoolWrap::EphGet>("ephGet"),
+          InstanceMethod<&PoolWrap::EphPut>("ephPut"),
+          InstanceMethod<&PoolWrap::EphInvalidatePage>("ephInvalidatePage"),
+          InstanceMethod<&PoolWrap::EphInvalidateInode>("ephInvalidateInode"),
+          InstanceMethod<&PoolWrap::EphInvalidateFs>("ephInvalidateFs"),
           InstanceMethod<&PoolWrap::Stats>("stats"),
           InstanceMethod<&PoolWrap::Writeback>("writeback"),
           InstanceMethod<&PoolWrap::WritebackSync>("writebackSync"),
@@ -187,6 +214,9 @@ bool PoolWrap::Check(napi_env env, PoolError err) {
       return false;
     case PoolError::kNoMemory:
       napi_throw_error(env, "ERR_TMEM_NO_MEMORY", "tmem: out of memory for the area index");
+      return false;
+    case PoolError::kNoEphPool:
+      ThrowRangeError(env, "ERR_TMEM_UNKNOWN_POOL", "tmem: no such cleancache pool");
       return false;
   }
   return false;
@@ -311,6 +341,93 @@ Napi::Value PoolWrap::InvalidateBatch(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   Check(info.Env(), pool->invalidate_batch(type, static_cast<uint32_t*>(offsets), n));
+  return Napi::Value();
+}
+
+Napi::Value PoolWrap::EphInitFs(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  if (pool == nullptr) return Napi::Value();
+  return Napi::Number::New(info.Env(), pool->eph_init_fs());
+}
+
+Napi::Value PoolWrap::EphInitSharedFs(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  if (pool == nullptr) return Napi::Value();
+  if (!info[0].IsString()) {
+    ThrowTypeError(info.Env(), "The \"uuid\" argument must be a string");
+    return Napi::Value();
+  }
+  std::string uuid = info[0].As<Napi::String>().Utf8Value();
+  if (uuid.empty()) {
+    ThrowTypeError(info.Env(), "The \"uuid\" argument must be a non-empty string");
+    return Napi::Value();
+  }
+  return Napi::Number::New(info.Env(), pool->eph_init_shared_fs(uuid));
+}
+
+Napi::Value PoolWrap::EphGet(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t id, index;
+  const uint32_t* key;
+  void* into;
+  size_t len;
+  bool exclusive;
+  if (pool == nullptr || !ArgU32(info, 0, "pool", UINT32_MAX, &id) || !ArgKey(info, 1, &key) ||
+      !ArgU32(info, 2, "index", UINT32_MAX, &index) ||
+      !ArgTypedArray(info, 3, "into", napi_uint8_array, &into, &len) ||
+      !ExpectLength(info.Env(), "into", len, kPageSize) || !ArgBool(info, 4, "exclusive", &exclusive)) {
+    return Napi::Value();
+  }
+  bool hit = false;
+  if (!Check(info.Env(), pool->eph_get(id, key, index, static_cast<uint8_t*>(into), exclusive, &hit))) {
+    return Napi::Value();
+  }
+  return Napi::Boolean::New(info.Env(), hit);
+}
+
+Napi::Value PoolWrap::EphPut(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t id, index;
+  const uint32_t* key;
+  void* page;
+  size_t len;
+  bool was_active;
+  if (pool == nullptr || !ArgU32(info, 0, "pool", UINT32_MAX, &id) || !ArgKey(info, 1, &key) ||
+      !ArgU32(info, 2, "index", UINT32_MAX, &index) ||
+      !ArgTypedArray(info, 3, "page", napi_uint8_array, &page, &len) ||
+      !ExpectLength(info.Env(), "page", len, kPageSize) || !ArgBool(info, 4, "wasActive", &was_active)) {
+    return Napi::Value();
+  }
+  Check(info.Env(), pool->eph_put(id, key, index, static_cast<uint8_t*>(page), was_active));
+  return Napi::Value();
+}
+
+Napi::Value PoolWrap::EphInvalidatePage(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t id, index;
+  const uint32_t* key;
+  if (pool == nullptr || !ArgU32(info, 0, "pool", UINT32_MAX, &id) || !ArgKey(info, 1, &key) ||
+      !ArgU32(info, 2, "index", UINT32_MAX, &index)) {
+    return Napi::Value();
+  }
+  pool->eph_invalidate_page(id, key, index);
+  return Napi::Value();
+}
+
+Napi::Value PoolWrap::EphInvalidateInode(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t id;
+  const uint32_t* key;
+  if (pool == nullptr || !ArgU32(info, 0, "pool", UINT32_MAX, &id) || !ArgKey(info, 1, &key)) return Napi::Value();
+  pool->eph_invalidate_inode(id, key);
+  return Napi::Value();
+}
+
+Napi::Value PoolWrap::EphInvalidateFs(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t id;
+  if (pool == nullptr || !ArgU32(info, 0, "pool", UINT32_MAX, &id)) return Napi::Value();
+  pool->eph_invalidate_fs(id);
   return Napi::Value();
 }
 

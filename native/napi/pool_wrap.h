@@ -47,6 +47,13 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   Napi::Value StoreBatch(const Napi::CallbackInfo& info);
   Napi::Value LoadBatch(const Napi::CallbackInfo& info);
   Napi::Value InvalidateBatch(const Napi::CallbackInfo& info);
+  Napi::Value EphInitFs(const Napi::CallbackInfo& info);
+  Napi::Value EphInitSharedFs(const Napi::CallbackInfo& info);
+  Napi::Value EphGet(const Napi::CallbackInfo& info);
+  Napi::Value EphPut(const Napi::CallbackInfo& info);
+  Napi::Value EphInvalidatePage(const Napi::CallbackInfo& info);
+  Napi::Value EphInvalidateInode(const Napi::CallbackInfo& info);
+  Napi::Value EphInvalidateFs(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Writeback(const Napi::CallbackInfo& info);
   Napi::Value WritebackSync(const Napi::CallbackInfo& info);

@@ -6,9 +6,13 @@
 // free; on the libuv thread pool or synchronously), WritebackPolicy decides when. The policy hears
 // about every accepted store (afterStore: start background batches above the high watermark) and
 // every store refused because the pool is full (onPoolFull: direct reclaim, then the same).
+//
+// Cleancache: the pool's ephemeral half (clean pages in frames of their own, eaten first when any
+// allocation finds the pool at its cap). Ephemeral puts never involve the writeback policy.
 import { loadNative, StoreStatus, type NativePool } from '../../native/binding';
 import type { ZcacheConfig } from '../options';
-import type { AreaInfo, Backend, CounterSet, FrontswapOps } from '../types';
+import type { AreaInfo, Backend, CleancacheOps, CounterSet, FrontswapOps } from '../types';
+import { PAGE_SIZE } from '../types';
 import { WritebackPolicy, type WritebackMechanics } from '../writeback-policy';
 
 const { AllocFail, PoolFull } = StoreStatus;
@@ -60,6 +64,29 @@ function frontswapOps(pool: NativePool, policy: WritebackPolicy | null): Frontsw
   };
 }
 
+function cleancacheOps(pool: NativePool): CleancacheOps {
+  const checkPageSize = (pageSize: number) => {
+    if (pageSize !== PAGE_SIZE) throw new RangeError(`zcache: page size must be ${PAGE_SIZE}, got ${pageSize}`);
+  };
+  return {
+    initFs(pageSize) {
+      checkPageSize(pageSize);
+      return pool.ephInitFs();
+    },
+    initSharedFs(uuid, pageSize) {
+      checkPageSize(pageSize);
+      if (typeof uuid !== 'string' || uuid.length === 0) throw new TypeError('uuid must be a non-empty string');
+      return pool.ephInitSharedFs(uuid);
+    },
+    // The key buffer is the hook layer's, reused between calls: the pool copies it when it keeps it.
+    getPage: (id, key, index, into, exclusive) => pool.ephGet(id, key, index, into, exclusive),
+    putPage: (id, key, index, page, wasActive) => pool.ephPut(id, key, index, page, wasActive),
+    invalidatePage: (id, key, index) => pool.ephInvalidatePage(id, key, index),
+    invalidateInode: (id, key) => pool.ephInvalidateInode(id, key),
+    invalidateFs: (id) => pool.ephInvalidateFs(id),
+  };
+}
+
 export function createZcache(config: ZcacheConfig): Backend {
   const native = loadNative();
   const pool = new native.Pool({
@@ -68,6 +95,7 @@ export function createZcache(config: ZcacheConfig): Backend {
     maxMeanCompressedBytes: config.maxMeanCompressedBytes,
     storeIncompressible: config.storeIncompressible,
     acceptThresholdPercent: config.acceptThresholdPercent,
+    ignoreNonactivePuts: config.ignoreNonactivePuts,
   });
   const policy = config.writeback === null ? null : new WritebackPolicy(mechanicsOf(pool), config.writeback);
   const names = pool.statNames;
@@ -75,6 +103,7 @@ export function createZcache(config: ZcacheConfig): Backend {
   return {
     name: 'zcache',
     frontswap: frontswapOps(pool, policy),
+    cleancache: cleancacheOps(pool),
     stats() {
       pool.stats(values);
       const out: Record<string, CounterSet> = {};
