@@ -94,7 +94,7 @@ export function tradeoffs(results) {
       peer,
       peerBytesPerPage: pm.footprintPerPage,
       zcacheBytesPerPage: zBytes,
-      savedBytesPerPage: pm.rssPerPage - zBytes,
+      savedBytesPerPage: pm.footprintPerPage - zBytes,
       storeCostNs: 1e9 / z.store.pagesPerSec - 1e9 / p.store.pagesPerSec,
       loadCostNs: 1e9 / z.load.pagesPerSec - 1e9 / p.load.pagesPerSec,
     };
