@@ -598,20 +598,6 @@ bool write_fully(int fd, struct iovec* iov, int iovcnt, off_t pos, int* err, std
 
 uint32_t Pool::writeback(uint32_t max_pages) {
   if (max_pages == 0) return 0;
-  // Ephemeral frames first: clean pages, dropped without I/O. They count as progress, so that the
-  // policy sees the pool shrink.
-  uint32_t evicted = 0;
-  {
-    Lock lock(mu_);
-    if (closed_) return 0;
-    while (evicted < max_pages && zbud_.lru_count(AllocClass::kEphemeral) > 0) evicted += evict_eph_frame(false);
-    if (evicted > 0) publish_size();
-  }
-  if (evicted >= max_pages) return evicted;
-  return evicted + writeback_persistent(max_pages - evicted);
-}
-
-uint32_t Pool::writeback_persistent(uint32_t max_pages) {
   // One frame may hold two pages, so room for two even when asked for one.
   const uint32_t cap = std::max<uint32_t>(max_pages, 2);
   // Private buffers of the batch: pages, their records, the order they are written in, frames.
@@ -625,14 +611,20 @@ uint32_t Pool::writeback_persistent(uint32_t max_pages) {
   uint32_t* frames = order + cap;
   uint8_t* written = reinterpret_cast<uint8_t*>(frames + cap);
 
-  uint32_t n = 0, nframes = 0;
+  uint32_t n = 0, nframes = 0, evicted = 0;
   {
     Lock lock(mu_);
-    if (!closed_) n = pick_locked(max_pages, picks, pages, frames, &nframes);
+    if (!closed_) {
+      // Ephemeral frames first: clean pages, dropped without I/O. They count as progress, so that
+      // the policy sees the pool shrink. Persistent frames are picked for the rest.
+      while (evicted < max_pages && zbud_.lru_count(AllocClass::kEphemeral) > 0) evicted += evict_eph_frame(false);
+      if (evicted > 0) publish_size();
+      if (evicted < max_pages) n = pick_locked(max_pages - evicted, picks, pages, frames, &nframes);
+    }
     if (n == 0) {
       lock.unlock();
       std::free(mem);
-      return 0;
+      return evicted;
     }
     active_batches_++;
     outstanding_writeback_ += n;
@@ -692,7 +684,7 @@ uint32_t Pool::writeback_persistent(uint32_t max_pages) {
   }
   settled_cv_.notify_all();
   std::free(mem);
-  return done;
+  return evicted + done;
 }
 
 void Pool::shutdown() {

@@ -186,7 +186,6 @@ class Pool {
   // The area may have been invalidated meanwhile by another thread: 0 then, and *gone is set.
   uint64_t settled(Lock& lock, uint32_t type, uint32_t offset, bool* gone);
   // Step 1 of writeback; returns pages picked into picks/pages, frames into frames.
-  uint32_t writeback_persistent(uint32_t max_pages);
   uint32_t pick_locked(uint32_t max_pages, Picked* picks, uint8_t* pages, uint32_t* frames,
                        uint32_t* nframes);
   void publish_size() {
