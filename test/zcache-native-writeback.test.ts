@@ -1,15 +1,11 @@
 // The native zcache under a pool limit, through the public API: writeback batches run on the
 // libuv thread pool while the main thread keeps storing and reading; a race of async writebacks
 // against invalidations, re-stores (refused ones going to the file) and loads of the same slots,
-// checked against a model; swapoff and unload with batches in flight; a real I/O fault (a swap
-// file on a full tmpfs, root only); and the writeback throughput against plain sequential pwrite.
-import { execFileSync } from 'node:child_process';
+// checked against a model; swapoff and unload with batches in flight. (I/O faults:
+// writeback-faults.test.ts; throughput: npm run bench.)
 import * as fs from 'node:fs';
-import { mkdtempSync, rmdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadNative } from '../lib/native/binding';
 import {
   debugfs,
   frontswap,
@@ -187,130 +183,5 @@ describe('native zcache writeback', () => {
         for (let i = 0; i < offs.length; i++) expectPage(a, offs[i], textPage(round * 10_000 + i));
       }
     }
-  });
-
-  it('measures writeback throughput against sequential 4 KiB pwrite', () => {
-    const N = 16384;
-    const native = loadNative();
-    const path = join(tmp.dir, 'tput-swap');
-    const rawPath = join(tmp.dir, 'tput-raw');
-    const fd = fs.openSync(path, 'w+');
-    const rawFd = fs.openSync(rawPath, 'w+');
-    try {
-      fs.ftruncateSync(fd, N * PAGE);
-      const pages = Array.from({ length: 64 }, (_, i) => textPage(i));
-      const check = new Uint8Array(PAGE);
-      // Alternating rounds, best of three each: the disk is shared with whatever else runs.
-      let best = 0;
-      let bestRaw = 0;
-      for (let round = 0; round < 3; round++) {
-        const pool = new native.Pool({ maxPoolBytes: 256 << 20 });
-        pool.initArea(0, N, fd);
-        for (let i = 0; i < N; i++) pool.store(0, i, pages[(i + round) & 63]);
-        let t0 = process.hrtime.bigint();
-        let written = 0;
-        while (written < N) {
-          const n = pool.writebackSync(256);
-          if (n === 0) break;
-          written += n;
-        }
-        best = Math.max(best, N / (Number(process.hrtime.bigint() - t0) / 1e9));
-        expect(written).toBe(N);
-        for (let i = 0; i < N; i += 997) {
-          fs.readSync(fd, check, 0, PAGE, i * PAGE);
-          expect(equalPages(check, pages[(i + round) & 63])).toBe(true);
-        }
-        pool.close();
-
-        t0 = process.hrtime.bigint();
-        for (let i = 0; i < N; i++) fs.writeSync(rawFd, pages[i & 63], 0, PAGE, i * PAGE);
-        bestRaw = Math.max(bestRaw, N / (Number(process.hrtime.bigint() - t0) / 1e9));
-      }
-      console.log(
-        `native writeback: ${Math.round(best)} pages/s (writebackSync batches of 256: pick, decompress, pwritev, free); ` +
-          `sequential 4 KiB pwrite from JS: ${Math.round(bestRaw)} pages/s (same disk: ${tmp.dir}; best of 3)`,
-      );
-    } finally {
-      fs.closeSync(fd);
-      fs.closeSync(rawFd);
-    }
-  });
-});
-
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-
-describe('native writeback I/O errors: a swap file on a full 64 KiB tmpfs', () => {
-  let mnt = '';
-  beforeAll(() => {
-    if (!isRoot) {
-      console.warn('zcache-native-writeback: skipping the tmpfs I/O fault test: it needs root to mount a tmpfs (CI runs as root)');
-      return;
-    }
-    mnt = mkdtempSync(join(tmpdir(), 'tmem-native-tmpfs-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
-  });
-  afterAll(async () => {
-    if (!mnt) return;
-    if (area?.active) area.swapoff();
-    area = null;
-    if (loadedBackend()) await unloadBackend('zcache');
-    execFileSync('umount', [mnt]);
-    rmdirSync(mnt);
-  });
-
-  it.skipIf(!isRoot)('ENOSPC keeps the pages in the pool exactly, counts reject_reclaim_fail, the process goes on (needs root)', async () => {
-    // 1024 slots (4 MiB, sparse) on 64 KiB of tmpfs: the header and ~15 pages fit, then pwrite fails.
-    const a = await setup(1024, { maxPoolBytes: 64 * PAGE }, mnt);
-    const held = new Map<number, number>(); // slot -> textPage seed
-    let ioErrors = 0;
-    let seed = 0;
-    const writeSome = async (n: number): Promise<void> => {
-      for (let i = 0; i < n; i++, seed++) {
-        try {
-          held.set(a.writePage(textPage(seed)), seed);
-        } catch (err) {
-          // A store the full pool refused falls back to the file, which is full too.
-          expect(err).toMatchObject({ code: 'ERR_TMEM_IO' });
-          ioErrors++;
-        }
-        if (zc('pool_total_size') > 64 * PAGE) throw new Error('pool over its cap');
-        if (i % 10 === 9) await yieldToLoop();
-      }
-    };
-    const verify = (): void => {
-      const into = new Uint8Array(PAGE);
-      for (const [off, s] of held) expectPage(a, off, textPage(s), into);
-    };
-    await writeSome(400);
-    for (let i = 0; i < 10; i++) await yieldToLoop();
-    await (async () => {
-      // Let any batch still on the thread pool report back.
-      for (let i = 0; i < 50 && zc('outstanding_writeback_pages') > 0; i++) await new Promise((r) => setTimeout(r, 5));
-    })();
-    console.log(
-      `native tmpfs fault: written_back_pages ${zc('written_back_pages')}, reject_reclaim_fail ${zc('reject_reclaim_fail')}, ` +
-        `stored_pages ${zc('stored_pages')}, fallback write errors ${ioErrors}`,
-    );
-    expect(zc('reject_reclaim_fail')).toBeGreaterThan(0);
-    expect(ioErrors).toBeGreaterThan(0);
-    expect(zc('written_back_pages')).toBeLessThanOrEqual(15);
-    expect(zc('stored_pages')).toBeGreaterThan(64); // ~two pages per frame, all still held
-    expect(fs.statfsSync(mnt).bavail).toBe(0);
-    verify();
-    // Still working: free the older half, write more, everything reads back.
-    const offs = [...held.keys()];
-    for (const off of offs.slice(0, offs.length >> 1)) {
-      a.freePage(off);
-      held.delete(off);
-    }
-    expect(zc('pool_total_size')).toBeLessThan(0.9 * 64 * PAGE);
-    const storesBefore = debugfs.read('frontswap/succ_stores');
-    await writeSome(40);
-    expect(debugfs.read('frontswap/succ_stores')).toBeGreaterThan(storesBefore);
-    verify();
-    // Unloading would move the pool's pages to the full file: swap the area off first.
-    a.swapoff();
-    area = null;
-    await unloadBackend('zcache');
   });
 });
