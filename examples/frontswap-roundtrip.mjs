@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Swaps real heap pages through a swap area with zcache loaded, using only the public API:
-// swap on, load the backend, write every page, read every page back and compare, check the
-// counters moved, unload (which drains the pool to the swap file), read back again, swap off.
+// swap on, load the backend (optionally with a pool limit, so writeback to the swap file runs),
+// write every page, read every page back and compare, check the counters moved, unload (which
+// drains the pool to the swap file), read everything back again from the file, swap off.
 //
-// usage: node examples/frontswap-roundtrip.mjs [PAGES=50000] [BACKEND=zcache] [DIR=os.tmpdir()]
+// usage: node examples/frontswap-roundtrip.mjs [PAGES=50000] [BACKEND=zcache] [POOL_MIB=default] [DIR=os.tmpdir()]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,8 @@ import { heapPages } from '../bench/corpus/heap-pages.mjs';
 const PAGE = 4096;
 const want = Number(process.argv[2] ?? 50000);
 const backend = process.argv[3] ?? 'zcache';
-const dir = mkdtempSync(join(process.argv[4] ?? tmpdir(), 'tmem-roundtrip-'));
+const poolMiB = process.argv[4] && process.argv[4] !== 'default' ? Number(process.argv[4]) : undefined;
+const dir = mkdtempSync(join(process.argv[5] ?? tmpdir(), 'tmem-roundtrip-'));
 
 // One child's heap yields ~50k pages; take more children until there are enough.
 const parts = [];
@@ -27,10 +29,17 @@ const n = pages.length / PAGE;
 
 const area = swapon(join(dir, 'swapfile'), { pages: n + 1 });
 try {
-  await loadBackend(backend);
+  await loadBackend(backend, poolMiB ? { maxPoolBytes: poolMiB << 20 } : {});
   const t0 = performance.now();
   const offsets = new Uint32Array(n);
-  for (let i = 0; i < n; i++) offsets[i] = area.writePage(pages.subarray(i * PAGE, (i + 1) * PAGE));
+  let maxPoolBytes = 0;
+  for (let i = 0; i < n; i++) {
+    offsets[i] = area.writePage(pages.subarray(i * PAGE, (i + 1) * PAGE));
+    if (i % 1000 === 999) {
+      maxPoolBytes = Math.max(maxPoolBytes, debugfs.read('zcache/pool_total_size'));
+      await new Promise(setImmediate); // a service yields now and then; background writeback runs
+    }
+  }
   const t1 = performance.now();
   const into = new Uint8Array(PAGE);
   let bad = 0;
@@ -55,13 +64,18 @@ try {
     storedPages: stats['zcache/stored_pages'],
     sameFilledPages: stats['zcache/same_filled_pages'],
     poolBytes: stats['zcache/pool_total_size'],
+    maxPoolBytesSeen: Math.max(maxPoolBytes, stats['zcache/pool_total_size']),
+    poolLimitBytes: poolMiB ? poolMiB << 20 : null,
+    writtenBackPages: stats['zcache/written_back_pages'],
+    fileReads: stats[`swap/${area.type}/file_reads`],
     compressedBytes: stats['zcache/compressed_bytes'],
     metadataBytesPerPage: stats['zcache/metadata_bytes'] / stats['zcache/stored_pages'],
     writePagesPerSec: Math.round(n / ((t1 - t0) / 1000)),
     readPagesPerSec: Math.round(n / ((t2 - t1) / 1000)),
   };
   console.log(JSON.stringify(result));
-  if (bad || badAfter || !(result.succStores > 0) || !(result.storedPages > 0)) process.exitCode = 1;
+  const overLimit = poolMiB && result.maxPoolBytesSeen > poolMiB << 20;
+  if (bad || badAfter || overLimit || !(result.succStores > 0) || !(result.storedPages > 0)) process.exitCode = 1;
 } finally {
   area.swapoff();
   rmSync(dir, { recursive: true, force: true });

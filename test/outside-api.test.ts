@@ -22,4 +22,18 @@ describe('public API round trip from an outside script', () => {
     expect(result.succStores).toBeGreaterThan(40000);
     expect(result.storedPages).toBeGreaterThan(0);
   });
+
+  it.each(['zcache', 'zcache-js'])('200,000 real heap pages through a 16 MiB %s pool: written back, bounded, exact', (backend) => {
+    const out = execFileSync(process.execPath, [join(root, 'examples', 'frontswap-roundtrip.mjs'), '200000', backend, '16'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    const result = JSON.parse(out.trim().split('\n').pop()!);
+    expect(result.pages).toBe(200000);
+    expect(result.mismatches).toBe(0);
+    expect(result.mismatchesAfterUnload).toBe(0);
+    expect(result.writtenBackPages).toBeGreaterThan(0);
+    expect(result.maxPoolBytesSeen).toBeLessThanOrEqual(16 << 20);
+    expect(result.fileReads).toBeGreaterThan(0);
+  });
 });
