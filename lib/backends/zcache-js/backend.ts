@@ -19,7 +19,8 @@ import { WritebackPolicy, type WritebackMechanics } from '../writeback-policy';
 import { AreaIndex, EMPTY, SAME, ZBUD } from './area-index';
 import { copyBytes, fillPage, PageCodec, sameFilledValue } from './codec';
 import { ZcacheCounters } from './counters';
-import { EphIndex, KEY_WORDS } from './eph-index';
+import { EphIndex } from './eph-index';
+import { KEY_WORDS } from './eph-inodes';
 import { EPH, FrameFail, PERS, Zbud, type FrameClass } from './zbud';
 
 /** Swap area types are 0..MAX_AREAS-1 (kernel MAX_SWAPFILES). */
