@@ -47,6 +47,10 @@
 //
 // Bad arguments are reported as PoolError before anything changes, so the N-API layer can throw
 // without leaving a half-applied batch behind.
+//
+// One class, four files by concern: pool.cc (areas, store/load/invalidate), pool_ephemeral.cc
+// (cleancache ops, eviction of ephemeral frames), pool_writeback.cc (the protocol above,
+// shutdown), pool_stats.cc (counters in TMEM_STATS order).
 #ifndef TMEM_POOL_H
 #define TMEM_POOL_H
 
