@@ -5,11 +5,10 @@
     {
       'target_name': 'tmem',
       'sources': [
-        # Core sources come from native/sources.txt, shared with CMakeLists.txt.
-        '<!@(node native/build/sources.js)',
-        'native/napi/addon.cc',
-        'native/napi/args.cc',
-        'native/napi/pool_wrap.cc',
+        # Core sources (native/sources.txt) and the N-API glue (native/napi/sources.txt), lists
+        # shared with CMakeLists.txt.
+        '<!@(node native/build/sources.js core)',
+        '<!@(node native/build/sources.js napi)',
         # lz4.c from the lz4 npm package when building the bundled variant, else nothing.
         '<!@(node native/build/lz4.js sources)',
       ],

@@ -50,6 +50,14 @@ bool ArgBool(const Napi::CallbackInfo& info, size_t i, const char* name, bool* o
   return true;
 }
 
+bool ExpectLength(napi_env env, const char* name, size_t actual, size_t expected) {
+  if (actual == expected) return true;
+  std::string msg = std::string("The \"") + name + "\" argument must have length " + std::to_string(expected) +
+                    ", got " + std::to_string(actual);
+  ThrowRangeError(env, "ERR_OUT_OF_RANGE", msg.c_str());
+  return false;
+}
+
 namespace {
 
 const char* TypedArrayName(napi_typedarray_type type) {
@@ -84,6 +92,12 @@ bool ArgTypedArray(const Napi::CallbackInfo& info, size_t i, const char* name, n
   // A detached buffer reports a null pointer and length 0; the length checks of every caller
   // then reject it, so *data is never dereferenced.
   return true;
+}
+
+bool ArgFixedArray(const Napi::CallbackInfo& info, size_t i, const char* name, napi_typedarray_type type,
+                   size_t length, void** data) {
+  size_t actual;
+  return ArgTypedArray(info, i, name, type, data, &actual) && ExpectLength(info.Env(), name, actual, length);
 }
 
 }  // namespace tmem

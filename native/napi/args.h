@@ -23,9 +23,15 @@ bool ArgInteger(const Napi::CallbackInfo& info, size_t i, const char* name, doub
 bool ArgU32(const Napi::CallbackInfo& info, size_t i, const char* name, uint32_t max, uint32_t* out);
 bool ArgBool(const Napi::CallbackInfo& info, size_t i, const char* name, bool* out);
 
+// Throws ERR_OUT_OF_RANGE unless a typed array argument's length is exactly `expected`.
+bool ExpectLength(napi_env env, const char* name, size_t actual, size_t expected);
+
 // A typed array of the given element type; *data points at its first element, no copy made.
 bool ArgTypedArray(const Napi::CallbackInfo& info, size_t i, const char* name, napi_typedarray_type type,
                    void** data, size_t* length);
+// The same, of exactly `length` elements (a page, a cleancache key).
+bool ArgFixedArray(const Napi::CallbackInfo& info, size_t i, const char* name, napi_typedarray_type type,
+                   size_t length, void** data);
 
 }  // namespace tmem
 

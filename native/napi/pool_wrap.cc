@@ -1,3 +1,6 @@
+// The JS Pool class (pool_wrap.h): options, construction and lifetime, error mapping, and the
+// frontswap-side methods (areas, store/load/invalidate and their batches, stats, writeback).
+// The cleancache methods are in pool_wrap_eph.cc, the async writeback batch in writeback_worker.cc.
 #include "pool_wrap.h"
 
 #include <cmath>
@@ -5,6 +8,7 @@
 #include <string>
 
 #include "args.h"
+#include "writeback_worker.h"
 
 namespace tmem {
 
@@ -68,54 +72,6 @@ bool ParseOptions(const Napi::CallbackInfo& info, PoolOptions* opts) {
   opts->max_compressed_bytes = static_cast<uint32_t>(max_c);
   opts->max_mean_compressed_bytes = static_cast<uint32_t>(max_mean);
   opts->accept_threshold_percent = static_cast<uint32_t>(accept);
-  return true;
-}
-
-// One background writeback batch on the libuv thread pool.
-class WritebackWorker final : public Napi::AsyncWorker {
- public:
-  WritebackWorker(Napi::Function callback, std::shared_ptr<Pool> pool, uint32_t max_pages)
-      : Napi::AsyncWorker(callback, "tmem:writeback"), pool_(std::move(pool)), max_pages_(max_pages) {}
-
-  void Execute() override { written_ = pool_->writeback(max_pages_); }
-  // Plain N-API calls whose failures are ignored: while the environment is being torn down (a
-  // worker exiting with batches queued) JS cannot run, and node-addon-api's wrappers would turn
-  // the failed call into a fatal error. An exception thrown by the callback stays pending and
-  // surfaces as an uncaught exception, as for any other callback.
-  void OnOK() override {
-    napi_env env = Env();
-    napi_value fn, recv, argv[2];
-    if (napi_get_reference_value(env, Callback(), &fn) != napi_ok || fn == nullptr ||
-        napi_get_undefined(env, &recv) != napi_ok || napi_get_null(env, &argv[0]) != napi_ok ||
-        napi_create_uint32(env, written_, &argv[1]) != napi_ok) {
-      return;
-    }
-    napi_call_function(env, recv, fn, 2, argv, nullptr);
-  }
-
- private:
-  std::shared_ptr<Pool> pool_;
-  const uint32_t max_pages_;
-  uint32_t written_ = 0;
-};
-
-bool ExpectLength(napi_env env, const char* name, size_t actual, size_t expected) {
-  if (actual == expected) return true;
-  std::string msg = std::string("The \"") + name + "\" argument must have length " + std::to_string(expected) +
-                    ", got " + std::to_string(actual);
-  ThrowRangeError(env, "ERR_OUT_OF_RANGE", msg.c_str());
-  return false;
-}
-
-// A cleancache file key: a Uint32Array of exactly six words (read in place, copied when kept).
-bool ArgKey(const Napi::CallbackInfo& info, size_t i, const uint32_t** key) {
-  void* data;
-  size_t len;
-  if (!ArgTypedArray(info, i, "key", napi_uint32_array, &data, &len) ||
-      !ExpectLength(info.Env(), "key", len, EphIndex::kKeyWords)) {
-    return false;
-  }
-  *key = static_cast<const uint32_t*>(data);
   return true;
 }
 
@@ -238,11 +194,9 @@ Napi::Value PoolWrap::Store(const Napi::CallbackInfo& info) {
   Pool* pool = Open(info);
   uint32_t type, offset;
   void* page;
-  size_t len;
   if (pool == nullptr || !ArgU32(info, 0, "type", UINT32_MAX, &type) ||
       !ArgU32(info, 1, "offset", UINT32_MAX, &offset) ||
-      !ArgTypedArray(info, 2, "page", napi_uint8_array, &page, &len) ||
-      !ExpectLength(info.Env(), "page", len, kPageSize)) {
+      !ArgFixedArray(info, 2, "page", napi_uint8_array, kPageSize, &page)) {
     return Napi::Value();
   }
   int status = 0;
@@ -254,12 +208,11 @@ Napi::Value PoolWrap::Load(const Napi::CallbackInfo& info) {
   Pool* pool = Open(info);
   uint32_t type, offset;
   void* into;
-  size_t len;
   bool exclusive;
   if (pool == nullptr || !ArgU32(info, 0, "type", UINT32_MAX, &type) ||
       !ArgU32(info, 1, "offset", UINT32_MAX, &offset) ||
-      !ArgTypedArray(info, 2, "into", napi_uint8_array, &into, &len) ||
-      !ExpectLength(info.Env(), "into", len, kPageSize) || !ArgBool(info, 3, "exclusive", &exclusive)) {
+      !ArgFixedArray(info, 2, "into", napi_uint8_array, kPageSize, &into) ||
+      !ArgBool(info, 3, "exclusive", &exclusive)) {
     return Napi::Value();
   }
   bool hit = false;
@@ -341,93 +294,6 @@ Napi::Value PoolWrap::InvalidateBatch(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   Check(info.Env(), pool->invalidate_batch(type, static_cast<uint32_t*>(offsets), n));
-  return Napi::Value();
-}
-
-Napi::Value PoolWrap::EphInitFs(const Napi::CallbackInfo& info) {
-  Pool* pool = Open(info);
-  if (pool == nullptr) return Napi::Value();
-  return Napi::Number::New(info.Env(), pool->eph_init_fs());
-}
-
-Napi::Value PoolWrap::EphInitSharedFs(const Napi::CallbackInfo& info) {
-  Pool* pool = Open(info);
-  if (pool == nullptr) return Napi::Value();
-  if (!info[0].IsString()) {
-    ThrowTypeError(info.Env(), "The \"uuid\" argument must be a string");
-    return Napi::Value();
-  }
-  std::string uuid = info[0].As<Napi::String>().Utf8Value();
-  if (uuid.empty()) {
-    ThrowTypeError(info.Env(), "The \"uuid\" argument must be a non-empty string");
-    return Napi::Value();
-  }
-  return Napi::Number::New(info.Env(), pool->eph_init_shared_fs(uuid));
-}
-
-Napi::Value PoolWrap::EphGet(const Napi::CallbackInfo& info) {
-  Pool* pool = Open(info);
-  uint32_t id, index;
-  const uint32_t* key;
-  void* into;
-  size_t len;
-  bool exclusive;
-  if (pool == nullptr || !ArgU32(info, 0, "pool", UINT32_MAX, &id) || !ArgKey(info, 1, &key) ||
-      !ArgU32(info, 2, "index", UINT32_MAX, &index) ||
-      !ArgTypedArray(info, 3, "into", napi_uint8_array, &into, &len) ||
-      !ExpectLength(info.Env(), "into", len, kPageSize) || !ArgBool(info, 4, "exclusive", &exclusive)) {
-    return Napi::Value();
-  }
-  bool hit = false;
-  if (!Check(info.Env(), pool->eph_get(id, key, index, static_cast<uint8_t*>(into), exclusive, &hit))) {
-    return Napi::Value();
-  }
-  return Napi::Boolean::New(info.Env(), hit);
-}
-
-Napi::Value PoolWrap::EphPut(const Napi::CallbackInfo& info) {
-  Pool* pool = Open(info);
-  uint32_t id, index;
-  const uint32_t* key;
-  void* page;
-  size_t len;
-  bool was_active;
-  if (pool == nullptr || !ArgU32(info, 0, "pool", UINT32_MAX, &id) || !ArgKey(info, 1, &key) ||
-      !ArgU32(info, 2, "index", UINT32_MAX, &index) ||
-      !ArgTypedArray(info, 3, "page", napi_uint8_array, &page, &len) ||
-      !ExpectLength(info.Env(), "page", len, kPageSize) || !ArgBool(info, 4, "wasActive", &was_active)) {
-    return Napi::Value();
-  }
-  Check(info.Env(), pool->eph_put(id, key, index, static_cast<uint8_t*>(page), was_active));
-  return Napi::Value();
-}
-
-Napi::Value PoolWrap::EphInvalidatePage(const Napi::CallbackInfo& info) {
-  Pool* pool = Open(info);
-  uint32_t id, index;
-  const uint32_t* key;
-  if (pool == nullptr || !ArgU32(info, 0, "pool", UINT32_MAX, &id) || !ArgKey(info, 1, &key) ||
-      !ArgU32(info, 2, "index", UINT32_MAX, &index)) {
-    return Napi::Value();
-  }
-  pool->eph_invalidate_page(id, key, index);
-  return Napi::Value();
-}
-
-Napi::Value PoolWrap::EphInvalidateInode(const Napi::CallbackInfo& info) {
-  Pool* pool = Open(info);
-  uint32_t id;
-  const uint32_t* key;
-  if (pool == nullptr || !ArgU32(info, 0, "pool", UINT32_MAX, &id) || !ArgKey(info, 1, &key)) return Napi::Value();
-  pool->eph_invalidate_inode(id, key);
-  return Napi::Value();
-}
-
-Napi::Value PoolWrap::EphInvalidateFs(const Napi::CallbackInfo& info) {
-  Pool* pool = Open(info);
-  uint32_t id;
-  if (pool == nullptr || !ArgU32(info, 0, "pool", UINT32_MAX, &id)) return Napi::Value();
-  pool->eph_invalidate_fs(id);
   return Napi::Value();
 }
 
