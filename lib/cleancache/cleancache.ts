@@ -9,6 +9,7 @@ import type { CleancacheOps } from '../backends/types';
 import { PAGE_SIZE } from '../backends/types';
 import { debugfs } from '../debugfs/tree';
 import { TmemError } from '../util/errors';
+import { placeInFreeSlot } from '../util/slots';
 import { checkBoolean, checkInteger, checkPages, describe } from '../util/validate';
 
 /** A file key: an inode-like number, or a file handle of up to six 32-bit words. */
@@ -69,7 +70,8 @@ export class Cleancache {
   /** A private pool for one filesystem (or one cache); pages are removed by a successful get. */
   initFs(pageSize = PAGE_SIZE): number {
     this.#checkPageSize(pageSize);
-    return this.#add({ backendId: this.#ops ? this.#ops.initFs(pageSize) : -1, uuid: null, users: 1 });
+    const backendId = this.#ops ? this.#ops.initFs(pageSize) : -1;
+    return placeInFreeSlot(this.#pools, { backendId, uuid: null, users: 1 }, undefined);
   }
 
   /** A pool shared by every caller giving the same uuid; a get leaves the page in place. */
@@ -83,7 +85,8 @@ export class Cleancache {
       this.#pools[existing]!.users++;
       return existing;
     }
-    return this.#add({ backendId: this.#ops ? this.#ops.initSharedFs(uuid, pageSize) : -1, uuid, users: 1 });
+    const backendId = this.#ops ? this.#ops.initSharedFs(uuid, pageSize) : -1;
+    return placeInFreeSlot(this.#pools, { backendId, uuid, users: 1 }, undefined);
   }
 
   /** Fills `into` and returns true when the backend still has the page. */
@@ -138,13 +141,6 @@ export class Cleancache {
     if (--p.users > 0) return;
     if (p.backendId >= 0) this.#ops!.invalidateFs(p.backendId);
     this.#pools[pool] = undefined;
-  }
-
-  #add(pool: Pool): number {
-    let id = this.#pools.indexOf(undefined);
-    if (id < 0) id = this.#pools.length;
-    this.#pools[id] = pool;
-    return id;
   }
 
   #pool(id: number): Pool {

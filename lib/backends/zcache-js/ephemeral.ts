@@ -5,6 +5,7 @@
 // pages); only when none is left do the persistent rules apply (refuse, hysteresis, writeback). An
 // ephemeral put never evicts a persistent page and never starts writeback: with no ephemeral frame
 // to recycle it is dropped. Ephemeral pages are clean, so they are never written anywhere.
+import { placeInFreeSlot } from '../../util/slots';
 import type { ZcacheConfig } from '../options';
 import type { CleancacheOps } from '../types';
 import { PAGE_SIZE } from '../types';
@@ -100,7 +101,7 @@ export class EphemeralPool {
   #initFs(pageSize: number): number {
     this.#ctx.checkOpen();
     this.#checkPageSize(pageSize);
-    return this.#addPool({ uuid: null, users: 1 });
+    return placeInFreeSlot(this.#pools, { uuid: null, users: 1 }, null);
   }
 
   #initSharedFs(uuid: string, pageSize: number): number {
@@ -112,7 +113,7 @@ export class EphemeralPool {
       this.#pools[id]!.users++;
       return id;
     }
-    const added = this.#addPool({ uuid, users: 1 });
+    const added = placeInFreeSlot(this.#pools, { uuid, users: 1 }, null);
     this.#uuids.set(uuid, added);
     return added;
   }
@@ -228,13 +229,6 @@ export class EphemeralPool {
   }
 
   // ---- internals -------------------------------------------------------------------------------
-
-  #addPool(pool: EphPool): number {
-    let id = this.#pools.indexOf(null);
-    if (id < 0) id = this.#pools.length;
-    this.#pools[id] = pool;
-    return id;
-  }
 
   #checkPageSize(pageSize: number): void {
     if (pageSize !== PAGE_SIZE) throw new RangeError(`zcache-js: page size must be ${PAGE_SIZE}, got ${pageSize}`);
