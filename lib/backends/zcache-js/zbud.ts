@@ -127,18 +127,19 @@ export class Zbud {
     if (!fresh) this.#lruRemove(frame);
     this.#lruAddHead(frame);
     this.objects++;
-    this.zbytes += size;
+    // zbytes counts whole chunks, the space objects take inside frames (as the native zbud does).
+    this.zbytes += chunks * CHUNK_SIZE;
     this.objectsOf[cls]++;
-    this.zbytesOf[cls] += size;
+    this.zbytesOf[cls] += chunks * CHUNK_SIZE;
     return h;
   }
 
   free(h: number): void {
     const frame = h >> 1;
     const cls = this.#cls[frame];
-    this.zbytes -= this.#size[h];
+    this.zbytes -= this.#chunks[h] * CHUNK_SIZE;
     this.objects--;
-    this.zbytesOf[cls] -= this.#size[h];
+    this.zbytesOf[cls] -= this.#chunks[h] * CHUNK_SIZE;
     this.objectsOf[cls]--;
     this.#chunks[h] = 0;
     this.#size[h] = 0;
