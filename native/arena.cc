@@ -1,9 +1,27 @@
 #include "arena.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace tmem {
+
+namespace {
+
+// Sorts ids[0, n) and calls f(from, to) once per run of consecutive frame ids [from, to), so that
+// neighbouring frames are released or faulted in with one madvise per run instead of per frame.
+template <typename F>
+void for_each_run(uint32_t* ids, uint32_t n, F f) {
+  std::sort(ids, ids + n);
+  for (uint32_t i = 0; i < n;) {
+    uint32_t j = i + 1;
+    while (j < n && ids[j] == ids[j - 1] + 1) j++;
+    f(ids[i], ids[j - 1] + 1);
+    i = j;
+  }
+}
+
+}  // namespace
 
 bool Arena::init(uint32_t max_frames) {
   if (max_frames > kMaxFrames) return false;
@@ -17,13 +35,12 @@ bool Arena::init(uint32_t max_frames) {
 
 uint32_t Arena::alloc_frame() {
   uint32_t id;
+  // Reuse returned frames before raising the high-water mark, keeping frame ids dense (the
+  // allocator's per-frame header array is sized by the highest id).
+  if (cached_count_ == 0 && returned_count_ > 0) refill_cache();
   if (cached_count_ > 0) {
     // Most recently freed first: it is the most likely to still be in the CPU cache.
     id = cached_[--cached_count_];
-  } else if (returned_count_ > 0) {
-    // Reuse returned frames before raising the high-water mark, keeping frame ids dense (the
-    // allocator's per-frame header array is sized by the highest id).
-    id = reinterpret_cast<uint32_t*>(returned_.base())[--returned_count_];
   } else {
     if (high_water_ >= max_frames_) return kNoFrame;
     size_t frames = static_cast<size_t>(high_water_) + 1;
@@ -33,6 +50,11 @@ uint32_t Arena::alloc_frame() {
     // The returned stack must be able to hold every frame below the high-water mark, so that
     // free_frame() can never fail; grow it here, where failing is allowed.
     if (!returned_.commit_to(frames * sizeof(uint32_t), kPageSize)) return kNoFrame;
+    if (high_water_ >= populated_) {
+      const size_t committed = frames_.committed() / kPageSize;
+      populated_ = static_cast<uint32_t>(std::min<size_t>({committed, max_frames_, size_t{high_water_} + kPopulateFrames}));
+      populate(high_water_, populated_);
+    }
     id = high_water_++;
   }
   in_use_++;
@@ -45,18 +67,31 @@ void Arena::free_frame(uint32_t id) {
   cached_[cached_count_++] = id;
 }
 
+void Arena::refill_cache() {
+  const uint32_t n = std::min(returned_count_, kPopulateFrames);
+  returned_count_ -= n;
+  std::memcpy(cached_, reinterpret_cast<uint32_t*>(returned_.base()) + returned_count_, n * sizeof(uint32_t));
+  cached_count_ = n;
+  for_each_run(cached_, n, [this](uint32_t from, uint32_t to) { populate(from, to); });
+}
+
+void Arena::populate(uint32_t from, uint32_t to) {
+  if (!can_populate_ || from >= to) return;
+  const size_t offset = static_cast<size_t>(from) * kPageSize;
+  const size_t len = static_cast<size_t>(to - from) * kPageSize;
+  // Only an unknown advice (EINVAL: kernel < 5.14) stops further tries; any other failure (e.g.
+  // ENOMEM) just leaves these frames to fault in on first touch.
+  if (!frames_.populate(offset, len) && errno == EINVAL) can_populate_ = false;
+}
+
 void Arena::return_oldest_cached() {
   // The older half of the cache goes back to the OS in one go. Sorted, neighbouring frames
   // (the common case when many pages are invalidated together, as on swapoff) are released with
   // one madvise per run instead of one per frame.
   constexpr uint32_t n = kCachedFrames / 2;
-  std::sort(cached_, cached_ + n);
-  for (uint32_t i = 0; i < n;) {
-    uint32_t j = i + 1;
-    while (j < n && cached_[j] == cached_[j - 1] + 1) j++;
-    frames_.discard(static_cast<size_t>(cached_[i]) * kPageSize, static_cast<size_t>(j - i) * kPageSize);
-    i = j;
-  }
+  for_each_run(cached_, n, [this](uint32_t from, uint32_t to) {
+    frames_.discard(static_cast<size_t>(from) * kPageSize, static_cast<size_t>(to - from) * kPageSize);
+  });
   uint32_t* stack = reinterpret_cast<uint32_t*>(returned_.base());
   std::memcpy(stack + returned_count_, cached_, n * sizeof(uint32_t));
   returned_count_ += n;

@@ -28,6 +28,11 @@ class Arena {
   // returned to the OS. Store/invalidate churn would otherwise pay a madvise plus a zero-fill
   // fault per frame; 64 frames (256 KiB) is the most RSS the cache can hold above the pool size.
   static constexpr uint32_t kCachedFrames = 64;
+  // Frames that are not resident (fresh ones above the high-water mark, returned ones) are faulted
+  // in this many at a time with one MADV_POPULATE_WRITE, not one page fault each on first write.
+  // Fresh frames populated ahead of use are the only other resident frames not in use: with the
+  // cache, RSS stays within 96 frames (384 KiB) above the pool size.
+  static constexpr uint32_t kPopulateFrames = 32;
 
   // Reserves address space for max_frames frames (<= kMaxFrames). False if it cannot.
   bool init(uint32_t max_frames);
@@ -50,6 +55,10 @@ class Arena {
 
  private:
   void return_oldest_cached();
+  // Moves up to kPopulateFrames returned frames into the (empty) cache, faulted in.
+  void refill_cache();
+  // Faults in [from, to) if the kernel can; after the first refusal it is not asked again.
+  void populate(uint32_t from, uint32_t to);
 
   Region frames_;
   // Stack of returned (madvised) frame ids. Kept out of the frames themselves because writing a
@@ -60,6 +69,8 @@ class Arena {
   uint32_t cached_count_ = 0;
   uint32_t max_frames_ = 0;
   uint32_t high_water_ = 0;  // frames [0, high_water_) have been handed out at least once
+  uint32_t populated_ = 0;   // fresh frames [high_water_, populated_) are already faulted in
+  bool can_populate_ = true;
   uint32_t in_use_ = 0;
 };
 

@@ -48,6 +48,19 @@ void Region::discard(size_t offset, size_t len) {
   madvise(base_ + offset, len, MADV_DONTNEED);
 }
 
+bool Region::populate(size_t offset, size_t len) {
+#if defined(__linux__)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // older libc headers; the kernel decides whether it knows it
+#endif
+  return madvise(base_ + offset, len, MADV_POPULATE_WRITE) == 0;
+#else
+  (void)offset;
+  (void)len;
+  return false;
+#endif
+}
+
 void Region::no_huge_pages() {
 #ifdef MADV_NOHUGEPAGE
   if (base_ != nullptr) madvise(base_, reserved_, MADV_NOHUGEPAGE);

@@ -26,6 +26,8 @@ static void test_grow_and_address() {
   CHECK_EQ(first, 0);
   // One commit chunk at a time.
   CHECK_EQ(a.committed_bytes(), Arena::kCommitFrames * kPageSize);
+  // Fresh frames are faulted in kPopulateFrames at a time (where the kernel can), never further.
+  CHECK(!resident(a.frame(Arena::kPopulateFrames)));
   for (uint32_t i = 1; i < 600; i++) {
     uint32_t id = a.alloc_frame();
     CHECK_EQ(id, i);  // fresh frames are handed out in order
