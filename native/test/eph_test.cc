@@ -4,13 +4,9 @@
 // never evict persistent pages; the hysteresis flag yields to ephemeral frames), writeback evicting
 // ephemeral frames first, the native metadata per ephemeral page, a randomized model test, and a
 // threaded race of writeback batches against persistent and ephemeral traffic that evicts frames.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -21,33 +17,14 @@
 #include <vector>
 
 #include "check.h"
+#include "fixtures.h"
 #include "pages.h"
 #include "pool.h"
 
-using tmem::kPageSize;
-using tmem::Pool;
-using tmem::PoolError;
-using tmem::PoolOptions;
 namespace tstat = tmem::stat;
+using namespace tmem_test;
 
 namespace {
-
-struct Stats {
-  double v[tmem::kStatCount];
-  double operator[](int i) const { return v[i]; }
-};
-
-Stats stats_of(Pool& pool) {
-  Stats s;
-  pool.stats(s.v);
-  return s;
-}
-
-std::unique_ptr<Pool> make_pool(PoolOptions o = PoolOptions()) {
-  auto pool = std::make_unique<Pool>(o);
-  CHECK(pool->init());
-  return pool;
-}
 
 struct Key {
   uint32_t w[6] = {};
@@ -67,40 +44,6 @@ bool get(Pool& pool, uint32_t id, const Key& key, uint32_t index, uint8_t* into,
   CHECK(pool.eph_get(id, key.w, index, into, exclusive, &hit) == PoolError::kOk);
   return hit;
 }
-
-int store(Pool& pool, uint32_t type, uint32_t offset, const uint8_t* page) {
-  int status = 0;
-  CHECK(pool.store(type, offset, page, &status) == PoolError::kOk);
-  return status;
-}
-
-bool load(Pool& pool, uint32_t type, uint32_t offset, uint8_t* into, bool exclusive = false) {
-  bool hit = false;
-  CHECK(pool.load(type, offset, into, exclusive, &hit) == PoolError::kOk);
-  return hit;
-}
-
-bool same(const uint8_t* a, const uint8_t* b) { return std::memcmp(a, b, kPageSize) == 0; }
-
-// A temporary swap file, unlinked at once (the fd keeps it alive).
-struct TempFile {
-  int fd;
-  explicit TempFile(uint32_t pages) {
-    const char* dir = std::getenv("TMPDIR");
-    std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/tmem-eph-XXXXXX";
-    fd = mkstemp(&path[0]);
-    CHECK(fd >= 0);
-    unlink(path.c_str());
-    CHECK(ftruncate(fd, static_cast<off_t>(pages) * kPageSize) == 0);
-  }
-  ~TempFile() { close(fd); }
-  void read(uint32_t offset, uint8_t* into) const {
-    CHECK(pread(fd, into, kPageSize, static_cast<off_t>(offset) * kPageSize) == static_cast<ssize_t>(kPageSize));
-  }
-  void write(uint32_t offset, const uint8_t* page) const {
-    CHECK(pwrite(fd, page, kPageSize, static_cast<off_t>(offset) * kPageSize) == static_cast<ssize_t>(kPageSize));
-  }
-};
 
 }  // namespace
 
@@ -637,10 +580,7 @@ static void test_race(uint32_t ops) {
 }
 
 int main(int argc, char** argv) {
-  const char* env_ops = std::getenv("TMEM_RACE_OPS");
-  uint32_t ops = argc > 1 ? static_cast<uint32_t>(std::strtoul(argv[1], nullptr, 10))
-                 : env_ops != nullptr ? static_cast<uint32_t>(std::strtoul(env_ops, nullptr, 10))
-                                      : 200000;
+  const uint32_t ops = race_ops(argc, argv, 200000);
   RUN(test_pool_ids);
   RUN(test_put_get_invalidate);
   RUN(test_nonactive_puts);

@@ -11,48 +11,11 @@
 #include <vector>
 
 #include "check.h"
+#include "fixtures.h"
 #include "pages.h"
 
-using tmem::kPageSize;
-using tmem::Pool;
-using tmem::PoolError;
-using tmem::PoolOptions;
 namespace stat = tmem::stat;
-
-namespace {
-
-struct Stats {
-  double v[tmem::kStatCount];
-  double operator[](int i) const { return v[i]; }
-};
-
-Stats stats_of(Pool& pool) {
-  Stats s;
-  pool.stats(s.v);
-  return s;
-}
-
-std::unique_ptr<Pool> make_pool(PoolOptions o = PoolOptions()) {
-  auto pool = std::make_unique<Pool>(o);
-  CHECK(pool->init());
-  return pool;
-}
-
-int store(Pool& pool, uint32_t type, uint32_t offset, const uint8_t* page) {
-  int status = 0;
-  CHECK(pool.store(type, offset, page, &status) == PoolError::kOk);
-  return status;
-}
-
-bool load(Pool& pool, uint32_t type, uint32_t offset, uint8_t* into, bool exclusive = false) {
-  bool hit = false;
-  CHECK(pool.load(type, offset, into, exclusive, &hit) == PoolError::kOk);
-  return hit;
-}
-
-bool same(const uint8_t* a, const uint8_t* b) { return std::memcmp(a, b, kPageSize) == 0; }
-
-}  // namespace
+using namespace tmem_test;
 
 static void test_store_load_invalidate() {
   std::mt19937 rng(1);

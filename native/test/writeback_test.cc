@@ -9,78 +9,20 @@
 #include <chrono>
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <random>
-#include <string>
 #include <thread>
 #include <vector>
 
 #include "check.h"
+#include "fixtures.h"
 #include "pages.h"
 #include "pool.h"
 
-using tmem::kPageSize;
-using tmem::Pool;
-using tmem::PoolError;
-using tmem::PoolOptions;
 namespace tstat = tmem::stat;
 
-namespace {
-
-struct Stats {
-  double v[tmem::kStatCount];
-  double operator[](int i) const { return v[i]; }
-};
-
-Stats stats_of(Pool& pool) {
-  Stats s;
-  pool.stats(s.v);
-  return s;
-}
-
-std::unique_ptr<Pool> make_pool(PoolOptions o = PoolOptions()) {
-  auto pool = std::make_unique<Pool>(o);
-  CHECK(pool->init());
-  return pool;
-}
-
-int store(Pool& pool, uint32_t type, uint32_t offset, const uint8_t* page) {
-  int status = 0;
-  CHECK(pool.store(type, offset, page, &status) == PoolError::kOk);
-  return status;
-}
-
-bool load(Pool& pool, uint32_t type, uint32_t offset, uint8_t* into, bool exclusive = false) {
-  bool hit = false;
-  CHECK(pool.load(type, offset, into, exclusive, &hit) == PoolError::kOk);
-  return hit;
-}
-
-bool same(const uint8_t* a, const uint8_t* b) { return std::memcmp(a, b, kPageSize) == 0; }
-
-// A temporary swap file, unlinked at once (the fd keeps it alive).
-struct TempFile {
-  int fd;
-  explicit TempFile(uint32_t pages) {
-    const char* dir = std::getenv("TMPDIR");
-    std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/tmem-wb-XXXXXX";
-    fd = mkstemp(&path[0]);
-    CHECK(fd >= 0);
-    unlink(path.c_str());
-    CHECK(ftruncate(fd, static_cast<off_t>(pages) * kPageSize) == 0);
-  }
-  ~TempFile() { close(fd); }
-  void read(uint32_t offset, uint8_t* into) const {
-    CHECK(pread(fd, into, kPageSize, static_cast<off_t>(offset) * kPageSize) == static_cast<ssize_t>(kPageSize));
-  }
-  void write(uint32_t offset, const uint8_t* page) const {
-    CHECK(pwrite(fd, page, kPageSize, static_cast<off_t>(offset) * kPageSize) == static_cast<ssize_t>(kPageSize));
-  }
-};
-
-}  // namespace
+using namespace tmem_test;
 
 // zswap's accept threshold: full once, refused (-5) until under the threshold; same-filled
 // pages always go in; both refusals count pool_limit_hit.
@@ -432,11 +374,7 @@ static void test_invalidate_area_and_shutdown_in_flight() {
 }
 
 int main(int argc, char** argv) {
-  // Ops per race run: argv[1], else $TMEM_RACE_OPS (ctest.sh lowers it under ThreadSanitizer).
-  const char* env_ops = std::getenv("TMEM_RACE_OPS");
-  uint32_t race_ops = argc > 1 ? static_cast<uint32_t>(std::strtoul(argv[1], nullptr, 10))
-                      : env_ops != nullptr ? static_cast<uint32_t>(std::strtoul(env_ops, nullptr, 10))
-                                           : 300000;
+  const uint32_t ops = race_ops(argc, argv, 300000);
   RUN(test_hysteresis);
   RUN(test_writeback_to_file);
   RUN(test_second_chance_order);
@@ -447,7 +385,7 @@ int main(int argc, char** argv) {
     // The racy path (a mutation waiting for a batch) is taken a few to a few hundred times per run,
     // fewer on a loaded machine: a run that never took it is retried with another seed.
     uint64_t waits = 0;
-    for (uint32_t attempt = 0; attempt < 5 && waits == 0; attempt++) waits = test_race(race_ops, writers, 15 + attempt);
+    for (uint32_t attempt = 0; attempt < 5 && waits == 0; attempt++) waits = test_race(ops, writers, 15 + attempt);
     CHECK(waits > 0);
   }
   RUN(test_invalidate_area_and_shutdown_in_flight);
