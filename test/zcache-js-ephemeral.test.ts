@@ -1,14 +1,14 @@
 // The ephemeral (cleancache) pool of zcache-js: the ops and their counters, exclusive and shared
 // gets, invalidation, the typed-array index and its growth, the shared frame cap (ephemeral frames
-// eaten first, never a persistent page lost for them), and a randomized check against a model.
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+// eaten first; the cross-backend pressure test is ephemeral-pressure.test.ts), and a randomized
+// check against a model.
+import { describe, expect, it } from 'vitest';
 import { parseZcacheOptions } from '../lib/backends/options';
-import { PAGE_SIZE, type Backend, type CleancacheOps, type FrontswapOps, type ZcacheOptions } from '../lib/backends/types';
+import { PAGE_SIZE, type Backend, type CleancacheOps, type ZcacheOptions } from '../lib/backends/types';
 import { createZcacheJs } from '../lib/backends/zcache-js';
 import { EphIndex } from '../lib/backends/zcache-js/eph-index';
-import { cleancache, debugfs, loadBackend, loadedBackend, swapon, unloadBackend, type SwapArea } from '../lib/index';
-import { equalPages, filledPage, PAGE, randomPage, tempDir, textPage } from './support/pages';
+import { equalPages, filledPage, randomPage, textPage } from './support/pages';
+import { closedAfterEach } from './support/harness';
 import { rng } from './support/rng';
 
 // ---- helpers ------------------------------------------------------------------------------------
@@ -31,15 +31,7 @@ function get(ops: CleancacheOps, pool: number, k: Uint32Array, index: number, ex
   return ops.getPage(pool, k, index, out, exclusive) ? out : null;
 }
 
-const closers: Backend[] = [];
-afterEach(async () => {
-  for (const b of closers.splice(0)) await b.close();
-});
-function backend(options: ZcacheOptions = {}): Backend {
-  const b = open(options);
-  closers.push(b);
-  return b;
-}
+const backend = closedAfterEach(open);
 
 // ---- the ops ------------------------------------------------------------------------------------
 
@@ -422,183 +414,5 @@ describe('pressure: one frame cap, ephemeral frames eaten first', () => {
     expect(zc(b).evicted_eph_pageframes).toBe(5);
     expect(zc(b).reject_reclaim_fail).toBe(1);
     expect(zc(b).pers_zpages).toBe(10);
-  });
-});
-
-// ---- through the public API ---------------------------------------------------------------------
-
-describe('ephemeral filling never blocks or loses a persistent page', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let area: SwapArea | null = null;
-  beforeAll(() => {
-    tmp = tempDir();
-  });
-  afterEach(async () => {
-    if (area?.active) area.swapoff();
-    area = null;
-    if (loadedBackend()) await unloadBackend('zcache-js');
-  });
-  afterAll(() => tmp.cleanup());
-
-  it.each([false, true])('pool full of cleancache pages, then swap (writeback %s)', async (writeback) => {
-    const FRAMES = 64;
-    area = swapon(join(tmp.dir, `swap-${writeback}`), { pages: 1024 });
-    await loadBackend('zcache-js', { maxPoolBytes: FRAMES * PAGE, writeback });
-    const zs = (name: string): number => debugfs.read(`zcache/${name}`);
-    const pool = cleancache.initFs();
-    for (let i = 0; zs('eph_pageframes') < FRAMES || i < 4 * FRAMES; i++) cleancache.putPage(pool, 1, i, textPage(10_000 + i));
-    expect(zs('eph_pageframes')).toBe(FRAMES);
-    expect(zs('pool_pages')).toBe(FRAMES);
-
-    const a = area;
-    const written = new Map<number, Uint8Array>();
-    let refusedWithEph = 0;
-    let refused = 0;
-    for (let i = 0; i < 600; i++) {
-      const page = textPage(i);
-      const eph = zs('eph_pageframes');
-      const before = debugfs.read(`swap/${a.type}/frontswap_pages`);
-      written.set(a.writePage(page), page);
-      if (debugfs.read(`swap/${a.type}/frontswap_pages`) === before) {
-        refused++;
-        if (eph > 0) refusedWithEph++;
-      }
-      if (i % 50 === 0) await new Promise((r) => setImmediate(r)); // let background writeback run
-    }
-    expect(refusedWithEph).toBe(0);
-    expect(zs('pers_ate_eph')).toBeGreaterThan(0);
-    expect(zs('eph_pageframes')).toBe(0);
-    expect(zs('pool_pages')).toBeLessThanOrEqual(FRAMES);
-    if (writeback) expect(zs('written_back_pages')).toBeGreaterThan(0);
-    else expect(refused).toBeGreaterThan(0);
-    const out = new Uint8Array(PAGE);
-    for (const [off, page] of written) {
-      a.readPage(off, out);
-      if (!equalPages(out, page)) throw new Error(`slot ${off} read back wrong bytes`);
-    }
-    // The clean pages that are left (if any) are exact.
-    for (let i = 0; i < 4 * FRAMES; i++) {
-      if (cleancache.getPage(pool, 1, i, out) && !equalPages(out, textPage(10_000 + i))) throw new Error(`clean page ${i} is wrong`);
-    }
-    cleancache.invalidateFs(pool);
-  });
-});
-
-// ---- randomized model check ---------------------------------------------------------------------
-
-describe('zcache-js ephemeral pool against a Map model', () => {
-  it('20,000+ random puts, gets and invalidations: a get may miss, never return wrong or older data', () => {
-    const rand = rng(Number(process.env.TMEM_SEED ?? 20240));
-    const b = backend({ maxPoolBytes: 64 * PAGE_SIZE, ignoreNonactivePuts: true });
-    const ops = cc(b);
-    const fs: FrontswapOps = b.frontswap;
-    // Up to 64 persistent pages: at most 32 frames of the 64, so a persistent store is never refused.
-    fs.init(0, { type: 0, pages: 64, path: '/tmp/zcache-js-eph', fd: -1 });
-    // Pools: two private, two shared; a slot may be dropped (invalidateFs) and created again.
-    const pools: { id: number; shared: boolean }[] = [];
-    const newPool = (slot: number) => {
-      const shared = slot >= 2;
-      pools[slot] = { id: shared ? ops.initSharedFs(`u${slot}-${rand()}`, PAGE_SIZE) : ops.initFs(PAGE_SIZE), shared };
-    };
-    for (let s = 0; s < 4; s++) newPool(s);
-    const model = new Map<string, number>(); // "slot/ino/index" → seed of the page held (if any)
-    const persModel = new Map<number, number>();
-    const k = new Uint32Array(6);
-    const setKey = (ino: number) => {
-      k.fill(0);
-      k[0] = ino;
-      k[3] = ino ^ 0x5555;
-    };
-    const pageOf = (seed: number): Uint8Array => (seed % 13 === 0 ? filledPage(seed) : textPage(seed));
-    const out = into();
-    let hits = 0;
-    let misses = 0;
-    let seed = 1;
-    const OPS = 25_000;
-    for (let op = 0; op < OPS; op++) {
-      const slot = (rand() * 4) | 0;
-      const { id, shared } = pools[slot];
-      const ino = (rand() * 6) | 0;
-      const index = (rand() * 16) | 0;
-      const name = `${slot}/${ino}/${index}`;
-      setKey(ino);
-      const r = rand();
-      if (r < 0.4) {
-        const s = seed++;
-        const kind = rand();
-        if (kind < 0.08) {
-          ops.putPage(id, k, index, randomPage(), true); // never kept
-          model.delete(name);
-        } else if (kind < 0.15) {
-          ops.putPage(id, k, index, pageOf(s), false); // ignored
-          model.delete(name);
-        } else {
-          ops.putPage(id, k, index, pageOf(s), true);
-          model.set(name, s);
-        }
-      } else if (r < 0.75) {
-        const hit = ops.getPage(id, k, index, out, !shared);
-        const want = model.get(name);
-        if (hit) {
-          if (want === undefined) throw new Error(`op ${op}: get of ${name} hit with nothing (or only older data) put`);
-          if (!equalPages(out, pageOf(want))) throw new Error(`op ${op}: get of ${name} returned wrong bytes`);
-          hits++;
-        } else {
-          misses++;
-        }
-        // After an exclusive hit or any miss, no get may hit until a new put.
-        if (!hit || !shared) model.delete(name);
-      } else if (r < 0.82) {
-        ops.invalidatePage(id, k, index);
-        model.delete(name);
-      } else if (r < 0.85) {
-        ops.invalidateInode(id, k);
-        for (let i = 0; i < 16; i++) model.delete(`${slot}/${ino}/${i}`);
-      } else if (r < 0.855) {
-        ops.invalidateFs(id);
-        for (const key of [...model.keys()]) if (key.startsWith(`${slot}/`)) model.delete(key);
-        newPool(slot);
-      } else if (r < 0.93) {
-        // Persistent pressure: stores eat ephemeral frames at the cap.
-        const off = (rand() * 64) | 0;
-        const s = seed++;
-        if (fs.store(0, off, textPage(s))) persModel.set(off, s);
-        else persModel.delete(off);
-      } else if (r < 0.96) {
-        const off = (rand() * 64) | 0;
-        fs.invalidatePage(0, off);
-        persModel.delete(off);
-      } else {
-        const off = (rand() * 64) | 0;
-        const got = fs.load(0, off, out, false);
-        const want = persModel.get(off);
-        expect(got).toBe(want !== undefined);
-        if (got && !equalPages(out, textPage(want!))) throw new Error(`op ${op}: persistent slot ${off} wrong`);
-      }
-      if (op % 1000 === 0) {
-        const s = zc(b);
-        expect(s.eph_pageframes + s.pers_pageframes).toBe(s.pool_pages);
-        expect(s.pool_pages).toBeLessThanOrEqual(64);
-        expect(s.pers_zpages).toBe(persModel.size);
-        expect(s.eph_zpages).toBeLessThanOrEqual(model.size);
-      }
-    }
-    const s = zc(b);
-    expect(hits).toBeGreaterThan(1000);
-    expect(misses).toBeGreaterThan(100);
-    expect(s.evicted_eph_pageframes).toBeGreaterThan(0);
-    expect(s.pers_ate_eph).toBeGreaterThan(0);
-    expect(s.eph_nonactive_puts_ignored).toBeGreaterThan(0);
-    // What the model still holds is either there exactly or was dropped; nothing else is there.
-    let held = 0;
-    for (const [name, want] of model) {
-      const [slot, ino, index] = name.split('/').map(Number);
-      setKey(ino);
-      if (ops.getPage(pools[slot].id, k, index, out, false)) {
-        held++;
-        if (!equalPages(out, pageOf(want))) throw new Error(`final: ${name} wrong`);
-      }
-    }
-    expect(held).toBe(s.eph_zpages);
   });
 });

@@ -4,38 +4,19 @@
 // test, which times the writeback mechanics directly.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseZcacheOptions } from '../lib/backends/options';
 import { createZcacheJs } from '../lib/backends/zcache-js';
 import type { WritebackMechanics } from '../lib/backends/writeback-policy';
-import { debugfs, loadBackend, loadedBackend, swapon, unloadBackend, type SwapArea, type ZcacheOptions } from '../lib/index';
-import { equalPages, filledPage, PAGE, randomPage, tempDir, textPage } from './support/pages';
+import { debugfs, unloadBackend, type SwapArea } from '../lib/index';
+import { swapHarness } from './support/harness';
+import { equalPages, filledPage, PAGE, randomPage, textPage } from './support/pages';
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const zc = (name: string): number => debugfs.read(`zcache/${name}`);
 
-let tmp: ReturnType<typeof tempDir>;
-let area: SwapArea | null = null;
-
-beforeAll(() => {
-  tmp = tempDir();
-});
-
-// Swapoff first: the tmpfs test's pool could not be drained into its full swap file.
-afterEach(async () => {
-  if (area?.active) area.swapoff();
-  area = null;
-  if (loadedBackend()) await unloadBackend('zcache-js');
-});
-
-afterAll(() => tmp.cleanup());
-
-let areaSeq = 0;
-async function setup(pages: number, options: ZcacheOptions, dir = tmp.dir): Promise<SwapArea> {
-  area = swapon(join(dir, `swap${areaSeq++}`), { pages });
-  await loadBackend('zcache-js', options);
-  return area;
-}
+const harness = swapHarness('zcache-js');
+const setup = harness.setup;
 
 const swapStat = (a: SwapArea, name: string): number => debugfs.read(`swap/${a.type}/${name}`);
 
@@ -191,7 +172,7 @@ describe('writeback to the swap file', () => {
 describe('writeback mechanics', () => {
   it('writes adjacent slots in coalesced pwrites; async batches count as outstanding', async () => {
     const N = 8192;
-    const path = join(tmp.dir, 'mech-swap');
+    const path = join(harness.dir, 'mech-swap');
     const fd = fs.openSync(path, 'w+');
     try {
       fs.ftruncateSync(fd, (N + 1) * PAGE);

@@ -4,46 +4,22 @@
 // checked against a model; swapoff and unload with batches in flight. (I/O faults:
 // writeback-faults.test.ts; throughput: npm run bench.)
 import * as fs from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   debugfs,
   frontswap,
-  loadBackend,
-  loadedBackend,
-  swapon,
   unloadBackend,
   type SwapArea,
-  type ZcacheOptions,
 } from '../lib/index';
-import { equalPages, PAGE, randomPage, tempDir, textPage } from './support/pages';
+import { swapHarness } from './support/harness';
+import { equalPages, PAGE, randomPage, textPage } from './support/pages';
 import { rng } from './support/rng';
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const zc = (name: string): number => debugfs.read(`zcache/${name}`);
 
-let tmp: ReturnType<typeof tempDir>;
-let area: SwapArea | null = null;
-
-beforeAll(() => {
-  tmp = tempDir();
-});
-
-afterEach(async () => {
-  // Swapoff first: the tmpfs test's pool could not be drained into its full swap file.
-  if (area?.active) area.swapoff();
-  area = null;
-  if (loadedBackend()) await unloadBackend('zcache');
-});
-
-afterAll(() => tmp.cleanup());
-
-let areaSeq = 0;
-async function setup(pages: number, options: ZcacheOptions, dir = tmp.dir): Promise<SwapArea> {
-  area = swapon(join(dir, `swap${areaSeq++}`), { pages });
-  await loadBackend('zcache', options);
-  return area;
-}
+const harness = swapHarness('zcache');
+const setup = harness.setup;
 
 function expectPage(a: SwapArea, offset: number, want: Uint8Array, into = new Uint8Array(PAGE)): void {
   a.readPage(offset, into);
@@ -176,7 +152,6 @@ describe('native zcache writeback', () => {
       // Background batches were started by the last stores and have not reported back yet.
       if (round % 2 === 0) {
         a.swapoff(); // invalidateArea waits for this area's pages in flight before the file closes
-        area = null;
         await unloadBackend('zcache');
       } else {
         await unloadBackend('zcache'); // flush, then drain through the swap layer
