@@ -8,21 +8,13 @@ import { PAGE_SIZE, type Backend, type CleancacheOps, type ZcacheOptions } from 
 import { createZcacheJs } from '../lib/backends/zcache-js';
 import { EphIndex } from '../lib/backends/zcache-js/eph-index';
 import { equalPages, filledPage, randomPage, textPage } from './support/pages';
-import { closedAfterEach } from './support/harness';
+import { cleancacheOf as cc, closedAfterEach, fileKey as key, zcacheStats as zc } from './support/harness';
 import { rng } from './support/rng';
 
 // ---- helpers ------------------------------------------------------------------------------------
 
 const open = (options: ZcacheOptions = {}): Backend => createZcacheJs(parseZcacheOptions({ writeback: false, ...options }));
-const cc = (b: Backend): CleancacheOps => b.cleancache!;
-const zc = (b: Backend): Record<string, number> => b.stats().zcache;
 
-/** A six-word key in a fresh buffer. */
-function key(...words: number[]): Uint32Array {
-  const k = new Uint32Array(6);
-  k.set(words);
-  return k;
-}
 
 const into = (): Uint8Array => new Uint8Array(PAGE_SIZE);
 

@@ -4,22 +4,15 @@
 // persistent pages: ephemeral-pressure.test.ts; V8 heap: heap.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { parseZcacheOptions } from '../lib/backends/options';
-import { PAGE_SIZE, type Backend, type CleancacheOps, type ZcacheOptions } from '../lib/backends/types';
+import { PAGE_SIZE, type Backend, type ZcacheOptions } from '../lib/backends/types';
 import { createZcache } from '../lib/backends/zcache/backend';
 import { createZcacheJs } from '../lib/backends/zcache-js';
 import { loadNative } from '../lib/native/binding';
 import { equalPages, randomPage, textPage } from './support/pages';
-import { closedAfterEach } from './support/harness';
+import { cleancacheOf as cc, closedAfterEach, fileKey as key, zcacheStats as zc } from './support/harness';
 
 const open = (options: ZcacheOptions = {}): Backend => createZcache(parseZcacheOptions({ writeback: false, ...options }));
-const cc = (b: Backend): CleancacheOps => b.cleancache!;
-const zc = (b: Backend): Record<string, number> => b.stats().zcache;
 
-function key(...words: number[]): Uint32Array {
-  const k = new Uint32Array(6);
-  k.set(words);
-  return k;
-}
 const into = (): Uint8Array => new Uint8Array(PAGE_SIZE);
 
 const backend = closedAfterEach(open);

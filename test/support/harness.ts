@@ -2,7 +2,7 @@
 // each test, and backends made directly (not through the registry) closed after each test.
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import type { Backend, ZcacheOptions } from '../../lib/backends/types';
+import type { Backend, CleancacheOps, ZcacheOptions } from '../../lib/backends/types';
 import { loadBackend, loadedBackend, swapon, unloadBackend, type BackendName, type SwapArea } from '../../lib/index';
 import { tempDir } from './pages';
 
@@ -51,4 +51,15 @@ export function closedAfterEach(make: (options?: ZcacheOptions) => Backend): (op
     open.push(b);
     return b;
   };
+}
+
+/** The cleancache ops of a backend that has them. */
+export const cleancacheOf = (b: Backend): CleancacheOps => b.cleancache!;
+/** The backend's zcache/ counters. */
+export const zcacheStats = (b: Backend): Record<string, number> => b.stats().zcache;
+/** A six-word file key in a fresh buffer. */
+export function fileKey(...words: number[]): Uint32Array {
+  const k = new Uint32Array(6);
+  k.set(words);
+  return k;
 }
