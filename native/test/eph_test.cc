@@ -123,14 +123,9 @@ static void test_put_get_invalidate() {
   CHECK(s[tstat::kEphZbytes] > 0 && s[tstat::kEphZbytes] == s[tstat::kZbudZbytes]);
   CHECK_EQ(s[tstat::kPersZbytes], 0);
   // The persistent pool's counters are not touched.
-  CHECK_EQ(s[tstat::kStoredPages], 0);
-  CHECK_EQ(s[tstat::kPersZpages], 0);
-  CHECK_EQ(s[tstat::kCompressedBytes], 0);
-  CHECK_EQ(s[tstat::kStores], 0);
-  CHECK_EQ(s[tstat::kLoads], 0);
-  CHECK_EQ(s[tstat::kRejectCompressPoor], 0);
-  CHECK_EQ(s[tstat::kSameFilledPages], 0);
-  CHECK_EQ(s[tstat::kPoolPages], 2);
+  CHECK_STATS(s, {{tstat::kStoredPages, 0}, {tstat::kPersZpages, 0}, {tstat::kCompressedBytes, 0},
+                  {tstat::kStores, 0}, {tstat::kLoads, 0}, {tstat::kRejectCompressPoor, 0},
+                  {tstat::kSameFilledPages, 0}, {tstat::kPoolPages, 2}});
 
   // invalidate page, inode, fs drop exactly what they name; missing ones count nothing.
   pool->eph_invalidate_page(shared, Key(9, 1).w, 1);
@@ -152,10 +147,8 @@ static void test_put_get_invalidate() {
   pool->eph_invalidate_fs(other);
   pool->eph_invalidate_fs(priv);
   s = stats_of(*pool);
-  CHECK_EQ(s[tstat::kEphZpages], 0);
-  CHECK_EQ(s[tstat::kEphPageframes], 0);
-  CHECK_EQ(s[tstat::kPoolPages], 0);
-  CHECK_EQ(s[tstat::kZbudZbytes], 0);
+  CHECK_STATS(s, {{tstat::kEphZpages, 0}, {tstat::kEphPageframes, 0}, {tstat::kPoolPages, 0},
+                  {tstat::kZbudZbytes, 0}});
 }
 
 static void test_nonactive_puts() {
@@ -199,11 +192,8 @@ static void test_cap_and_eviction() {
   uint8_t out[kPageSize];
   for (uint32_t i = 0; i < 40; i++) put(*pool, id, Key(1), i, pages[i].data());
   Stats s = stats_of(*pool);
-  CHECK_EQ(s[tstat::kEphPageframes], 8);
-  CHECK_EQ(s[tstat::kEphZpages], 16);
-  CHECK_EQ(s[tstat::kEvictedEphPageframes], 12);
-  CHECK_EQ(s[tstat::kEvictedEphZpages], 24);
-  CHECK_EQ(s[tstat::kPersAteEph], 0);
+  CHECK_STATS(s, {{tstat::kEphPageframes, 8}, {tstat::kEphZpages, 16}, {tstat::kEvictedEphPageframes, 12},
+                  {tstat::kEvictedEphZpages, 24}, {tstat::kPersAteEph, 0}});
   CHECK_EQ(s[tstat::kPoolLimitHit], 0);  // ephemeral puts never count as the pool being full
   for (uint32_t i = 0; i < 24; i++) CHECK(!get(*pool, id, Key(1), i, out, false));
   for (uint32_t i = 24; i < 40; i++) CHECK(get(*pool, id, Key(1), i, out, false) && same(out, pages[i].data()));
@@ -219,13 +209,9 @@ static void test_cap_and_eviction() {
   for (auto& p : pers) make_page(p.data(), 1500, rng);
   for (uint32_t i = 0; i < 16; i++) CHECK_EQ(store(*pool, 0, i, pers[i].data()), tmem::kStoredCompressed);
   s = stats_of(*pool);
-  CHECK_EQ(s[tstat::kPersPageframes], 8);
-  CHECK_EQ(s[tstat::kEphPageframes], 0);
-  CHECK_EQ(s[tstat::kEphZpages], 0);
-  CHECK_EQ(s[tstat::kPersAteEph], 8);
-  CHECK_EQ(s[tstat::kPoolLimitHit], 0);
-  CHECK_EQ(s[tstat::kStoredPages], 16);
-  CHECK_EQ(s[tstat::kPersZpages], 16);
+  CHECK_STATS(s, {{tstat::kPersPageframes, 8}, {tstat::kEphPageframes, 0}, {tstat::kEphZpages, 0},
+                  {tstat::kPersAteEph, 8}, {tstat::kPoolLimitHit, 0}, {tstat::kStoredPages, 16},
+                  {tstat::kPersZpages, 16}});
 
   // A full persistent pool: ephemeral puts are dropped, persistent pages untouched.
   const double evicted = s[tstat::kEvictedEphPageframes];
@@ -278,10 +264,8 @@ static void test_writeback_evicts_eph_first() {
   CHECK_EQ(stats_of(*pool)[tstat::kEphPageframes], 3);
   CHECK_EQ(pool->writeback(4), 4);  // two ephemeral frames, no I/O
   Stats s = stats_of(*pool);
-  CHECK_EQ(s[tstat::kEphPageframes], 1);
-  CHECK_EQ(s[tstat::kWrittenBackPages], 0);
-  CHECK_EQ(s[tstat::kEvictedEphZpages], 4);
-  CHECK_EQ(s[tstat::kPersAteEph], 0);
+  CHECK_STATS(s, {{tstat::kEphPageframes, 1}, {tstat::kWrittenBackPages, 0}, {tstat::kEvictedEphZpages, 4},
+                  {tstat::kPersAteEph, 0}});
   CHECK_EQ(pool->write_calls(), 0);
   CHECK_EQ(pool->writeback(4), 4);  // the last ephemeral frame, then one persistent frame
   s = stats_of(*pool);
@@ -479,30 +463,13 @@ static void test_model(uint32_t ops) {
 static void test_race(uint32_t ops) {
   std::mt19937 rng(7);
   const uint32_t slots = 256;
-  TempFile file(slots);
-  PoolOptions o;
-  o.max_pool_bytes = 64 * kPageSize;
-  o.accept_threshold_percent = 80;
-  auto pool = make_pool(o);
-  CHECK(pool->init_area(0, slots, file.fd) == PoolError::kOk);
+  SwappedPool sp(0, slots, 64);
+  auto& pool = sp.pool;
+  WritebackThreads background(*pool, sp.options.max_pool_bytes, 2, 200, 32);
 
   std::atomic<bool> stop{false};
-  std::atomic<uint64_t> background{0};
-  std::vector<std::thread> threads;
-  for (uint32_t w = 0; w < 2; w++) {
-    threads.emplace_back([&, w] {
-      std::mt19937 r(200 + w);
-      while (!stop.load()) {
-        if (pool->pool_bytes() < o.max_pool_bytes * 3 / 4) {
-          std::this_thread::sleep_for(std::chrono::microseconds(20));
-          continue;
-        }
-        background += pool->writeback(1 + r() % 32);
-      }
-    });
-  }
   std::atomic<uint64_t> eph_hits{0};
-  threads.emplace_back([&] {
+  std::thread eph([&] {
     std::mt19937 r(300);
     const uint32_t id = pool->eph_init_shared_fs("race");
     std::vector<std::vector<uint8_t>> want(128);
@@ -525,49 +492,17 @@ static void test_race(uint32_t ops) {
     pool->eph_invalidate_fs(id);
   });
 
-  std::vector<std::vector<uint8_t>> want(slots, std::vector<uint8_t>(kPageSize));
-  std::vector<uint8_t> used(slots, 0), held(slots, 0);
-  uint8_t page[kPageSize], out[kPageSize];
-  auto read_back = [&](uint32_t off, bool exclusive) {
-    if (!(held[off] && load(*pool, 0, off, out, exclusive))) file.read(off, out);
-    CHECK(same(out, want[off].data()));
-  };
-  for (uint32_t op = 0; op < ops; op++) {
-    const uint32_t off = rng() % slots;
-    const uint32_t r = rng() % 100;
-    if (r < 45) {
-      make_page(page, 50 + rng() % 1800, rng);
-      if (store(*pool, 0, off, page) > 0) {
-        held[off] = 1;
-      } else {
-        held[off] = 0;
-        file.write(off, page);
-        if (rng() % 4 == 0) pool->writeback(8);
-      }
-      std::memcpy(want[off].data(), page, kPageSize);
-      used[off] = 1;
-    } else if (r < 85) {
-      if (used[off]) read_back(off, false);
-    } else if (r < 92) {
-      if (used[off]) {
-        read_back(off, true);
-        if (held[off]) pool->invalidate_page(0, off);
-        used[off] = held[off] = 0;
-      }
-    } else if (used[off]) {
-      if (held[off]) pool->invalidate_page(0, off);
-      used[off] = held[off] = 0;
-    }
-  }
+  SwapModel swap(*pool, sp.file, 0, slots);
+  auto make = [&](uint8_t* page) { make_page(page, 50 + rng() % 1800, rng); };
+  for (uint32_t op = 0; op < ops; op++) swap.step(rng, make);
   stop = true;
-  for (auto& t : threads) t.join();
-  for (uint32_t off = 0; off < slots; off++) {
-    if (used[off]) read_back(off, false);
-  }
+  eph.join();
+  background.join();
+  swap.read_back_all();
   Stats s = stats_of(*pool);
   std::printf("  %u ops: %.0f written back, %llu by background batches (ephemeral pages included), %.0f "
               "ephemeral frames evicted (%.0f by persistent stores), %llu ephemeral hits\n",
-              ops, s[tstat::kWrittenBackPages], static_cast<unsigned long long>(background.load()),
+              ops, s[tstat::kWrittenBackPages], static_cast<unsigned long long>(background.pages()),
               s[tstat::kEvictedEphPageframes], s[tstat::kPersAteEph],
               static_cast<unsigned long long>(eph_hits.load()));
   CHECK(s[tstat::kWrittenBackPages] > 0);

@@ -6,11 +6,19 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <initializer_list>
 #include <memory>
+#include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "check.h"
 #include "pool.h"
@@ -54,6 +62,29 @@ inline bool load(Pool& pool, uint32_t type, uint32_t offset, uint8_t* into, bool
 
 inline bool same(const uint8_t* a, const uint8_t* b) { return std::memcmp(a, b, kPageSize) == 0; }
 
+struct StatWant {
+  int id;
+  long long value;
+};
+
+// Checks a set of counters of one snapshot at once and names each one that differs: the tests
+// pin down many counters after a step, and one CHECK_EQ per counter buried the step itself.
+// Compares like CHECK_EQ does (as integers).
+inline void check_stats(const Stats& s, std::initializer_list<StatWant> want, const char* file, int line) {
+  bool ok = true;
+  for (const StatWant& w : want) {
+    const long long got = static_cast<long long>(s[w.id]);
+    if (got != w.value) {
+      std::fprintf(stderr, "%s:%d: CHECK_STATS failed: %s is %lld, want %lld\n", file, line,
+                   tmem::kStatNames[w.id], got, w.value);
+      ok = false;
+    }
+  }
+  if (!ok) std::abort();
+}
+
+#define CHECK_STATS(snapshot, ...) tmem_test::check_stats((snapshot), __VA_ARGS__, __FILE__, __LINE__)
+
 // A temporary swap file, unlinked at once (the fd keeps it alive), so a failed test leaves
 // nothing behind in $TMPDIR.
 struct TempFile {
@@ -85,6 +116,127 @@ inline uint32_t race_ops(int argc, char** argv, uint32_t fallback) {
          : env_ops != nullptr ? static_cast<uint32_t>(std::strtoul(env_ops, nullptr, 10))
                               : fallback;
 }
+
+// The race tests' setting: a pool capped at `frames` frames with one area of `slots` slots
+// backed by a swap file, so writeback has somewhere to go and the cap forces it.
+struct SwappedPool {
+  TempFile file;
+  PoolOptions options;
+  std::unique_ptr<Pool> pool;
+  SwappedPool(uint32_t type, uint32_t slots, uint32_t frames) : file(slots) {
+    options.max_pool_bytes = uint64_t{frames} * kPageSize;
+    options.accept_threshold_percent = 80;
+    pool = make_pool(options);
+    CHECK(pool->init_area(type, slots, file.fd) == PoolError::kOk);
+  }
+};
+
+// Writeback threads for the race tests. Like the policy, a thread runs a batch only while the
+// pool is above 3/4 of `cap`: batches then overlap the test's own stores and loads instead of
+// emptying the pool at once.
+class WritebackThreads {
+ public:
+  WritebackThreads(Pool& pool, uint64_t cap, uint32_t count, uint32_t seed, uint32_t max_batch) {
+    for (uint32_t w = 0; w < count; w++) {
+      threads_.emplace_back([this, &pool, cap, max_batch, r = std::mt19937(seed + w)]() mutable {
+        while (!stop_.load()) {
+          if (pool.pool_bytes() < cap * 3 / 4) {
+            std::this_thread::sleep_for(std::chrono::microseconds(20));
+            continue;
+          }
+          pages_ += pool.writeback(1 + r() % max_batch);
+        }
+      });
+    }
+  }
+  WritebackThreads(const WritebackThreads&) = delete;
+  WritebackThreads& operator=(const WritebackThreads&) = delete;
+  ~WritebackThreads() { join(); }
+  void join() {
+    stop_ = true;
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  // Pages the threads wrote back (or, with ephemeral frames, evicted).
+  uint64_t pages() const { return pages_.load(); }
+
+ private:
+  // Declared before threads_: they must exist before the first thread starts.
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> pages_{0};
+  std::vector<std::thread> threads_;
+};
+
+// The swap layer over frontswap and a swap file, as a model for the race tests: the bytes each
+// slot must read back, whether it is in use, and whether frontswap's bit is set (the page was
+// accepted; it may since have been written back). A refused store writes the page to the file
+// itself (the swap layer's fallback), so an older in-flight writeback landing after it would be
+// caught; so would a lost or stale page.
+struct SwapModel {
+  Pool& pool;
+  const TempFile& file;
+  const uint32_t type;
+  std::vector<std::vector<uint8_t>> want;
+  std::vector<uint8_t> used, held;
+  uint64_t hits = 0, file_reads = 0, refused = 0;
+  uint8_t page[kPageSize], out[kPageSize];
+
+  SwapModel(Pool& p, const TempFile& f, uint32_t t, uint32_t slots)
+      : pool(p), file(f), type(t), want(slots, std::vector<uint8_t>(kPageSize)), used(slots, 0), held(slots, 0) {}
+
+  void read_back(uint32_t off, bool exclusive) {
+    bool hit = held[off] && load(pool, type, off, out, exclusive);
+    if (hit) {
+      hits++;
+    } else {
+      file.read(off, out);
+      file_reads++;
+    }
+    if (!same(out, want[off].data())) {
+      std::fprintf(stderr, "slot %u read back wrong bytes (%s)\n", off, hit ? "pool" : "file");
+      CHECK(false);
+    }
+  }
+
+  // One random operation on a random slot; `make` fills the page of a store. Direct reclaim
+  // (writeback on this thread) follows some refused stores.
+  void step(std::mt19937& rng, const std::function<void(uint8_t*)>& make) {
+    const uint32_t off = rng() % want.size();
+    const uint32_t r = rng() % 100;
+    if (r < 45) {  // store (a re-store when the slot is in use)
+      make(page);
+      if (store(pool, type, off, page) > 0) {
+        held[off] = 1;
+      } else {
+        // Frontswap drops its bit (the pool already dropped the copy) and the page goes to the file.
+        held[off] = 0;
+        file.write(off, page);
+        refused++;
+        if (rng() % 4 == 0) pool.writeback(8);
+      }
+      std::memcpy(want[off].data(), page, kPageSize);
+      used[off] = 1;
+    } else if (r < 85) {
+      if (used[off]) read_back(off, false);
+    } else if (r < 92) {
+      if (used[off]) {  // takePage: exclusive load, then the slot is freed
+        read_back(off, true);
+        if (held[off]) pool.invalidate_page(type, off);
+        used[off] = held[off] = 0;
+      }
+    } else if (used[off]) {  // freePage
+      if (held[off]) pool.invalidate_page(type, off);
+      used[off] = held[off] = 0;
+    }
+  }
+
+  void read_back_all() {
+    for (uint32_t off = 0; off < want.size(); off++) {
+      if (used[off]) read_back(off, false);
+    }
+  }
+};
 
 }  // namespace tmem_test
 

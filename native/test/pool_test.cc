@@ -38,10 +38,8 @@ static void test_store_load_invalidate() {
   CHECK_EQ(s[stat::kStoredPages], 3);
   CHECK_EQ(s[stat::kSameFilledPages], 1);
   CHECK_EQ(s[stat::kPoolPages], 1);  // two compressed pages share one zbud frame
-  CHECK_EQ(s[stat::kPoolTotalSize], kPageSize);
-  CHECK_EQ(s[stat::kZbudBuddied], 1);
-  CHECK_EQ(s[stat::kLoads], 5);
-  CHECK_EQ(s[stat::kStores], 3);
+  CHECK_STATS(s, {{stat::kPoolTotalSize, kPageSize}, {stat::kZbudBuddied, 1}, {stat::kLoads, 5},
+                  {stat::kStores, 3}});
 
   pool->invalidate_page(2, 5);
   pool->invalidate_page(2, 5);  // invalidating a missing page is harmless
@@ -68,10 +66,8 @@ static void test_duplicate_and_exclusive() {
   CHECK_EQ(store(*pool, 0, 1, noise), tmem::kRejectCompressPoor);
   CHECK(!load(*pool, 0, 1, out));
   Stats s = stats_of(*pool);
-  CHECK_EQ(s[stat::kDuplicateEntry], 2);
-  CHECK_EQ(s[stat::kStoredPages], 0);
-  CHECK_EQ(s[stat::kPoolPages], 0);
-  CHECK_EQ(s[stat::kCompressedBytes], 0);
+  CHECK_STATS(s, {{stat::kDuplicateEntry, 2}, {stat::kStoredPages, 0}, {stat::kPoolPages, 0},
+                  {stat::kCompressedBytes, 0}});
 
   // Exclusive load: copied out, then gone.
   CHECK_EQ(store(*pool, 0, 2, a), tmem::kStoredCompressed);
@@ -140,11 +136,9 @@ static void test_pool_limit_and_raw_pages() {
   CHECK_EQ(store(*pool, 1, 8, pages[8].data()), tmem::kRejectAllocFail);
   CHECK_EQ(store(*pool, 1, 9, zero), tmem::kStoredSameFilled);  // needs no frame
   Stats s = stats_of(*pool);
-  CHECK_EQ(s[stat::kRejectAllocFail], 1);
-  CHECK_EQ(s[stat::kPoolLimitHit], 1);
-  CHECK_EQ(s[stat::kStoredIncompressiblePages], 8);
-  CHECK_EQ(s[stat::kPoolPages], 8);
-  CHECK_EQ(s[stat::kCompressedBytes], 8 * kPageSize);
+  CHECK_STATS(s, {{stat::kRejectAllocFail, 1}, {stat::kPoolLimitHit, 1},
+                  {stat::kStoredIncompressiblePages, 8}, {stat::kPoolPages, 8},
+                  {stat::kCompressedBytes, 8 * kPageSize}});
   for (int i = 0; i < 8; i++) CHECK(load(*pool, 1, i, out) && same(out, pages[i].data()));
   // Freeing a frame makes room again.
   pool->invalidate_page(1, 0);

@@ -223,109 +223,40 @@ static void test_failed_write_keeps_pages() {
 
 // The race: writeback threads run batches in a loop while this thread stores, loads (plain and
 // exclusive), invalidates and re-stores the same offsets like the swap layer over frontswap,
-// against a model. A refused store writes the page to the file itself (the swap layer's
-// fallback), so an older in-flight writeback landing after it would be caught; so would a lost or
-// stale page. Direct reclaim (writeback on this thread) is mixed in.
+// against SwapModel, with direct reclaim mixed in.
 // Returns the number of times a mutation waited for a batch (the racy path), which is timing-
 // dependent: the caller retries a run that never took it.
 static uint64_t test_race(uint32_t ops, uint32_t writers, uint32_t seed = 15) {
   std::mt19937 rng(seed);
   const uint32_t slots = 512;
-  TempFile file(slots);
-  PoolOptions o;
-  o.max_pool_bytes = 96 * kPageSize;
-  o.accept_threshold_percent = 80;
-  auto pool = make_pool(o);
-  CHECK(pool->init_area(2, slots, file.fd) == PoolError::kOk);
-
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> background{0};
-  std::vector<std::thread> threads;
-  for (uint32_t w = 0; w < writers; w++) {
-    threads.emplace_back([&, w] {
-      std::mt19937 r(100 + w);
-      while (!stop.load()) {
-        // Like the policy: write back only while the pool is above a watermark.
-        if (pool->pool_bytes() < o.max_pool_bytes * 3 / 4) {
-          std::this_thread::sleep_for(std::chrono::microseconds(20));
-          continue;
-        }
-        background += pool->writeback(1 + r() % 48);
-      }
-    });
-  }
-
-  // Model: the bytes each slot must read back, whether it is in use, and whether frontswap's bit
-  // is set (the page was accepted; it may since have been written back).
-  std::vector<std::vector<uint8_t>> want(slots, std::vector<uint8_t>(kPageSize));
-  std::vector<uint8_t> used(slots, 0), held(slots, 0);
-  uint8_t page[kPageSize], out[kPageSize];
-  uint64_t hits = 0, file_reads = 0, refused = 0;
-  auto read_back = [&](uint32_t off, bool exclusive) {
-    bool hit = held[off] && load(*pool, 2, off, out, exclusive);
-    if (hit) {
-      hits++;
+  SwappedPool sp(2, slots, 96);
+  auto& pool = sp.pool;
+  WritebackThreads background(*pool, sp.options.max_pool_bytes, writers, 100, 48);
+  SwapModel swap(*pool, sp.file, 2, slots);
+  auto make = [&](uint8_t* page) {
+    const uint32_t kind = rng() % 20;
+    if (kind == 0) {
+      make_random_page(page, rng);  // refused as compress_poor
+    } else if (kind == 1) {
+      std::memset(page, static_cast<int>(rng() & 0xff), kPageSize);  // same-filled
     } else {
-      file.read(off, out);
-      file_reads++;
-    }
-    if (!same(out, want[off].data())) {
-      std::fprintf(stderr, "slot %u read back wrong bytes (%s)\n", off, hit ? "pool" : "file");
-      CHECK(false);
+      make_page(page, 50 + rng() % 1800, rng);
     }
   };
-  for (uint32_t op = 0; op < ops; op++) {
-    const uint32_t off = rng() % slots;
-    const uint32_t r = rng() % 100;
-    if (r < 45) {  // store (a re-store when the slot is in use)
-      const uint32_t kind = rng() % 20;
-      if (kind == 0) {
-        make_random_page(page, rng);  // refused as compress_poor
-      } else if (kind == 1) {
-        std::memset(page, static_cast<int>(rng() & 0xff), kPageSize);  // same-filled
-      } else {
-        make_page(page, 50 + rng() % 1800, rng);
-      }
-      if (store(*pool, 2, off, page) > 0) {
-        held[off] = 1;
-      } else {
-        // Frontswap drops its bit (the pool already dropped the copy) and the page goes to the file.
-        held[off] = 0;
-        file.write(off, page);
-        refused++;
-        if (rng() % 4 == 0) pool->writeback(8);  // direct reclaim
-      }
-      std::memcpy(want[off].data(), page, kPageSize);
-      used[off] = 1;
-    } else if (r < 85) {
-      if (used[off]) read_back(off, false);
-    } else if (r < 92) {
-      if (used[off]) {  // takePage: exclusive load, then the slot is freed
-        read_back(off, true);
-        if (held[off]) pool->invalidate_page(2, off);
-        used[off] = held[off] = 0;
-      }
-    } else if (used[off]) {  // freePage
-      if (held[off]) pool->invalidate_page(2, off);
-      used[off] = held[off] = 0;
-    }
-  }
-  stop = true;
-  for (auto& t : threads) t.join();
-  for (uint32_t off = 0; off < slots; off++) {
-    if (used[off]) read_back(off, false);
-  }
+  for (uint32_t op = 0; op < ops; op++) swap.step(rng, make);
+  background.join();
+  swap.read_back_all();
   Stats s = stats_of(*pool);
   std::printf("  %u ops, %u writer threads: %.0f written back (%llu in the background), %llu pool hits, "
               "%llu file reads, %llu refused, pool_limit_hit %.0f, %llu waits for a batch\n",
-              ops, writers, s[tstat::kWrittenBackPages], static_cast<unsigned long long>(background.load()),
-              static_cast<unsigned long long>(hits), static_cast<unsigned long long>(file_reads),
-              static_cast<unsigned long long>(refused), s[tstat::kPoolLimitHit],
+              ops, writers, s[tstat::kWrittenBackPages], static_cast<unsigned long long>(background.pages()),
+              static_cast<unsigned long long>(swap.hits), static_cast<unsigned long long>(swap.file_reads),
+              static_cast<unsigned long long>(swap.refused), s[tstat::kPoolLimitHit],
               static_cast<unsigned long long>(pool->writeback_waits()));
   std::fflush(stdout);
   CHECK(s[tstat::kWrittenBackPages] > 0);
   CHECK_EQ(s[tstat::kOutstandingWritebackPages], 0);
-  CHECK(s[tstat::kPoolTotalSize] <= o.max_pool_bytes);
+  CHECK(s[tstat::kPoolTotalSize] <= sp.options.max_pool_bytes);
   CHECK(pool->invalidate_area(2) == PoolError::kOk);
   CHECK_EQ(stats_of(*pool)[tstat::kPoolPages], 0);
   return pool->writeback_waits();
