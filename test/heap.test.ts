@@ -1,7 +1,8 @@
-// No per-page JavaScript objects: storing 100,000 pages through zcache must not grow the V8 heap
-// by more than 5 MB. Page metadata lives in native memory (or typed arrays for zcache-js).
+// No per-page JavaScript objects: storing 100,000 pages through frontswap, or 50,000 clean pages
+// through cleancache, must not grow the V8 heap by more than 5 MB. Page metadata lives in native
+// memory (or typed arrays for zcache-js).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { debugfs, loadBackend, swapon, unloadBackend, type SwapArea } from '../lib/index';
+import { cleancache, debugfs, loadBackend, swapon, unloadBackend, type SwapArea } from '../lib/index';
 import { PAGE, tempDir, textPage } from './support/pages';
 
 const PAGES = 100_000;
@@ -45,5 +46,26 @@ describe.each(['zcache', 'zcache-js'] as const)('V8 heap growth with %s', (name)
     const grown = heapUsed() - before;
     expect(debugfs.read('zcache/stored_pages')).toBe(PAGES);
     expect(grown).toBeLessThan(5 * 1024 * 1024);
+  });
+
+  it('keeping 50,000 ephemeral (cleancache) pages grows the heap by < 5 MB', () => {
+    const N = 50_000;
+    const pool = cleancache.initFs();
+    const shared = cleancache.initSharedFs(`heap-${name}`);
+    const page = textPage(1);
+    const key = [0, 0, 0, 0, 0, 0xabcd];
+    cleancache.putPage(pool, key, 0, page); // warm up
+    const before = heapUsed();
+    for (let n = 0; n < N; n++) {
+      page[n % 997] = n & 0xff;
+      page[(n * 7) % PAGE] = (n >>> 8) & 0xff;
+      key[0] = n >>> 6; // 64 pages per inode, ~780 inodes
+      cleancache.putPage(n % 3 === 0 ? shared : pool, key, n & 63, page);
+    }
+    const grown = heapUsed() - before;
+    expect(debugfs.read('zcache/eph_zpages')).toBeGreaterThanOrEqual(N);
+    expect(grown).toBeLessThan(5 * 1024 * 1024);
+    cleancache.invalidateFs(pool);
+    cleancache.invalidateFs(shared);
   });
 });
