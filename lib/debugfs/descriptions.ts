@@ -1,6 +1,6 @@
 // One line of help per counter, and whether it counts events (a Prometheus `counter`, rates make
 // sense) or shows current state (a `gauge`). Numbered directories are written as <type> (swap
-// areas) and <n> (facade instances). docs/statistics.md says the same for the README.
+// areas) and <n> (facade instances). The README's Statistics section says the same (test/debugfs.test.ts checks).
 
 export type CounterKind = 'counter' | 'gauge';
 
