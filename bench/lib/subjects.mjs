@@ -124,24 +124,32 @@ function mapInfo(map) {
   return { storedPages: map.size, keptBytes: bytes };
 }
 
+// A peer that keeps every page, encoded by `encode`, in a Map; `decodeInto` restores it.
+function mapSubject(encode, decodeInto) {
+  const map = new Map();
+  return {
+    store: (i, page) => map.set(i, encode(page)),
+    load(i, into) {
+      const v = map.get(i);
+      if (v === undefined) return false;
+      decodeInto(v, into, i);
+      return true;
+    },
+    clear: () => map.clear(),
+    info: () => mapInfo(map),
+    async close() {
+      map.clear();
+    },
+  };
+}
+
 const plainMap = {
   layer: 'peer',
   async open() {
-    const map = new Map();
-    return {
-      store: (i, page) => map.set(i, Buffer.from(page)),
-      load(i, into) {
-        const v = map.get(i);
-        if (v === undefined) return false;
-        into.set(v);
-        return true;
-      },
-      clear: () => map.clear(),
-      info: () => mapInfo(map),
-      async close() {
-        map.clear();
-      },
-    };
+    return mapSubject(
+      (page) => Buffer.from(page),
+      (v, into) => into.set(v),
+    );
   },
 };
 
@@ -149,21 +157,7 @@ const lz4napiMap = {
   layer: 'peer',
   async open() {
     const { compressSync, uncompressSync } = require('lz4-napi');
-    const map = new Map();
-    return {
-      store: (i, page) => map.set(i, compressSync(page)),
-      load(i, into) {
-        const v = map.get(i);
-        if (v === undefined) return false;
-        into.set(uncompressSync(v));
-        return true;
-      },
-      clear: () => map.clear(),
-      info: () => mapInfo(map),
-      async close() {
-        map.clear();
-      },
-    };
+    return mapSubject(compressSync, (v, into) => into.set(uncompressSync(v)));
   },
 };
 
@@ -176,27 +170,17 @@ const lz4jsMap = {
     const lz4 = require('lz4/lib/binding.js');
     const table = new Uint32Array(1 << 16);
     const out = Buffer.alloc(lz4.compressBound(PAGE));
-    const map = new Map();
-    return {
-      store(i, page) {
+    return mapSubject(
+      (page) => {
         table.fill(0);
         const n = lz4.compressDependent(page, out, 0, table, 0, out.length);
-        map.set(i, n > 0 && n < PAGE ? Buffer.from(out.subarray(0, n)) : Buffer.from(page));
-        return true;
+        return n > 0 && n < PAGE ? Buffer.from(out.subarray(0, n)) : Buffer.from(page);
       },
-      load(i, into) {
-        const v = map.get(i);
-        if (v === undefined) return false;
+      (v, into, i) => {
         if (v.length === PAGE) into.set(v);
         else if (lz4.uncompress(v, into, 0, v.length) !== PAGE) throw new Error(`lz4 js: bad block for ${i}`);
-        return true;
       },
-      clear: () => map.clear(),
-      info: () => mapInfo(map),
-      async close() {
-        map.clear();
-      },
-    };
+    );
   },
 };
 
