@@ -176,6 +176,31 @@ describe.each(backends)('frontswap contract with %s', (name) => {
     expect(frontswap.currPages()).toBe(19);
   });
 
+  it('per-area pool usage is exact: pages and compressed bytes follow stores, takes and frees', async () => {
+    const a = area();
+    const b = area();
+    await loadBackend(name);
+    const offsA = [1, 2, 3, 4].map((i) => a.writePage(textPage(i)));
+    a.writePage(zeroPage());
+    b.writePage(textPage(9));
+    expect(a.poolUsage.pages).toBe(5);
+    expect(b.poolUsage.pages).toBe(1);
+    const bytes = a.poolUsage.compressedBytes;
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThan(4 * PAGE);
+    expect(bytes + b.poolUsage.compressedBytes).toBe(counter('zcache/compressed_bytes'));
+    expect(a.filePages).toBe(0);
+    a.takePage(offsA[0], new Uint8Array(PAGE));
+    a.freePage(offsA[1]);
+    expect(a.poolUsage.pages).toBe(3);
+    expect(a.poolUsage.compressedBytes).toBeLessThan(bytes);
+    frontswap.writethrough = false;
+    a.writePage(randomPage()); // refused: only on file
+    expect(a.filePages).toBe(1);
+    expect(counter(`swap/${a.type}/file_pages`)).toBe(1);
+    expect(counter(`swap/${a.type}/pool_pages`)).toBe(3);
+  });
+
   it('batch store, load and invalidate match the single-page hooks', async () => {
     const a = area();
     await loadBackend(name);

@@ -71,6 +71,16 @@ describe('SwapCache', () => {
       const tree = debugfs.snapshot();
       const dir = Object.keys(tree).find((k) => k.startsWith('swapcache/') && k.endsWith('/keys'))!;
       expect(tree[dir]).toBe(n);
+      const after = c.stats();
+      expect(after.pool_pages + after.file_pages).toBe(c.area.usedPages);
+      expect(c.filePages).toBe(after.file_pages);
+      if (backend) {
+        expect(c.compressedBytes).toBeGreaterThan(0);
+        expect(c.compressedBytes).toBeLessThan(after.pool_pages * 4096);
+      } else {
+        expect(c.compressedBytes).toBe(0);
+        expect(c.filePages).toBe(c.area.usedPages);
+      }
     });
   });
 

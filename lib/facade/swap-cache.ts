@@ -118,13 +118,27 @@ export class SwapCache<V = Uint8Array> {
     return this.#area;
   }
 
+  /** Bytes the compressed pool holds for this cache's swap area. */
+  get compressedBytes(): number {
+    return this.#area.poolUsage.compressedBytes;
+  }
+
+  /** Swap pages of this cache's area that are held only in the swap file. */
+  get filePages(): number {
+    return this.#area.filePages;
+  }
+
   /** Accounting, also shown in debugfs under swapcache/<n>/. */
   stats(): Record<string, number> {
+    const pool = this.#area.poolUsage;
     return {
       keys: this.#entries.size,
       resident_bytes: this.#residentBytes,
       swapped_bytes: this.#swappedBytes,
       swap_pages: this.#groups.pages,
+      pool_pages: pool.pages,
+      compressed_bytes: pool.compressedBytes,
+      file_pages: this.#area.usedPages - pool.pages,
       ...this.#stats,
     };
   }

@@ -273,6 +273,11 @@ export class Frontswap {
     this.#invalidates++;
   }
 
+  /** @internal What the backend holds for the area now (zeros without a backend or without the op). */
+  poolUsageOf(area: FrontswapArea): { pages: number; compressedBytes: number } {
+    return this.#ops?.areaStats?.(area.info.type) ?? { pages: 0, compressedBytes: 0 };
+  }
+
   /** @internal */
   invalidateAreaOf(area: FrontswapArea): void {
     this.#ops?.invalidateArea(area.info.type);

@@ -55,6 +55,16 @@ export class SwapArea {
     return this.pages - this.#slots.count;
   }
 
+  /** Pages the backend's pool holds for this area, and their compressed bytes. */
+  get poolUsage(): { pages: number; compressedBytes: number } {
+    return this.#fs ? frontswap.poolUsageOf(this.#fs) : { pages: 0, compressedBytes: 0 };
+  }
+
+  /** Pages of this area held only in the swap file (in use, not in the pool). */
+  get filePages(): number {
+    return this.usedPages - this.poolUsage.pages;
+  }
+
   /** Pages read from the swap file so far (frontswap misses). */
   get fileReads(): number {
     return this.#file.reads;
@@ -180,10 +190,14 @@ export class SwapArea {
 
   #counters(): Record<string, number> {
     const { size, allocated } = this.#file.sizes();
+    const pool = this.poolUsage;
     return {
       pages: this.pages,
       used_pages: this.usedPages,
       frontswap_pages: this.#fs ? this.#fs.bits.count : 0,
+      pool_pages: pool.pages,
+      pool_compressed_bytes: pool.compressedBytes,
+      file_pages: this.usedPages - pool.pages,
       file_size: size,
       file_allocated_bytes: allocated,
       file_reads: this.#file.reads,

@@ -16,6 +16,8 @@ export class AreaIndex {
   readonly val: Uint32Array;
   /** Entries held. */
   count = 0;
+  /** Bytes the held pages take compressed (raw pages 4096, same-filled 0). */
+  compressedBytes = 0;
 
   constructor(pages: number) {
     this.pages = pages;

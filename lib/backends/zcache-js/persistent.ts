@@ -106,6 +106,11 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
     }
   }
 
+  areaStats(type: number): { pages: number; compressedBytes: number } {
+    const idx = this.areas[type];
+    return idx ? { pages: idx.count, compressedBytes: idx.compressedBytes } : { pages: 0, compressedBytes: 0 };
+  }
+
   invalidateArea(type: number): void {
     this.#ctx.checkOpen();
     const idx = this.areas[type];
@@ -174,6 +179,7 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
     } else {
       const h = idx.val[offset];
       const size = z.size(h);
+      idx.compressedBytes -= size;
       if (size === PAGE_SIZE) {
         c.stored_incompressible_pages--;
       } else {
@@ -289,6 +295,7 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
     idx.kind[offset] = ZBUD;
     idx.val[offset] = h;
     idx.count++;
+    idx.compressedBytes += size;
     c.stored_pages++;
     return STORED;
   }
