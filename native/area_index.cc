@@ -20,6 +20,7 @@ void AreaIndex::reset() {
   top_ = nullptr;
   pages_ = 0;
   entries_ = 0;
+  bytes_ = 0;
 }
 
 bool AreaIndex::set(uint32_t offset, uint64_t entry) {
@@ -36,6 +37,7 @@ bool AreaIndex::set(uint32_t offset, uint64_t entry) {
   slot = entry;
   s.used++;
   entries_++;
+  bytes_ += Entry::length(entry);
   return true;
 }
 
@@ -48,6 +50,7 @@ uint64_t AreaIndex::take(uint32_t offset) {
   if (e == 0) return 0;
   slot = 0;
   entries_--;
+  bytes_ -= Entry::length(e);
   if (--s.used == 0) release_leaf(s);
   return e;
 }

@@ -58,6 +58,7 @@ class AreaIndex {
   // Overwrites a non-empty entry in place (used to set and clear flag bits).
   void replace(uint32_t offset, uint64_t entry) {
     uint64_t& slot = top_[offset >> kLeafShift].leaf[offset & (kLeafEntries - 1)];
+    bytes_ = bytes_ - Entry::length(slot) + Entry::length(entry);
     slot = entry;
   }
   // Empties a slot, returning what it held.
@@ -75,6 +76,7 @@ class AreaIndex {
         s.leaf[i] = 0;
         s.used--;
         entries_--;
+        bytes_ -= Entry::length(e);
         fn((t << kLeafShift) | i, e);
       }
       release_leaf(s);
@@ -82,6 +84,8 @@ class AreaIndex {
   }
 
   uint64_t entries() const { return entries_; }
+  // Sum of the stored lengths of the entries (compressed length, 4096 raw, 0 same-filled).
+  uint64_t bytes() const { return bytes_; }
   // Bytes of native memory this index holds: top array plus leaves.
   uint64_t metadata_bytes() const;
 
@@ -98,6 +102,7 @@ class AreaIndex {
   uint32_t pages_ = 0;
   uint32_t leaves_ = 0;
   uint64_t entries_ = 0;
+  uint64_t bytes_ = 0;
 };
 
 }  // namespace tmem

@@ -48,6 +48,17 @@ PoolError Pool::invalidate_area(uint32_t type) {
   return PoolError::kOk;
 }
 
+PoolError Pool::area_stats(uint32_t type, uint64_t* pages, uint64_t* bytes) {
+  if (type >= kMaxAreas) return PoolError::kBadType;
+  std::lock_guard<std::mutex> lock(mu_);
+  // The index keeps both as entries come and go (set/take/drain), so every path that adds or
+  // drops a page (stores, exclusive loads, invalidations, writeback, invalidate_area) is counted.
+  const AreaIndex& index = areas_[type].index;
+  *pages = index.entries();
+  *bytes = index.bytes();
+  return PoolError::kOk;
+}
+
 PoolError Pool::check(uint32_t type, const uint32_t* offsets, size_t n) const {
   if (type >= kMaxAreas) return PoolError::kBadType;
   const AreaIndex& index = areas_[type].index;

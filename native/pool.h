@@ -170,6 +170,10 @@ class Pool {
 
   // Fills out[0..kStatCount) in the order of TMEM_STATS.
   void stats(double* out);
+  // What the persistent pool holds for area `type` now: pages (same-filled included) and the sum
+  // of their stored lengths (compressed length; 4096 for a raw page, 0 for a same-filled one).
+  // Pages under writeback count until the batch drops them. An uninitialised area gives zeros.
+  PoolError area_stats(uint32_t type, uint64_t* pages, uint64_t* bytes);
 
  private:
   struct Area {

@@ -102,6 +102,7 @@ Napi::Function PoolWrap::Define(Napi::Env env, AddonData* data) {
           InstanceMethod<&PoolWrap::EphInvalidateInode>("ephInvalidateInode"),
           InstanceMethod<&PoolWrap::EphInvalidateFs>("ephInvalidateFs"),
           InstanceMethod<&PoolWrap::Stats>("stats"),
+          InstanceMethod<&PoolWrap::AreaStats>("areaStats"),
           InstanceMethod<&PoolWrap::Writeback>("writeback"),
           InstanceMethod<&PoolWrap::WritebackSync>("writebackSync"),
           InstanceMethod<&PoolWrap::PoolBytes>("poolBytes"),
@@ -308,6 +309,27 @@ Napi::Value PoolWrap::Stats(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   pool->stats(static_cast<double*>(out));
+  return Napi::Value();
+}
+
+Napi::Value PoolWrap::AreaStats(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  uint32_t type;
+  void* out;
+  size_t len;
+  if (pool == nullptr || !ArgU32(info, 0, "type", UINT32_MAX, &type) ||
+      !ArgTypedArray(info, 1, "out", napi_float64_array, &out, &len)) {
+    return Napi::Value();
+  }
+  if (len < 2) {
+    ThrowRangeError(info.Env(), "ERR_OUT_OF_RANGE", "The \"out\" argument must have length >= 2");
+    return Napi::Value();
+  }
+  uint64_t pages = 0, bytes = 0;
+  if (!Check(info.Env(), pool->area_stats(type, &pages, &bytes))) return Napi::Value();
+  double* o = static_cast<double*>(out);
+  o[0] = static_cast<double>(pages);
+  o[1] = static_cast<double>(bytes);
   return Napi::Value();
 }
 

@@ -55,6 +55,7 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   Napi::Value EphInvalidateInode(const Napi::CallbackInfo& info);
   Napi::Value EphInvalidateFs(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value AreaStats(const Napi::CallbackInfo& info);
   Napi::Value Writeback(const Napi::CallbackInfo& info);
   Napi::Value WritebackSync(const Napi::CallbackInfo& info);
   Napi::Value PoolBytes(const Napi::CallbackInfo& info);

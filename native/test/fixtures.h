@@ -60,6 +60,40 @@ inline bool load(Pool& pool, uint32_t type, uint32_t offset, uint8_t* into, bool
   return hit;
 }
 
+// Pool::area_stats of one area, checked to succeed.
+struct AreaCount {
+  uint64_t pages;
+  uint64_t bytes;
+};
+
+inline AreaCount area_of(Pool& pool, uint32_t type) {
+  AreaCount c{~uint64_t{0}, ~uint64_t{0}};
+  CHECK(pool.area_stats(type, &c.pages, &c.bytes) == PoolError::kOk);
+  return c;
+}
+
+// The per-area counts are kept by the indexes, the pool-wide gauges by the pool: over all areas
+// they must agree (stored_pages, compressed_bytes; persistent pages only).
+inline void check_area_sums(Pool& pool, const char* file, int line) {
+  uint64_t pages = 0, bytes = 0;
+  for (uint32_t t = 0; t < Pool::kMaxAreas; t++) {
+    const AreaCount c = area_of(pool, t);
+    pages += c.pages;
+    bytes += c.bytes;
+  }
+  double s[tmem::kStatCount];
+  pool.stats(s);
+  if (pages != static_cast<uint64_t>(s[tmem::stat::kStoredPages]) ||
+      bytes != static_cast<uint64_t>(s[tmem::stat::kCompressedBytes])) {
+    std::fprintf(stderr, "%s:%d: area sums %llu pages / %llu bytes, pool %.0f pages / %.0f bytes\n", file, line,
+                 static_cast<unsigned long long>(pages), static_cast<unsigned long long>(bytes),
+                 s[tmem::stat::kStoredPages], s[tmem::stat::kCompressedBytes]);
+    std::abort();
+  }
+}
+
+#define CHECK_AREA_SUMS(pool) tmem_test::check_area_sums((pool), __FILE__, __LINE__)
+
 inline bool same(const uint8_t* a, const uint8_t* b) { return std::memcmp(a, b, kPageSize) == 0; }
 
 struct StatWant {

@@ -1,6 +1,6 @@
 // Writeback and the pool limit's hysteresis: accept threshold, LRU frames written to a real
 // file (read back with pread), second-chance order, pwritev coalescing, failed writes that keep
-// pages, invalidate_area and shutdown with batches in flight, and a threaded race of writeback
+// pages, per-area accounting, invalidate_area and shutdown with batches in flight, and a threaded race of writeback
 // batches against store/load/invalidate of the same offsets, checked against a model.
 #include <fcntl.h>
 #include <unistd.h>
@@ -221,6 +221,148 @@ static void test_failed_write_keeps_pages() {
   if (full >= 0) close(full);
 }
 
+// Per-area accounting (Pool::area_stats): pages and stored bytes of each area, exact through
+// stores, duplicates, refused re-stores, exclusive loads, invalidations, writeback and
+// invalidate_area, and summing to the pool-wide gauges.
+static void test_area_stats() {
+  std::mt19937 rng(17);
+  TempFile file(64), file1(64);
+  PoolOptions o;
+  o.store_incompressible = true;  // raw pages: 4096 bytes each
+  o.max_compressed_bytes = 3000;
+  auto pool = make_pool(o);
+  CHECK(pool->init_area(0, 64, file.fd) == PoolError::kOk);
+  CHECK(pool->init_area(1, 64, file1.fd) == PoolError::kOk);
+  uint64_t pages = 0, bytes = 0;
+  CHECK(pool->area_stats(32, &pages, &bytes) == PoolError::kBadType);
+  auto is = [&](uint32_t type, uint64_t want_pages, uint64_t want_bytes) {
+    const AreaCount c = area_of(*pool, type);
+    CHECK_EQ(c.pages, want_pages);
+    CHECK_EQ(c.bytes, want_bytes);
+    CHECK_AREA_SUMS(*pool);
+  };
+  auto compressed = [&] { return static_cast<uint64_t>(stats_of(*pool)[tstat::kCompressedBytes]); };
+  is(0, 0, 0);
+  is(7, 0, 0);  // never initialised
+
+  uint8_t a[kPageSize], b[kPageSize], noise[kPageSize], zero[kPageSize] = {}, out[kPageSize];
+  make_page(a, 300, rng);
+  make_page(b, 900, rng);
+  make_random_page(noise, rng);
+  CHECK_EQ(store(*pool, 0, 1, a), tmem::kStoredCompressed);
+  const uint64_t ca = compressed();
+  CHECK(ca > 0 && ca < 1000);
+  is(0, 1, ca);
+  CHECK_EQ(store(*pool, 0, 2, zero), tmem::kStoredSameFilled);  // counts a page, 0 bytes
+  is(0, 2, ca);
+  CHECK_EQ(store(*pool, 0, 3, noise), tmem::kStoredRaw);  // 4096 bytes
+  is(0, 3, ca + kPageSize);
+  CHECK_EQ(store(*pool, 1, 1, b), tmem::kStoredCompressed);
+  const uint64_t cb = compressed() - ca - kPageSize;
+  CHECK(cb > ca);
+  is(1, 1, cb);
+  is(0, 3, ca + kPageSize);  // other areas untouched
+
+  // Duplicate replacement: the old length goes, the new one comes.
+  CHECK_EQ(store(*pool, 0, 1, b), tmem::kStoredCompressed);
+  is(0, 3, cb + kPageSize);
+  CHECK_EQ(store(*pool, 0, 3, zero), tmem::kStoredSameFilled);  // raw replaced by same-filled
+  is(0, 3, cb);
+  // A refused re-store drops the old copy: with max_mean_compressed_bytes 0 and compressed pages
+  // held, a compressible page over the mean is refused.
+  {
+    PoolOptions strict;
+    strict.max_mean_compressed_bytes = 0;
+    auto p2 = make_pool(strict);
+    CHECK(p2->init_area(4, 8, -1) == PoolError::kOk);
+    CHECK_EQ(store(*p2, 4, 0, a), tmem::kStoredCompressed);  // the mean is 0 while nothing is held
+    CHECK_EQ(store(*p2, 4, 1, a), tmem::kRejectMeanCompressPoor);
+    CHECK_EQ(store(*p2, 4, 0, b), tmem::kStoredCompressed);  // dup: held pages gone first, mean 0 again
+    CHECK_EQ(area_of(*p2, 4).pages, 1);
+    CHECK_EQ(store(*p2, 4, 1, zero), tmem::kStoredSameFilled);
+    CHECK_EQ(store(*p2, 4, 1, a), tmem::kRejectMeanCompressPoor);  // refused re-store of a held offset
+    CHECK_EQ(area_of(*p2, 4).pages, 1);
+    CHECK_EQ(area_of(*p2, 4).bytes, static_cast<uint64_t>(stats_of(*p2)[tstat::kCompressedBytes]));
+    CHECK_AREA_SUMS(*p2);
+  }
+  make_random_page(noise, rng);
+  o.store_incompressible = false;
+  {
+    auto p3 = make_pool(o);
+    CHECK(p3->init_area(0, 8, -1) == PoolError::kOk);
+    CHECK_EQ(store(*p3, 0, 5, a), tmem::kStoredCompressed);
+    CHECK_EQ(store(*p3, 0, 5, noise), tmem::kRejectCompressPoor);
+    CHECK_EQ(area_of(*p3, 0).pages, 0);
+    CHECK_EQ(area_of(*p3, 0).bytes, 0);
+    CHECK_AREA_SUMS(*p3);
+  }
+
+  // Plain loads change nothing; exclusive loads drop the page.
+  CHECK(load(*pool, 0, 1, out) && same(out, b));
+  is(0, 3, cb);
+  CHECK(load(*pool, 0, 2, out, true) && same(out, zero));
+  is(0, 2, cb);
+  CHECK(load(*pool, 0, 1, out, true) && same(out, b));
+  is(0, 1, 0);
+  CHECK(!load(*pool, 0, 1, out, true));
+  is(0, 1, 0);
+
+  // Batches.
+  std::vector<uint8_t> batch(8 * kPageSize);
+  std::vector<uint32_t> offs(8);
+  std::vector<int8_t> results(8);
+  for (uint32_t i = 0; i < 8; i++) {
+    offs[i] = 10 + i;
+    make_page(&batch[i * kPageSize], 100 + rng() % 1000, rng);
+  }
+  std::memset(&batch[7 * kPageSize], 0, kPageSize);
+  uint32_t stored = 0;
+  const uint64_t before = compressed();
+  CHECK(pool->store_batch(0, offs.data(), 8, batch.data(), results.data(), &stored) == PoolError::kOk);
+  CHECK_EQ(stored, 8);
+  const uint64_t batch_bytes = compressed() - before;
+  is(0, 9, batch_bytes);
+  std::vector<uint8_t> into(2 * kPageSize);
+  uint8_t hits[2];
+  uint32_t hit_count = 0;
+  CHECK(pool->load_batch(0, offs.data() + 6, 2, into.data(), hits, true, &hit_count) == PoolError::kOk);
+  CHECK_EQ(hit_count, 2);
+  CHECK(compressed() < before + batch_bytes);
+  is(0, 7, compressed() - cb);  // area 1 holds b, cb bytes
+  CHECK(pool->invalidate_batch(0, offs.data(), 2) == PoolError::kOk);
+  pool->invalidate_page(0, 12);
+  pool->invalidate_page(0, 12);
+  is(0, 4, compressed() - cb);
+  is(1, 1, cb);
+
+  // Writeback: written pages leave the pool and their area's counts; same-filled pages stay.
+  // (Both areas have a file: a frame shared with an fd -1 area's page is never picked.)
+  CHECK_EQ(store(*pool, 0, 40, zero), tmem::kStoredSameFilled);
+  CHECK_EQ(store(*pool, 1, 2, a), tmem::kStoredCompressed);
+  is(0, 5, compressed() - cb - ca);
+  is(1, 2, cb + ca);
+  const uint32_t first = pool->writeback(2);
+  CHECK(first >= 1 && first <= 2);
+  CHECK_EQ(area_of(*pool, 0).pages + area_of(*pool, 1).pages, 7 - first);
+  CHECK_AREA_SUMS(*pool);
+  uint32_t written = first;
+  for (uint32_t w; (w = pool->writeback(2)) > 0;) {
+    written += w;
+    CHECK_AREA_SUMS(*pool);
+  }
+  CHECK_EQ(written, 5);
+  is(0, 2, 0);
+  is(1, 0, 0);
+
+  // invalidate_area: zeros, and again after a new init.
+  CHECK(pool->invalidate_area(0) == PoolError::kOk);
+  is(0, 0, 0);
+  CHECK(pool->init_area(0, 64, file.fd) == PoolError::kOk);
+  is(0, 0, 0);
+  CHECK(pool->invalidate_area(1) == PoolError::kOk);
+  is(1, 0, 0);
+}
+
 // The race: writeback threads run batches in a loop while this thread stores, loads (plain and
 // exclusive), invalidates and re-stores the same offsets like the swap layer over frontswap,
 // against SwapModel, with direct reclaim mixed in.
@@ -257,7 +399,11 @@ static uint64_t test_race(uint32_t ops, uint32_t writers, uint32_t seed = 15) {
   CHECK(s[tstat::kWrittenBackPages] > 0);
   CHECK_EQ(s[tstat::kOutstandingWritebackPages], 0);
   CHECK(s[tstat::kPoolTotalSize] <= sp.options.max_pool_bytes);
+  CHECK_EQ(area_of(*pool, 2).pages, s[tstat::kStoredPages]);
+  CHECK_AREA_SUMS(*pool);
   CHECK(pool->invalidate_area(2) == PoolError::kOk);
+  CHECK_EQ(area_of(*pool, 2).pages, 0);
+  CHECK_EQ(area_of(*pool, 2).bytes, 0);
   CHECK_EQ(stats_of(*pool)[tstat::kPoolPages], 0);
   return pool->writeback_waits();
 }
@@ -284,6 +430,8 @@ static void test_invalidate_area_and_shutdown_in_flight() {
     Stats s = stats_of(*pool);
     CHECK_EQ(s[tstat::kStoredPages], 0);
     CHECK_EQ(s[tstat::kOutstandingWritebackPages], 0);
+    CHECK_EQ(area_of(*pool, 5).pages, 0);
+    CHECK_EQ(area_of(*pool, 5).bytes, 0);
     stop = true;
     t.join();
     CHECK_EQ(stats_of(*pool)[tstat::kPoolPages], 0);
@@ -311,6 +459,7 @@ int main(int argc, char** argv) {
   RUN(test_second_chance_order);
   RUN(test_pwritev_runs);
   RUN(test_failed_write_keeps_pages);
+  RUN(test_area_stats);
   std::printf("test_race\n");
   for (uint32_t writers = 1; writers <= 2; writers++) {
     // The racy path (a mutation waiting for a batch) is taken a few to a few hundred times per run,
