@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { createZcache } from '../lib/backends/zcache/backend';
+import { parseZcacheOptions } from '../lib/backends/options';
 import { loadNative, packageRoot, StoreStatus, type NativePool } from '../lib/native/binding';
 
 const PAGE = 4096;
@@ -241,6 +243,109 @@ describe('native addon', () => {
     typeError(() => new b.Pool({ storeIncompressible: 1 } as never));
     typeError(() => new b.Pool(5 as never));
     pool.close();
+  });
+
+  it('accounts pages and compressed bytes per area, exactly through every path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tmem-binding-'));
+    const fd = openSync(join(dir, 'swap'), 'w+');
+    try {
+      ftruncateSync(fd, 64 * PAGE);
+      const pool = new b.Pool({ storeIncompressible: true });
+      const out = new Float64Array(2);
+      const area = (type: number) => {
+        pool.areaStats(type, out);
+        return [out[0], out[1]];
+      };
+      const compressed = () => counters(pool)['zcache/compressed_bytes'];
+      // Over all areas the counts are the pool-wide gauges.
+      const sumsMatch = () => {
+        let pages = 0;
+        let bytes = 0;
+        for (let t = 0; t < 32; t++) {
+          const [p, n] = area(t);
+          pages += p;
+          bytes += n;
+        }
+        const c = counters(pool);
+        expect([pages, bytes]).toEqual([c['zcache/stored_pages'], c['zcache/compressed_bytes']]);
+      };
+      expect(area(3)).toEqual([0, 0]); // never initialised
+      pool.initArea(0, 64, fd);
+      pool.initArea(1, 64, -1);
+      expect(area(0)).toEqual([0, 0]);
+
+      expect(pool.store(0, 1, textPage(1))).toBe(StoreStatus.Compressed);
+      const c1 = compressed();
+      expect(c1).toBeGreaterThan(0);
+      expect(pool.store(0, 2, filledPage(9))).toBe(StoreStatus.SameFilled);
+      expect(pool.store(0, 3, new Uint8Array(randomBytes(PAGE)))).toBe(StoreStatus.Raw);
+      expect(area(0)).toEqual([3, c1 + PAGE]);
+      expect(pool.store(1, 1, textPage(2))).toBe(StoreStatus.Compressed);
+      const c2 = compressed() - c1 - PAGE;
+      expect(area(1)).toEqual([1, c2]);
+      sumsMatch();
+
+      expect(pool.store(0, 3, filledPage(1))).toBe(StoreStatus.SameFilled); // raw replaced
+      expect(area(0)).toEqual([3, c1]);
+      const into = new Uint8Array(PAGE);
+      expect(pool.load(0, 1, into, false)).toBe(true);
+      expect(area(0)).toEqual([3, c1]);
+      expect(pool.load(0, 1, into, true)).toBe(true); // exclusive: gone
+      expect(area(0)).toEqual([2, 0]);
+      pool.invalidatePage(0, 2);
+      expect(area(0)).toEqual([1, 0]);
+
+      const offsets = Uint32Array.from({ length: 6 }, (_, i) => 10 + i);
+      const pages = new Uint8Array(6 * PAGE);
+      for (let i = 0; i < 6; i++) pages.set(textPage(100 + i), i * PAGE);
+      expect(pool.storeBatch(0, offsets, pages, new Int8Array(6))).toBe(6);
+      expect(area(0)).toEqual([7, compressed() - c2]);
+      expect(pool.loadBatch(0, offsets.subarray(0, 2), new Uint8Array(2 * PAGE), new Uint8Array(2), true)).toBe(2);
+      pool.invalidateBatch(0, offsets.subarray(2, 3));
+      expect(area(0)).toEqual([4, compressed() - c2]);
+      sumsMatch();
+
+      pool.invalidateArea(1); // (its page could share a frame with one of area 0's: never written back)
+      expect(area(1)).toEqual([0, 0]);
+      sumsMatch();
+
+      // Written-back pages leave their area; same-filled ones stay.
+      while (pool.writebackSync(8) > 0);
+      expect(counters(pool)['zcache/written_back_pages']).toBe(3);
+      expect(area(0)).toEqual([1, 0]);
+      sumsMatch();
+
+      const rangeError = (fn: () => unknown) => expect(fn).toThrow(RangeError);
+      rangeError(() => pool.areaStats(32, out));
+      rangeError(() => pool.areaStats(-1, out));
+      rangeError(() => pool.areaStats(0, new Float64Array(1)));
+      expect(() => (pool as unknown as Record<string, (...a: unknown[]) => unknown>).areaStats(0, new Float32Array(2))).toThrow(
+        expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }),
+      );
+      pool.close();
+      expect(() => pool.areaStats(0, out)).toThrow(expect.objectContaining({ code: 'ERR_TMEM_CLOSED' }));
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the zcache backend's frontswap.areaStats reads the pool's per-area counts", async () => {
+    const backend = createZcache(parseZcacheOptions({ maxPoolBytes: 16 << 20, writeback: false }));
+    const fs = backend.frontswap;
+    fs.init(2, { type: 2, pages: 16, path: '/nonexistent', fd: -1 });
+    expect(fs.areaStats?.(2)).toEqual({ pages: 0, compressedBytes: 0 });
+    expect(fs.store(2, 0, textPage(5))).toBe(true);
+    expect(fs.store(2, 1, filledPage(0))).toBe(true);
+    const bytes = backend.stats().zcache.compressed_bytes;
+    expect(bytes).toBeGreaterThan(0);
+    const first = fs.areaStats?.(2);
+    expect(first).toEqual({ pages: 2, compressedBytes: bytes });
+    fs.invalidatePage(2, 0);
+    expect(fs.areaStats?.(2)).toEqual({ pages: 1, compressedBytes: 0 });
+    expect(first).toEqual({ pages: 2, compressedBytes: bytes }); // a fresh object each call
+    expect(fs.areaStats?.(9)).toEqual({ pages: 0, compressedBytes: 0 });
+    await backend.close();
   });
 
   it('writes back on the thread pool and synchronously; checks its arguments; close() with batches queued', async () => {

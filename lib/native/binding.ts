@@ -102,6 +102,13 @@ export interface NativePool {
   /** Fills out[i] with the counter named statNames[i]; out.length >= statNames.length. */
   stats(out: Float64Array): void;
   /**
+   * What the pool holds for area `type` (0..31) now: out[0] = pages (same-filled included),
+   * out[1] = the sum of their stored lengths (compressed length; 4096 for a raw page, 0 for a
+   * same-filled one). Pages being written back count until their batch drops them. An
+   * uninitialised area gives zeros. out.length >= 2.
+   */
+  areaStats(type: number, out: Float64Array): void;
+  /**
    * Makes room: first drops least recently used ephemeral frames (no I/O), then writes up to the
    * rest of `maxPages` (1..2^20) least recently used persistent pages (second chance) to
    * their slots in their areas' swap files (the fd given to initArea; areas with fd -1 are

@@ -1,6 +1,6 @@
 // The native zcache backend: a thin TypeScript shell over the addon's Pool. Arguments arrive
 // validated from the frontswap layer, so every op is one direct N-API call; the counters come
-// over in one stats() call into a reused Float64Array.
+// over in one stats() call into a reused Float64Array (areaStats likewise, into a 2-slot one).
 //
 // Writeback: the pool has the mechanics (pick cold frames, decompress, pwrite to the swap file,
 // free; on the libuv thread pool or synchronously), WritebackPolicy decides when. The policy hears
@@ -30,6 +30,7 @@ function mechanicsOf(pool: NativePool): WritebackMechanics {
 }
 
 function frontswapOps(pool: NativePool, policy: WritebackPolicy | null): FrontswapOps {
+  const area = new Float64Array(2);
   return {
     init: (type: number, area: AreaInfo) => pool.initArea(type, area.pages, area.fd),
     store(type, offset, page) {
@@ -61,6 +62,10 @@ function frontswapOps(pool: NativePool, policy: WritebackPolicy | null): Frontsw
     },
     loadBatch: (type, offsets, into, hits, exclusive) => pool.loadBatch(type, offsets, into, hits, exclusive),
     invalidateBatch: (type, offsets) => pool.invalidateBatch(type, offsets),
+    areaStats(type) {
+      pool.areaStats(type, area);
+      return { pages: area[0], compressedBytes: area[1] };
+    },
   };
 }
 
