@@ -54,13 +54,7 @@ function frontswapSubject(backend) {
         clear: () => frontswap.invalidateArea(type),
         info() {
           const s = debugfs.snapshot();
-          return {
-            storedPages: s['zcache/stored_pages'],
-            poolBytes: s['zcache/pool_total_size'],
-            metadataBytes: s['zcache/metadata_bytes'],
-            keptBytes: s['zcache/compressed_bytes'],
-            stats: s,
-          };
+          return zcacheInfo(s);
         },
         async close() {
           frontswap.invalidateArea(type); // nothing left to drain to the file on unload
@@ -69,6 +63,17 @@ function frontswapSubject(backend) {
         },
       };
     },
+  };
+}
+
+// What the report needs from a zcache counter snapshot (flat 'dir/name' keys).
+function zcacheInfo(s) {
+  return {
+    storedPages: s['zcache/stored_pages'],
+    poolBytes: s['zcache/pool_total_size'],
+    metadataBytes: s['zcache/metadata_bytes'],
+    keptBytes: s['zcache/compressed_bytes'],
+    stats: s,
   };
 }
 
@@ -102,13 +107,7 @@ function poolSubject() {
         info() {
           pool.stats(values);
           const s = Object.fromEntries(names.map((k, i) => [k, values[i]]));
-          return {
-            storedPages: s['zcache/stored_pages'],
-            poolBytes: s['zcache/pool_total_size'],
-            metadataBytes: s['zcache/metadata_bytes'],
-            keptBytes: s['zcache/compressed_bytes'],
-            stats: s,
-          };
+          return zcacheInfo(s);
         },
         async close() {
           pool.close();
