@@ -30,7 +30,7 @@ function mechanicsOf(pool: NativePool): WritebackMechanics {
 }
 
 function frontswapOps(pool: NativePool, policy: WritebackPolicy | null): FrontswapOps {
-  const area = new Float64Array(2);
+  const usage = new Float64Array(2);
   return {
     init: (type: number, area: AreaInfo) => pool.initArea(type, area.pages, area.fd),
     store(type, offset, page) {
@@ -63,8 +63,8 @@ function frontswapOps(pool: NativePool, policy: WritebackPolicy | null): Frontsw
     loadBatch: (type, offsets, into, hits, exclusive) => pool.loadBatch(type, offsets, into, hits, exclusive),
     invalidateBatch: (type, offsets) => pool.invalidateBatch(type, offsets),
     areaStats(type) {
-      pool.areaStats(type, area);
-      return { pages: area[0], compressedBytes: area[1] };
+      pool.areaStats(type, usage);
+      return { pages: usage[0], compressedBytes: usage[1] };
     },
   };
 }
