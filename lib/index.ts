@@ -1,7 +1,8 @@
 // tmem: transcendent memory for Node.js. See README.md for a tour.
 export { PAGE_SIZE } from './backends/types';
 export type { AreaInfo, Backend, CleancacheOps, FrontswapOps, WritebackOptions, ZcacheOptions } from './backends/types';
-export { loadBackend, loadDefaultBackend, unloadBackend, loadedBackend, type BackendChoice, type BackendName } from './backends/registry';
+export { compactBackend, loadBackend, loadDefaultBackend, unloadBackend, loadedBackend, type BackendChoice, type BackendName } from './backends/registry';
+export { ALLOCATORS, type AllocatorName } from './backends/options';
 export { frontswap, Frontswap, MAX_AREAS } from './frontswap/frontswap';
 export {
   createHandler,

@@ -1,7 +1,7 @@
 // Bad input gets a clear error and leaves state exactly as it was: every rejected call below is
 // followed by a check that nothing moved (counters, slots, stored pages, readable bytes).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { debugfs, frontswap, loadBackend, swapon, unloadBackend, type SwapArea } from '../lib/index';
+import { ALLOCATORS, compactBackend, debugfs, frontswap, loadBackend, loadedBackend, swapon, unloadBackend, type SwapArea } from '../lib/index';
 import { PAGE, tempDir, textPage } from './support/pages';
 
 describe.each(['zcache', 'zcache-js'] as const)('argument validation with %s', (name) => {
@@ -115,5 +115,23 @@ describe.each(['zcache', 'zcache-js'] as const)('argument validation with %s', (
     const { statSync } = await import('node:fs');
     expect(statSync(area.path).mode & 0o777).toBe(0o600);
     expect(statSync(area.path).size).toBe(64 * PAGE);
+  });
+});
+
+describe('allocator option', () => {
+  it('names an allocator the backend has, else the load changes nothing', async () => {
+    await expect(loadBackend('zcache', { allocator: 'slab' as never })).rejects.toThrow(RangeError);
+    await expect(loadBackend('zcache-js', { allocator: 42 as never })).rejects.toThrow(RangeError);
+    for (const backend of ['zcache', 'zcache-js'] as const) {
+      const missing = (['zsmalloc', 'z3fold', 'zbud'] as const).filter((a) => !ALLOCATORS[backend].includes(a));
+      for (const allocator of missing) {
+        await expect(loadBackend(backend, { allocator })).rejects.toMatchObject({ code: 'ERR_TMEM_UNSUPPORTED' });
+      }
+      expect(loadedBackend()).toBe(null);
+      await loadBackend(backend, { allocator: ALLOCATORS[backend][0] });
+      expect(compactBackend()).toBeGreaterThanOrEqual(0);
+      await unloadBackend(backend);
+    }
+    expect(compactBackend()).toBe(0);
   });
 });

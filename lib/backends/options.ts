@@ -1,11 +1,28 @@
 // Option parsing shared by both zcache backends, so `zcache` and `zcache-js` accept exactly the
 // same options with the same defaults and the same errors.
-import { checkBoolean, checkInteger, checkOptionKeys, checkOptionsObject } from '../util/validate';
+import { TmemError } from '../util/errors';
+import { checkBoolean, checkInteger, checkOptionKeys, checkOptionsObject, describe } from '../util/validate';
 import { availableMemory } from './memory-limit';
 import { PAGE_SIZE } from './types';
 import { WRITEBACK_DEFAULTS, type WritebackConfig } from './writeback-policy';
 
+/** The allocators that place compressed pages in the pool's frames (like the kernel's zpool drivers). */
+export type AllocatorName = 'zsmalloc' | 'z3fold' | 'zbud';
+
+/**
+ * Allocators each backend provides, its default first. A backend validates `config.allocator`
+ * against its own list with allocatorOf().
+ */
+export const ALLOCATORS: Readonly<Record<'zcache' | 'zcache-js', readonly AllocatorName[]>> = {
+  zcache: ['zbud'],
+  'zcache-js': ['zbud'],
+};
+
+const ALLOCATOR_NAMES: readonly AllocatorName[] = ['zsmalloc', 'z3fold', 'zbud'];
+
 export interface ZcacheConfig {
+  /** The allocator asked for, or null for the backend's default (ALLOCATORS[backend][0]). */
+  allocator: AllocatorName | null;
   maxPoolBytes: number;
   maxCompressedBytes: number;
   maxMeanCompressedBytes: number;
@@ -29,6 +46,7 @@ export const ZCACHE_OPTION_KEYS = [
   'exclusiveGets',
   'writeback',
   'ignoreNonactivePuts',
+  'allocator',
 ] as const;
 
 const WRITEBACK_KEYS = Object.keys(WRITEBACK_DEFAULTS);
@@ -85,7 +103,15 @@ export function parseZcacheOptions(options: unknown): ZcacheConfig {
     o.acceptThresholdPercent === undefined
       ? DEFAULT_ACCEPT_PERCENT
       : checkInteger('acceptThresholdPercent', o.acceptThresholdPercent, 1, 100);
+  let allocator: AllocatorName | null = null;
+  if (o.allocator !== undefined) {
+    if (typeof o.allocator !== 'string' || !(ALLOCATOR_NAMES as readonly string[]).includes(o.allocator)) {
+      throw new RangeError(`allocator must be one of ${ALLOCATOR_NAMES.join(', ')}, got ${describe(o.allocator)}`);
+    }
+    allocator = o.allocator as AllocatorName;
+  }
   return {
+    allocator,
     maxPoolBytes,
     maxCompressedBytes,
     maxMeanCompressedBytes,
@@ -95,4 +121,20 @@ export function parseZcacheOptions(options: unknown): ZcacheConfig {
     ignoreNonactivePuts: o.ignoreNonactivePuts === undefined ? false : checkBoolean('ignoreNonactivePuts', o.ignoreNonactivePuts),
     writeback: parseWriteback(o.writeback, maxPoolBytes),
   };
+}
+
+/**
+ * The allocator a backend uses for `config`: the one asked for, or the backend's default. Throws
+ * ERR_TMEM_UNSUPPORTED (before the backend creates anything) when the backend does not have it.
+ */
+export function allocatorOf(backend: keyof typeof ALLOCATORS, config: ZcacheConfig): AllocatorName {
+  const available = ALLOCATORS[backend];
+  if (config.allocator === null) return available[0];
+  if (!available.includes(config.allocator)) {
+    throw new TmemError(
+      'ERR_TMEM_UNSUPPORTED',
+      `${backend} has no '${config.allocator}' allocator (available: ${available.join(', ')})`,
+    );
+  }
+  return config.allocator;
 }

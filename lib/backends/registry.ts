@@ -123,6 +123,14 @@ export function ensureBackend(choice: unknown): void {
   else loadBackendNow(checkName(choice));
 }
 
+/**
+ * Compacts the loaded backend's pool (see Backend.compact); returns the frames released, 0 when no
+ * backend is loaded.
+ */
+export function compactBackend(): number {
+  return loaded ? loaded.backend.compact() : 0;
+}
+
 /** Async form of useDefaultBackend, for symmetry with loadBackend. */
 export async function loadDefaultBackend(options: ZcacheOptions = {}): Promise<BackendName> {
   return useDefaultBackend(options);

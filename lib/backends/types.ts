@@ -69,6 +69,12 @@ export interface Backend {
    * (e.g. { zcache: {...}, zbud: {...} }).
    */
   stats(): Record<string, CounterSet>;
+  /**
+   * Compacts the pool now: moves objects out of sparsely used frames into denser ones and returns
+   * the emptied frames to the OS. Returns the number of frames released (0 for allocators that
+   * cannot move objects).
+   */
+  compact(): number;
   /** Resolves once no background writeback is in flight. */
   flush(): Promise<void>;
   /** Stops background writeback and releases everything the backend holds (the registry drains pages to the swap files first). */
@@ -77,6 +83,11 @@ export interface Backend {
 
 /** Options common to both zcache backends (native `zcache` and pure-JS `zcache-js`). */
 export interface ZcacheOptions {
+  /**
+   * Allocator placing compressed pages in the pool's frames: 'zsmalloc' (size classes, densest),
+   * 'z3fold' (up to three per frame) or 'zbud' (up to two). Default: the backend's first in ALLOCATORS.
+   */
+  allocator?: 'zsmalloc' | 'z3fold' | 'zbud';
   /** Upper bound of the pool (page frames in use), in bytes. Default: 20% of available memory. */
   maxPoolBytes?: number;
   /** The cap as a percentage of the memory available to the process (cgroup v2 limit, else physical memory). */

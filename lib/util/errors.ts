@@ -14,7 +14,10 @@ export type TmemErrorCode =
   | 'ERR_TMEM_NATIVE_UNAVAILABLE'
   | 'ERR_TMEM_NO_COUNTER'
   | 'ERR_TMEM_UNKNOWN_POOL'
-  | 'ERR_TMEM_DECOMPRESS';
+  | 'ERR_TMEM_DECOMPRESS'
+  | 'ERR_TMEM_UNSUPPORTED'
+  | 'ERR_TMEM_CORRUPT'
+  | 'ERR_TMEM_REMOTE_LOST';
 
 export class TmemError extends Error {
   readonly code: TmemErrorCode;

@@ -3,7 +3,7 @@
 // one zbud frame pool and one set of counters (context.ts). Same frontswap contract and counters as
 // the native `zcache`; no JS object per stored page. What is left here belongs to no single part:
 // the stats, which read all of them, and close, which releases all of them.
-import type { ZcacheConfig } from '../options';
+import { allocatorOf, type ZcacheConfig } from '../options';
 import type { Backend, CounterSet } from '../types';
 import { PAGE_SIZE } from '../types';
 import { WritebackPolicy } from '../writeback-policy';
@@ -66,6 +66,7 @@ function stats(ctx: ZcacheContext, pers: PersistentPool, eph: EphemeralPool): Re
  * With `config.writeback`, a WritebackPolicy drives this backend's writeback mechanics.
  */
 export function createZcacheJs(config: ZcacheConfig): Backend {
+  allocatorOf('zcache-js', config);
   const ctx = new ZcacheContext(config);
   const eph = new EphemeralPool(ctx, config);
   const pers = new PersistentPool(ctx, eph, config);
@@ -86,6 +87,7 @@ export function createZcacheJs(config: ZcacheConfig): Backend {
     frontswap: pers,
     cleancache: eph.ops,
     stats: () => stats(ctx, pers, eph),
+    compact: () => 0,
     flush: () => (policy ? policy.idle() : Promise.resolve()),
     close: async () => {
       if (policy) await policy.stop();

@@ -10,7 +10,7 @@
 // Cleancache: the pool's ephemeral half (clean pages in frames of their own, eaten first when any
 // allocation finds the pool at its cap). Ephemeral puts never involve the writeback policy.
 import { loadNative, StoreStatus, type NativePool } from '../../native/binding';
-import type { ZcacheConfig } from '../options';
+import { allocatorOf, type ZcacheConfig } from '../options';
 import type { AreaInfo, Backend, CleancacheOps, CounterSet, FrontswapOps } from '../types';
 import { PAGE_SIZE } from '../types';
 import { WritebackPolicy, type WritebackMechanics } from '../writeback-policy';
@@ -93,6 +93,7 @@ function cleancacheOps(pool: NativePool): CleancacheOps {
 }
 
 export function createZcache(config: ZcacheConfig): Backend {
+  allocatorOf('zcache', config);
   const native = loadNative();
   const pool = new native.Pool({
     maxPoolBytes: config.maxPoolBytes,
@@ -119,6 +120,7 @@ export function createZcache(config: ZcacheConfig): Backend {
       }
       return out;
     },
+    compact: () => 0,
     async flush() {
       if (policy !== null) await policy.idle();
     },
