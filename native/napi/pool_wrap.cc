@@ -45,6 +45,27 @@ bool OptionBool(Napi::Object options, const char* name, bool* out) {
   return true;
 }
 
+// Reads the optional allocator name; leaves *out alone when absent.
+bool OptionAllocator(Napi::Object options, AllocatorKind* out) {
+  Napi::Value v = options.Get("allocator");
+  if (v.IsUndefined()) return true;
+  static const struct {
+    const char* name;
+    AllocatorKind kind;
+  } kinds[] = {{"zsmalloc", AllocatorKind::kZsmalloc}, {"z3fold", AllocatorKind::kZ3fold}, {"zbud", AllocatorKind::kZbud}};
+  if (v.IsString()) {
+    const std::string name = v.As<Napi::String>().Utf8Value();
+    for (const auto& k : kinds) {
+      if (name == k.name) {
+        *out = k.kind;
+        return true;
+      }
+    }
+  }
+  ThrowRangeError(options.Env(), "ERR_OUT_OF_RANGE", "options.allocator must be 'zsmalloc', 'z3fold' or 'zbud'");
+  return false;
+}
+
 bool ParseOptions(const Napi::CallbackInfo& info, PoolOptions* opts) {
   Napi::Value arg = info[0];
   if (arg.IsUndefined() || arg.IsNull()) return true;
@@ -65,7 +86,8 @@ bool ParseOptions(const Napi::CallbackInfo& info, PoolOptions* opts) {
     return false;
   }
   if (!OptionBool(options, "storeIncompressible", &opts->store_incompressible) ||
-      !OptionBool(options, "ignoreNonactivePuts", &opts->ignore_nonactive_puts)) {
+      !OptionBool(options, "ignoreNonactivePuts", &opts->ignore_nonactive_puts) ||
+      !OptionAllocator(options, &opts->allocator)) {
     return false;
   }
   opts->max_pool_bytes = static_cast<uint64_t>(max_bytes);
@@ -106,8 +128,10 @@ Napi::Function PoolWrap::Define(Napi::Env env, AddonData* data) {
           InstanceMethod<&PoolWrap::Writeback>("writeback"),
           InstanceMethod<&PoolWrap::WritebackSync>("writebackSync"),
           InstanceMethod<&PoolWrap::PoolBytes>("poolBytes"),
+          InstanceMethod<&PoolWrap::Compact>("compact"),
           InstanceMethod<&PoolWrap::Close>("close"),
           InstanceAccessor<&PoolWrap::StatNames>("statNames"),
+          InstanceAccessor<&PoolWrap::Allocator>("allocator"),
           StaticValue("statNames", names, napi_enumerable),
       });
   data->pool_ctor = Napi::Persistent(ctor);
@@ -129,6 +153,19 @@ PoolWrap::PoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PoolWrap>(
     napi_throw_error(env_, nullptr, "tmem: could not register the pool's cleanup hook");
     return;
   }
+  // The counter names of this pool: the common ones, then its allocator's. One frozen array per
+  // allocator and environment, shared by its pools.
+  Napi::ObjectReference& names = info.Env().GetInstanceData<AddonData>()->allocator_stat_names[static_cast<int>(opts.allocator)];
+  if (names.IsEmpty()) {
+    const std::vector<std::string>& all = pool->stat_names();
+    Napi::Array array = Napi::Array::New(env_, all.size());
+    for (uint32_t i = 0; i < all.size(); i++) array.Set(i, Napi::String::New(env_, all[i]));
+    napi_object_freeze(env_, array);
+    names = Napi::Persistent(array.As<Napi::Object>());
+  }
+  allocator_ = static_cast<int>(opts.allocator);
+  stat_count_ = pool->stat_names().size();
+  allocator_name_ = pool->allocator_name();
   pool_ = std::move(pool);
 }
 
@@ -303,9 +340,9 @@ Napi::Value PoolWrap::Stats(const Napi::CallbackInfo& info) {
   void* out;
   size_t len;
   if (pool == nullptr || !ArgTypedArray(info, 0, "out", napi_float64_array, &out, &len)) return Napi::Value();
-  if (len < kStatCount) {
+  if (len < stat_count_) {
     ThrowRangeError(info.Env(), "ERR_OUT_OF_RANGE",
-                    ("The \"out\" argument must have length >= " + std::to_string(kStatCount)).c_str());
+                    ("The \"out\" argument must have length >= " + std::to_string(stat_count_)).c_str());
     return Napi::Value();
   }
   pool->stats(static_cast<double*>(out));
@@ -365,8 +402,20 @@ Napi::Value PoolWrap::Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value PoolWrap::Compact(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  if (pool == nullptr) return Napi::Value();
+  return Napi::Number::New(info.Env(), pool->compact());
+}
+
 Napi::Value PoolWrap::StatNames(const Napi::CallbackInfo& info) {
-  return info.Env().GetInstanceData<AddonData>()->stat_names.Value();
+  // Still readable after close(): the names describe the pool, not its memory.
+  if (allocator_ < 0) return info.Env().Undefined();
+  return info.Env().GetInstanceData<AddonData>()->allocator_stat_names[allocator_].Value();
+}
+
+Napi::Value PoolWrap::Allocator(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), allocator_name_);
 }
 
 }  // namespace tmem
