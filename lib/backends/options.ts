@@ -14,7 +14,7 @@ export type AllocatorName = 'zsmalloc' | 'z3fold' | 'zbud';
  * against its own list with allocatorOf().
  */
 export const ALLOCATORS: Readonly<Record<'zcache' | 'zcache-js', readonly AllocatorName[]>> = {
-  zcache: ['zbud'],
+  zcache: ['zsmalloc', 'z3fold', 'zbud'],
   'zcache-js': ['zbud'],
 };
 
