@@ -108,6 +108,9 @@ struct PoolOptions {
   // Ignore ephemeral puts of pages that were never active (cleancache's wasActive hint).
   bool ignore_nonactive_puts = false;
   AllocatorKind allocator = AllocatorKind::kZsmalloc;
+  // Compact classes over the allocator's fragmentation threshold at the end of operations that
+  // free objects. Off: only writeback and compact() compact (the bench measures compact() so).
+  bool auto_compact = true;
 };
 
 // Result of a store, as the JS API reports it.
@@ -230,7 +233,7 @@ class Pool final : private HandleResolver {
   Handle handle_of(AllocClass cls, const uint8_t* header) override;
   // Compaction at the end of an operation, when the allocator asks for it.
   void auto_compact() {
-    if (alloc_->wants_compaction()) alloc_->compact(CompactMode::kAuto, *this);
+    if (options_.auto_compact && alloc_->wants_compaction()) alloc_->compact(CompactMode::kAuto, *this);
   }
   void publish_size() {
     pool_bytes_.store(uint64_t{arena_.frames_in_use()} * kPageSize, std::memory_order_relaxed);

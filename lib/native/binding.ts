@@ -58,6 +58,11 @@ export interface NativePoolOptions {
   ignoreNonactivePuts?: boolean;
   /** The object allocator: 'zsmalloc' (default), 'z3fold' or 'zbud'. */
   allocator?: 'zsmalloc' | 'z3fold' | 'zbud';
+  /**
+   * Compact size classes that frees pushed over the allocator's fragmentation threshold at the
+   * end of the operation that freed (default true). With false only writeback and compact() do.
+   */
+  autoCompact?: boolean;
 }
 
 /**

@@ -87,6 +87,7 @@ bool ParseOptions(const Napi::CallbackInfo& info, PoolOptions* opts) {
   }
   if (!OptionBool(options, "storeIncompressible", &opts->store_incompressible) ||
       !OptionBool(options, "ignoreNonactivePuts", &opts->ignore_nonactive_puts) ||
+      !OptionBool(options, "autoCompact", &opts->auto_compact) ||
       !OptionAllocator(options, &opts->allocator)) {
     return false;
   }
