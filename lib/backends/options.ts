@@ -18,7 +18,8 @@ export const ALLOCATORS: Readonly<Record<'zcache' | 'zcache-js', readonly Alloca
   'zcache-js': ['zbud'],
 };
 
-const ALLOCATOR_NAMES: readonly AllocatorName[] = ['zsmalloc', 'z3fold', 'zbud'];
+/** Every allocator name the option accepts (a backend may have fewer: ALLOCATORS). */
+export const ALLOCATOR_NAMES: readonly AllocatorName[] = ['zsmalloc', 'z3fold', 'zbud'];
 
 export interface ZcacheConfig {
   /** The allocator asked for, or null for the backend's default (ALLOCATORS[backend][0]). */
