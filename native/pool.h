@@ -225,6 +225,14 @@ class Pool final : private HandleResolver {
   uint64_t settled(Lock& lock, uint32_t type, uint32_t offset, bool* gone);
   // Step 1 of writeback; returns pages picked into picks/pages (bounce: a page of scratch).
   uint32_t pick_locked(uint32_t max_pages, Picked* picks, uint8_t* pages, uint8_t* bounce);
+  // Writeback batches' buffers, kept between batches (at most kSpareBuffers, freed by shutdown()).
+  struct SpareBuffer {
+    void* mem;
+    size_t bytes;
+  };
+  static constexpr size_t kSpareBuffers = 2;
+  void* take_batch_buffer(size_t bytes);
+  void give_batch_buffer(void* mem, size_t bytes);
   // What happened to a picked page in step 2.
   enum : uint8_t { kNotTried = 0, kWritten = 1, kFailed = 2 };
   // Step 3 for one batch; returns the pages written back.
@@ -284,6 +292,7 @@ class Pool final : private HandleResolver {
   EntryLru pers_lru_;  // persistent entries not in a writeback batch
   EntryLru eph_lru_;
   std::vector<std::string> stat_names_;
+  std::vector<SpareBuffer> spare_buffers_;
   Codec codec_;
   alignas(16) uint8_t bounce_[kPageSize];  // a straddling object's copy, for loads
   Area areas_[kMaxAreas];

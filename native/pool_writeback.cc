@@ -128,13 +128,39 @@ bool write_fully(int fd, struct iovec* iov, int iovcnt, off_t pos, int* err, std
 
 }  // namespace
 
+void* Pool::take_batch_buffer(size_t bytes) {
+  {
+    Lock lock(mu_);
+    for (size_t i = 0; i < spare_buffers_.size(); i++) {
+      if (spare_buffers_[i].bytes < bytes) continue;
+      void* mem = spare_buffers_[i].mem;
+      spare_buffers_.erase(spare_buffers_.begin() + static_cast<std::ptrdiff_t>(i));
+      return mem;
+    }
+  }
+  return std::aligned_alloc(kPageSize, bytes);
+}
+
+void Pool::give_batch_buffer(void* mem, size_t bytes) {
+  {
+    Lock lock(mu_);
+    if (!closed_ && spare_buffers_.size() < kSpareBuffers) {
+      spare_buffers_.push_back(SpareBuffer{mem, bytes});
+      return;
+    }
+  }
+  std::free(mem);
+}
+
 uint32_t Pool::writeback(uint32_t max_pages) {
   if (max_pages == 0) return 0;
   // Private buffers of the batch: pages, their records, the order they are written in, outcomes,
-  // and a bounce page for objects that straddle frames.
-  const size_t bytes = size_t{max_pages} * (kPageSize + sizeof(Picked) + sizeof(uint32_t) + sizeof(struct iovec) + 1) +
-                       kPageSize;
-  void* mem = std::aligned_alloc(kPageSize, (bytes + kPageSize - 1) / kPageSize * kPageSize);
+  // and a bounce page for objects that straddle frames. Reused between batches: a fresh one would
+  // fault in every page the batch decompresses into.
+  const size_t raw = size_t{max_pages} * (kPageSize + sizeof(Picked) + sizeof(uint32_t) + sizeof(struct iovec) + 1) +
+                     kPageSize;
+  const size_t bytes = (raw + kPageSize - 1) / kPageSize * kPageSize;
+  void* mem = take_batch_buffer(bytes);
   if (mem == nullptr) return 0;
   uint8_t* pages = static_cast<uint8_t*>(mem);
   uint8_t* bounce = pages + size_t{max_pages} * kPageSize;
@@ -157,7 +183,7 @@ uint32_t Pool::writeback(uint32_t max_pages) {
     }
     if (n == 0) {
       lock.unlock();
-      std::free(mem);
+      give_batch_buffer(mem, bytes);
       return evicted;
     }
     active_batches_++;
@@ -198,7 +224,7 @@ uint32_t Pool::writeback(uint32_t max_pages) {
     publish_size();
   }
   settled_cv_.notify_all();
-  std::free(mem);
+  give_batch_buffer(mem, bytes);
   return evicted + done;
 }
 
@@ -206,6 +232,8 @@ void Pool::shutdown() {
   Lock lock(mu_);
   closed_ = true;
   while (active_batches_ > 0) settled_cv_.wait(lock);
+  for (const SpareBuffer& b : spare_buffers_) std::free(b.mem);
+  spare_buffers_.clear();
 }
 
 }  // namespace tmem
