@@ -6,14 +6,8 @@
 
 namespace tmem {
 
-bool Z3fold::init() {
-  if (arena_->max_frames() > kMaxFrames) return false;
-  size_t frames = arena_->max_frames() == 0 ? 1 : arena_->max_frames();
-  return headers_.reserve(frames * sizeof(FrameHeader));
-}
-
 uint32_t Z3fold::ranges(uint32_t frame, Range* out) const {
-  const FrameHeader* h = hdr(frame);
+  const Z3foldFrame* h = hdr(frame);
   uint32_t n = 0;
   for (uint32_t s = 0; s < kSlots; s++) {
     if (h->chunks[s] != 0) out[n++] = Range{s, h->start[s], static_cast<uint32_t>(h->start[s] + h->chunks[s])};
@@ -35,12 +29,12 @@ uint32_t Z3fold::largest_gap(uint32_t frame) const {
 
 IdList& Z3fold::placement_list(uint32_t frame) {
   ClassLists& lists = lists_of(frame);
-  if (hdr(frame)->objects == kSlots) return lists.buddied;
-  return lists.unbuddied[std::min(largest_gap(frame), kChunks - 1)];
+  if (hdr(frame)->objects == kSlots) return lists.full;
+  return lists.room[std::min(largest_gap(frame), kChunks - 1)];
 }
 
 uint32_t Z3fold::place(uint32_t frame, uint32_t n) {
-  FrameHeader* h = hdr(frame);
+  Z3foldFrame* h = hdr(frame);
   uint32_t slot = 0;
   while (h->chunks[slot] != 0) slot++;
   Range r[kSlots];
@@ -71,29 +65,10 @@ uint32_t Z3fold::place(uint32_t frame, uint32_t n) {
 
 AllocStatus Z3fold::alloc(size_t size, AllocClass cls, Handle* out) {
   if (size == 0 || size > kPageSize) return AllocStatus::kTooBig;
-  const bool headless = size + kHeaderBytes > kPageSize;
-  const uint32_t n = headless ? kChunks : static_cast<uint32_t>((size + kHeaderBytes + kChunkSize - 1) >> kChunkShift);
-  ClassLists& lists = lists_[idx(cls)];
-  uint32_t frame = kNil;
-  for (uint32_t i = n; i < kChunks && !headless; i++) {
-    if (lists.unbuddied[i].head != kNil) {
-      frame = lists.unbuddied[i].head;
-      lists.unbuddied[i].unlink(frame, links());
-      break;
-    }
-  }
-  if (frame == kNil) {
-    frame = arena_->alloc_frame();
-    if (frame == Arena::kNoFrame) return AllocStatus::kNoMemory;
-    if (!headers_.commit_to((static_cast<size_t>(frame) + 1) * sizeof(FrameHeader), kPageSize)) {
-      arena_->free_frame(frame);
-      return AllocStatus::kNoMemory;
-    }
-    FrameHeader* h = hdr(frame);
-    std::memset(h, 0, sizeof(*h));
-    h->flags = static_cast<uint8_t>((cls == AllocClass::kEphemeral ? kEphemeral : 0) | (headless ? kHeadless : 0));
-    class_frames_[idx(cls)]++;
-  }
+  bool headless;
+  const uint32_t n = chunks_for(size, &headless);
+  const uint32_t frame = take_frame(cls, n, headless, headless ? kHeadless : 0);
+  if (frame == kNil) return AllocStatus::kNoMemory;
   const uint32_t slot = place(frame, n);
   class_chunks_[idx(cls)] += n;
   if (headless) {
@@ -106,7 +81,7 @@ AllocStatus Z3fold::alloc(size_t size, AllocClass cls, Handle* out) {
 }
 
 void Z3fold::move(uint32_t frame, uint32_t slot, uint32_t to) {
-  FrameHeader* h = hdr(frame);
+  Z3foldFrame* h = hdr(frame);
   uint8_t* base = arena_->frame(frame);
   std::memmove(base + to * kChunkSize, base + h->start[slot] * kChunkSize, h->chunks[slot] * kChunkSize);
   h->start[slot] = static_cast<uint8_t>(to);
@@ -137,22 +112,18 @@ void Z3fold::compact_frame(uint32_t frame) {
 void Z3fold::free(Handle handle) {
   const uint32_t frame = frame_of(handle);
   const uint32_t slot = slot_of(handle);
-  FrameHeader* h = hdr(frame);
+  Z3foldFrame* h = hdr(frame);
   assert(h->chunks[slot] != 0);
-  const int c = (h->flags & kEphemeral) ? 1 : 0;
-  const bool headless = (h->flags & kHeadless) != 0;
-  if (headless) {
+  if (headless(frame)) {
     headless_--;
   } else {
     placement_list(frame).unlink(frame, links());
   }
-  class_chunks_[c] -= h->chunks[slot];
+  class_chunks_[class_of(h)] -= h->chunks[slot];
   h->chunks[slot] = 0;
   h->objects--;
   if (h->objects == 0) {
-    h->flags = 0;
-    class_frames_[c]--;
-    arena_->free_frame(frame);
+    release_frame(frame);
     return;
   }
   compact_frame(frame);
@@ -160,18 +131,15 @@ void Z3fold::free(Handle handle) {
 }
 
 uint8_t* Z3fold::header(Handle handle) {
-  FrameHeader* h = hdr(frame_of(handle));
-  return (h->flags & kHeadless) ? h->headless_header : object(handle);
+  return is_headless(handle) ? hdr(frame_of(handle))->whole_header : object(handle);
 }
 
 void Z3fold::write(Handle handle, const uint8_t* src, size_t len) {
-  const bool headless = (hdr(frame_of(handle))->flags & kHeadless) != 0;
-  std::memcpy(object(handle) + (headless ? 0 : kHeaderBytes), src, len);
+  std::memcpy(object(handle) + (is_headless(handle) ? 0 : kHeaderBytes), src, len);
 }
 
 const uint8_t* Z3fold::map(Handle handle, size_t, uint8_t*) {
-  const bool headless = (hdr(frame_of(handle))->flags & kHeadless) != 0;
-  return object(handle) + (headless ? 0 : kHeaderBytes);
+  return object(handle) + (is_headless(handle) ? 0 : kHeaderBytes);
 }
 
 uint32_t Z3fold::unit_headers(Handle handle, uint8_t* out) {
@@ -190,11 +158,11 @@ bool Z3fold::consistent() const {
   for (int c = 0; c < kNumAllocClasses; c++) {
     const ClassLists& lists = lists_[c];
     for (uint32_t g = 0; g <= kChunks; g++) {
-      const IdList& list = g < kChunks ? lists.unbuddied[g] : lists.buddied;
+      const IdList& list = g < kChunks ? lists.room[g] : lists.full;
       uint32_t n = 0;
-      for (uint32_t f = list.head; f != kNil; f = hdr(f)->link[IdList::kNext], n++) {
-        const FrameHeader* h = hdr(f);
-        if ((h->flags & kHeadless) != 0 || ((h->flags & kEphemeral) != 0) != (c == 1)) return false;
+      for (uint32_t f = list.head; f != kNil; f = list_next(f), n++) {
+        const Z3foldFrame* h = hdr(f);
+        if (headless(f) || class_of(h) != c) return false;
         if (g == kChunks ? h->objects != kSlots : (h->objects == kSlots || std::min(largest_gap(f), kChunks - 1) != g)) {
           return false;
         }
@@ -206,25 +174,14 @@ bool Z3fold::consistent() const {
   return class_frames_[0] + class_frames_[1] == listed + headless_;
 }
 
-void Z3fold::stats(AllocatorStats* out) const {
-  for (int c = 0; c < kNumAllocClasses; c++) {
-    out->class_frames[c] = class_frames_[c];
-    out->class_object_bytes[c] = class_chunks_[c] * kChunkSize;
-  }
-  out->metadata_bytes = headers_.committed() + sizeof(lists_);
-}
-
 std::vector<std::string> Z3fold::stat_names() const {
   return {"z3fold/pages", "z3fold/buddied", "z3fold/unbuddied", "z3fold/headless", "z3fold/zbytes",
           "z3fold/middle_moves"};
 }
 
 void Z3fold::stat_values(double* out) const {
-  uint64_t buddied = 0, unbuddied = 0;
-  for (const ClassLists& l : lists_) {
-    buddied += l.buddied.count;
-    for (const IdList& u : l.unbuddied) unbuddied += u.count;
-  }
+  uint64_t unbuddied, buddied;
+  list_counts(&unbuddied, &buddied);
   out[0] = static_cast<double>(class_frames_[0] + class_frames_[1]);
   out[1] = static_cast<double>(buddied);
   out[2] = static_cast<double>(unbuddied);

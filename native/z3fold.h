@@ -22,26 +22,29 @@
 
 #include <cstdint>
 
-#include "allocator.h"
-#include "arena.h"
-#include "id_list.h"
-#include "region.h"
+#include "chunk_frames.h"
 
 namespace tmem {
 
-class Z3fold final : public Allocator {
+struct Z3foldFrame {
+  uint32_t link[2];  // room or full list
+  uint8_t start[3];  // chunk where each slot's object starts
+  uint8_t chunks[3];  // chunks each slot's object takes; 0 = free
+  uint8_t flags;
+  uint8_t objects;
+  uint8_t whole_header[16];  // the header of a headless frame's object
+};
+static_assert(sizeof(Z3foldFrame) == 32, "frame header must stay within 32 bytes");
+
+class Z3fold final : public ChunkFrames<Z3foldFrame> {
  public:
-  static constexpr uint32_t kChunkShift = 6;
-  static constexpr uint32_t kChunkSize = 1u << kChunkShift;
-  static constexpr uint32_t kChunks = kPageSize / kChunkSize;  // 64
   static constexpr uint32_t kSlots = 3;
   static constexpr uint32_t kBigGap = 3;  // the kernel's BIG_CHUNK_GAP
   static constexpr uint32_t kMaxFrames = 1u << 30;  // two handle bits name the slot
-  static constexpr uint32_t kNil = IdList::kNil;
 
-  explicit Z3fold(Arena* arena) : arena_(arena) {}
+  explicit Z3fold(Arena* arena) : ChunkFrames(arena) {}
 
-  bool init() override;
+  bool init() override { return arena_->max_frames() <= kMaxFrames && reserve_headers(); }
   const char* name() const override { return "z3fold"; }
   AllocStatus alloc(size_t size, AllocClass cls, Handle* out) override;
   void free(Handle handle) override;
@@ -51,7 +54,6 @@ class Z3fold final : public Allocator {
   uint32_t unit_headers(Handle handle, uint8_t* out) override;
   bool wants_compaction() const override { return false; }
   uint32_t compact(CompactMode, HandleResolver&) override { return 0; }
-  void stats(AllocatorStats* out) const override;
   std::vector<std::string> stat_names() const override;
   void stat_values(double* out) const override;
 
@@ -68,22 +70,7 @@ class Z3fold final : public Allocator {
   bool consistent() const;
 
  private:
-  enum : uint8_t { kEphemeral = 1, kHeadless = 2 };
-
-  struct FrameHeader {
-    uint32_t link[2];  // placement list
-    uint8_t start[kSlots];
-    uint8_t chunks[kSlots];
-    uint8_t flags;
-    uint8_t objects;
-    uint8_t headless_header[16];  // the header of a headless frame's object
-  };
-  static_assert(sizeof(FrameHeader) == 32, "frame header must stay within 32 bytes");
-
-  struct ClassLists {
-    IdList unbuddied[kChunks];  // by largest free gap; [0] never searched
-    IdList buddied;             // three objects
-  };
+  enum : uint8_t { kHeadless = 2 };
 
   // Occupied ranges of a frame in chunk order.
   struct Range {
@@ -91,24 +78,16 @@ class Z3fold final : public Allocator {
   };
   uint32_t ranges(uint32_t frame, Range* out) const;
 
-  static int idx(AllocClass cls) { return static_cast<int>(cls); }
-  FrameHeader* hdr(uint32_t frame) const { return reinterpret_cast<FrameHeader*>(headers_.base()) + frame; }
-  ArrayLinks<FrameHeader> links() const { return ArrayLinks<FrameHeader>{hdr(0)}; }
-  ClassLists& lists_of(uint32_t frame) { return lists_[(hdr(frame)->flags & kEphemeral) ? 1 : 0]; }
   IdList& placement_list(uint32_t frame);
   // Puts an n-chunk object into a free slot of the frame (which has a gap of at least n chunks).
   uint32_t place(uint32_t frame, uint32_t n);
   void move(uint32_t frame, uint32_t slot, uint32_t to);
   void compact_frame(uint32_t frame);
+  bool is_headless(Handle h) const { return headless(frame_of(h)); }
   uint8_t* object(Handle h) const {
     return arena_->frame(frame_of(h)) + hdr(frame_of(h))->start[slot_of(h)] * kChunkSize;
   }
 
-  Arena* arena_;
-  Region headers_;
-  ClassLists lists_[kNumAllocClasses];
-  uint64_t class_frames_[kNumAllocClasses] = {};
-  uint64_t class_chunks_[kNumAllocClasses] = {};
   uint64_t headless_ = 0;
   uint64_t middle_moves_ = 0;
 };

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "allocator.h"
+#include "arena.h"
 #include "check.h"
 #include "entry_lru.h"
 
@@ -121,6 +122,18 @@ class AllocatorModel final : public tmem::HandleResolver {
   std::vector<Object> objects_;
   std::vector<uint32_t> live_;
   uint8_t bounce_[kPageSize];
+};
+
+// An arena of `frames` frames, an allocator of type A over it, and a model of what it holds.
+template <typename A>
+struct ModelFixture {
+  tmem::Arena arena;
+  A a{&arena};
+  AllocatorModel m{a};
+  explicit ModelFixture(uint32_t frames) {
+    CHECK(arena.init(frames));
+    CHECK(a.init());
+  }
 };
 
 // Random allocations (sizes like compressed pages: mostly 1..3600, some tiny, some whole pages),

@@ -20,11 +20,10 @@ static const AllocClass E = AllocClass::kEphemeral;
 static uint32_t bytes_for(uint32_t n) { return n * Z3fold::kChunkSize - tmem::kHeaderBytes; }
 
 static void test_placement() {
-  Arena arena;
-  CHECK(arena.init(16));
-  Z3fold z(&arena);
-  CHECK(z.init());
-  AllocatorModel m(z);
+  ModelFixture<Z3fold> f(16);
+  auto& z = f.a;
+  auto& m = f.m;
+  auto& arena = f.arena;
   CHECK(m.add(bytes_for(10), P));  // first buddy: chunk 0
   const Handle a = m.object(0).handle;
   CHECK_EQ(Z3fold::frame_of(a), 0);
@@ -66,11 +65,9 @@ static void test_placement() {
 // A freed neighbour lets the middle buddy move: to chunk 0 when it is alone, next to the first or
 // the last buddy when it floats at least kBigGap chunks away. Handles stay valid, data intact.
 static void test_in_frame_compaction() {
-  Arena arena;
-  CHECK(arena.init(16));
-  Z3fold z(&arena);
-  CHECK(z.init());
-  AllocatorModel m(z);
+  ModelFixture<Z3fold> f(16);
+  auto& z = f.a;
+  auto& m = f.m;
   // Frame 0: first [0,10), last [44,64), middle [10,40).
   CHECK(m.add(bytes_for(10), P));
   CHECK(m.add(bytes_for(20), P));

@@ -20,11 +20,10 @@ static const AllocClass E = AllocClass::kEphemeral;
 static uint32_t chunks(uint32_t size) { return (size + tmem::kHeaderBytes + Zbud::kChunkSize - 1) / Zbud::kChunkSize; }
 
 static void test_placement_and_lists() {
-  Arena arena;
-  CHECK(arena.init(64));
-  Zbud z(&arena);
-  CHECK(z.init());
-  AllocatorModel m(z);
+  ModelFixture<Zbud> f(64);
+  auto& z = f.a;
+  auto& m = f.m;
+  auto& arena = f.arena;
 
   // A first buddy starts at chunk 0 (its header first); its frame waits on the list for its free
   // chunk count.

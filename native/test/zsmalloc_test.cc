@@ -62,11 +62,10 @@ static void test_class_geometry() {
 // hide it, map() copying into the bounce buffer exactly when an object is split, and headers are
 // never split.
 static void test_straddling_objects() {
-  Arena arena;
-  CHECK(arena.init(64));
-  Zsmalloc z(&arena);
-  CHECK(z.init());
-  AllocatorModel m(z);
+  ModelFixture<Zsmalloc> f(64);
+  auto& z = f.a;
+  auto& m = f.m;
+  auto& arena = f.arena;
   const uint32_t size = 1500 - tmem::kHeaderBytes;  // slot 1504 in the class of 1504-byte-ish objects
   const SizeClass& c = z.classes()[z.classes().class_of(size + tmem::kHeaderBytes)];
   CHECK(kPageSize % c.size != 0 && c.frames > 1);
@@ -99,11 +98,10 @@ static void test_straddling_objects() {
 // Allocation fills the fullest non-full zspage first; frees move zspages between fullness groups;
 // an emptied zspage gives its frames back at once.
 static void test_fullness_groups() {
-  Arena arena;
-  CHECK(arena.init(256));
-  Zsmalloc z(&arena);
-  CHECK(z.init());
-  AllocatorModel m(z);
+  ModelFixture<Zsmalloc> f(256);
+  auto& z = f.a;
+  auto& m = f.m;
+  auto& arena = f.arena;
   const uint32_t size = 400;
   const uint32_t index = z.classes().class_of(size + tmem::kHeaderBytes);
   const SizeClass& c = z.classes()[index];
@@ -135,11 +133,10 @@ static void test_fullness_groups() {
 // class keeps less than one zspage of spare frames, handles are unchanged and every object reads
 // back what it read before. Then the churn measure: frames over ideal (the live objects' slots).
 static void test_compaction() {
-  Arena arena;
-  CHECK(arena.init(32768));
-  Zsmalloc z(&arena);
-  CHECK(z.init());
-  AllocatorModel m(z);
+  ModelFixture<Zsmalloc> f(32768);
+  auto& z = f.a;
+  auto& m = f.m;
+  auto& arena = f.arena;
   std::mt19937 rng(3);
   const uint32_t n = 90000;
   for (uint32_t i = 0; i < n; i++) CHECK(m.add(600 + rng() % 800, i % 5 == 0 ? E : P));
@@ -177,11 +174,10 @@ static void test_compaction() {
 
 // Frees push a class over the automatic threshold; compact(kAuto) then works on that class only.
 static void test_auto_compaction_threshold() {
-  Arena arena;
-  CHECK(arena.init(4096));
-  Zsmalloc z(&arena);
-  CHECK(z.init());
-  AllocatorModel m(z);
+  ModelFixture<Zsmalloc> f(4096);
+  auto& z = f.a;
+  auto& m = f.m;
+  auto& arena = f.arena;
   for (uint32_t i = 0; i < 3000; i++) CHECK(m.add(1000, P));
   CHECK(!z.wants_compaction());
   // Every other object: half of the class's frames are spare.
@@ -197,11 +193,9 @@ static void test_auto_compaction_threshold() {
 // Compaction between reads: every live object read, the classes compacted under them, read again
 // through the same handles: the same bytes, many at another address.
 static void test_reads_across_compaction() {
-  Arena arena;
-  CHECK(arena.init(2048));
-  Zsmalloc z(&arena);
-  CHECK(z.init());
-  AllocatorModel m(z);
+  ModelFixture<Zsmalloc> f(2048);
+  auto& z = f.a;
+  auto& m = f.m;
   std::mt19937 rng(5);
   for (uint32_t i = 0; i < 2000; i++) CHECK(m.add(300 + rng() % 600, P));
   uint64_t moved = 0;
@@ -231,11 +225,10 @@ static void test_reads_across_compaction() {
 // unit_headers names every object of a zspage (for eviction of a whole ephemeral unit); freeing
 // them all returns its frames.
 static void test_unit_headers() {
-  Arena arena;
-  CHECK(arena.init(64));
-  Zsmalloc z(&arena);
-  CHECK(z.init());
-  AllocatorModel m(z);
+  ModelFixture<Zsmalloc> f(64);
+  auto& z = f.a;
+  auto& m = f.m;
+  auto& arena = f.arena;
   for (uint32_t i = 0; i < 10; i++) CHECK(m.add(700, E));
   m.remove(3);
   uint8_t out[Allocator::kMaxUnitObjects * tmem::kHeaderBytes];
@@ -255,11 +248,9 @@ static void test_unit_headers() {
 
 // Out of frames: a new zspage is not made, and nothing is left half-made.
 static void test_out_of_memory() {
-  Arena arena;
-  CHECK(arena.init(4));
-  Zsmalloc z(&arena);
-  CHECK(z.init());
-  AllocatorModel m(z);
+  ModelFixture<Zsmalloc> f(4);
+  auto& z = f.a;
+  auto& m = f.m;
   for (uint32_t i = 0; i < 4; i++) CHECK(m.add(kPageSize, P));
   CHECK(!m.add(100, P));
   CHECK(!m.add(kPageSize, E));
