@@ -9,7 +9,7 @@
 // Every connection fails fast instead of queueing: no offline queue, no resend of unanswered
 // commands after a reconnect (a resent MSET/WAIT pair could run on a fresh connection, where WAIT
 // proves nothing), and a deadline on every call.
-import Redis from 'ioredis';
+import Redis, { type RedisOptions } from 'ioredis';
 import type { RemoteNode } from './options';
 import {
   classify,
@@ -30,7 +30,7 @@ type Lane = 'bulk' | 'urgent' | 'replica';
 interface Link {
   readonly host: string;
   readonly port: number;
-  readonly conns: Partial<Record<Lane, Redis>>;
+  readonly conns: Partial<Record<Lane, Conn>>;
 }
 
 const EMPTY: Topology = { slotMaster: new Int32Array(SLOTS).fill(-1), masters: [], replicasOf: new Map(), epoch: 0 };
@@ -44,22 +44,35 @@ function deadline<T>(promise: Promise<T>, ms: number): Promise<T | RemoteFailure
   return Promise.race([promise.catch(classify), timeout]).finally(() => clearTimeout(timer));
 }
 
+interface Conn {
+  readonly redis: Redis;
+  /** Settles when the connection (re)connects; replaced at every close. */
+  ready: Promise<void>;
+}
+
+function openConn(options: RedisOptions): Conn {
+  const redis = new Redis(options);
+  const conn: Conn = { redis, ready: Promise.resolve() };
+  const arm = () => {
+    conn.ready = new Promise((resolve) => redis.once('ready', resolve));
+  };
+  arm();
+  redis.on('close', arm);
+  // Failures are seen (and classified) by the calls; the event only says "not connected".
+  redis.on('error', () => {});
+  return conn;
+}
+
 /**
- * True when `conn` is ready. A connection still being set up gets up to `ms` to finish; one that
- * lost its node and is waiting to reconnect fails at once, so the caller moves on to a replica or
+ * True when the connection is ready. One still being set up gets up to `ms` to finish; one that
+ * lost its node and waits to reconnect fails at once, so the caller moves on to a replica or
  * another master instead of waiting out the reconnect delay.
  */
-async function whenReady(conn: Redis, ms: number): Promise<boolean> {
-  if (conn.status === 'ready') return true;
-  if (conn.status !== 'wait' && conn.status !== 'connecting' && conn.status !== 'connect') return false;
-  let onReady: () => void = () => {};
-  const ready = new Promise<true>((resolve) => {
-    onReady = () => resolve(true);
-    conn.once('ready', onReady);
-  });
-  const r = await deadline(ready, ms);
-  conn.off('ready', onReady);
-  return r === true;
+async function whenReady(conn: Conn, ms: number): Promise<boolean> {
+  const status = conn.redis.status;
+  if (status === 'ready') return true;
+  if (status !== 'wait' && status !== 'connecting' && status !== 'connect') return false;
+  return (await deadline(conn.ready, ms)) === undefined;
 }
 
 export class IoredisStore implements RemoteStore {
@@ -97,11 +110,11 @@ export class IoredisStore implements RemoteStore {
     return `${l.host}:${l.port}`;
   }
 
-  #conn(node: number, lane: Lane): Redis {
+  #conn(node: number, lane: Lane): Conn {
     const link = this.#links[node];
     let conn = link.conns[lane];
     if (!conn) {
-      conn = new Redis({
+      conn = openConn({
         host: link.host,
         port: link.port,
         protocol: 2,
@@ -114,8 +127,6 @@ export class IoredisStore implements RemoteStore {
         connectTimeout: this.connectTimeoutMs,
         retryStrategy: (times) => Math.min(times * 100, 1000),
       });
-      // Failures are seen (and classified) by the calls; the event only says "not connected".
-      conn.on('error', () => {});
       link.conns[lane] = conn;
     }
     return conn;
@@ -127,9 +138,9 @@ export class IoredisStore implements RemoteStore {
     const conn = this.#conn(node, lane);
     const start = Date.now();
     if (!(await whenReady(conn, Math.min(timeoutMs, this.connectTimeoutMs)))) {
-      return new RemoteFailure('connection', `${this.address(node)} is not connected (${conn.status})`);
+      return new RemoteFailure('connection', `${this.address(node)} is not connected (${conn.redis.status})`);
     }
-    const p = conn.pipeline();
+    const p = conn.redis.pipeline();
     for (const c of commands) (p as unknown as { callBuffer(...a: unknown[]): void }).callBuffer(...c);
     const result = await deadline(p.exec() as Promise<[Error | null, unknown][] | null>, Math.max(1, timeoutMs - (Date.now() - start)));
     if (result instanceof RemoteFailure) return result;
@@ -218,7 +229,16 @@ export class IoredisStore implements RemoteStore {
       if (list) list.push(i);
       else bySlot.set(slot, [i]);
     }
-    const groups = [...bySlot.values()];
+    const out: ReadReply[] = new Array(keys.length);
+    const retry = await this.#read(node, [...bySlot.values()], keys, options, out);
+    // An MGET over a slot in migration whose keys are partly moved gets TRYAGAIN: single GETs
+    // get each key's own answer (its value, or ASK towards the target).
+    if (retry.length > 0) await this.#read(node, retry.map((i) => [i]), keys, options, out);
+    return out;
+  }
+
+  /** Reads each group of key indices with one MGET; returns the indices whose MGET got TRYAGAIN. */
+  async #read(node: number, groups: number[][], keys: readonly string[], options: ReadOptions, out: ReadReply[]): Promise<number[]> {
     const commands: (string | number | Uint8Array)[][] = [];
     for (const g of groups) {
       if (options.asking) commands.push(['ASKING']);
@@ -226,8 +246,8 @@ export class IoredisStore implements RemoteStore {
     }
     const lane: Lane = options.replica ? 'replica' : options.urgent ? 'urgent' : 'bulk';
     const r = await this.#pipeline(node, lane, commands, options.timeoutMs);
-    const out: ReadReply[] = new Array(keys.length);
     const step = options.asking ? 2 : 1;
+    const retry: number[] = [];
     groups.forEach((g, j) => {
       if (r instanceof RemoteFailure) {
         for (const i of g) out[i] = r;
@@ -235,11 +255,10 @@ export class IoredisStore implements RemoteStore {
       }
       const [error, values] = r[j * step + step - 1];
       const failure = error ? this.#failure(error) : null;
-      g.forEach((i, k) => {
-        out[i] = failure ?? ((values as (Buffer | null)[])[k] ?? null);
-      });
+      if (failure?.kind === 'tryagain' && g.length > 1) retry.push(...g);
+      else g.forEach((i, k) => (out[i] = failure ?? (values as (Buffer | null)[])[k] ?? null));
     });
-    return out;
+    return retry;
   }
 
   async del(node: number, keys: readonly string[], timeoutMs: number): Promise<number | RemoteFailure> {
@@ -281,7 +300,7 @@ export class IoredisStore implements RemoteStore {
   async close(): Promise<void> {
     this.#closed = true;
     for (const link of this.#links) {
-      for (const conn of Object.values(link.conns)) conn?.disconnect();
+      for (const conn of Object.values(link.conns)) conn?.redis.disconnect();
     }
   }
 }

@@ -85,10 +85,13 @@ export class Maintenance {
     return false;
   }
 
-  /** Writes may go on until the lease could expire, less the longest a batch can take. */
+  /**
+   * Writes may go on until the lease could expire, less the longest a batch can take (at most a
+   * quarter of the lease: it is renewed every quarter).
+   */
   #leaseRenewed(start: number): void {
     const { leaseTtlMs, waitTimeoutMs, connectTimeoutMs } = this.#engine.config;
-    this.#engine.writableUntil = start + leaseTtlMs - (waitTimeoutMs + connectTimeoutMs);
+    this.#engine.writableUntil = start + leaseTtlMs - Math.min(waitTimeoutMs + connectTimeoutMs, leaseTtlMs / 4);
   }
 
   async renewLease(): Promise<void> {

@@ -2,7 +2,7 @@
 // arrays travel by copy on the way in and by transfer on the way back.
 import type { Kind } from './format';
 import type { RemoteConfig } from './options';
-import type { SyncChannel } from './sync-channel';
+import type { SyncEndpoint } from './sync-channel';
 
 export interface WorkerData {
   config: RemoteConfig;
@@ -10,7 +10,7 @@ export interface WorkerData {
   shared: SharedArrayBuffer;
   countersAt: number;
   lossesAt: number;
-  sync: SyncChannel['buffers'];
+  sync: SyncEndpoint;
 }
 
 export type Request =

@@ -5,27 +5,23 @@
 // to the cluster (plus a thread hop, a few µs) on the calling thread, nothing on its event loop.
 //
 // Protocol. `state` holds seq << 2 | phase. The caller writes the request, stores (seq, PENDING),
-// rings the doorbell (the worker waits on it with Atomics.waitAsync, so it never blocks its own
-// event loop) and waits. The worker copies the request, re-reads state (a request abandoned while
+// rings the doorbell (an empty message on a MessagePort of its own, which reaches the worker's
+// event loop while the caller sleeps; Atomics.waitAsync would be the obvious doorbell, but Node 20
+// does not wake an idle worker loop for it) and waits. The worker copies the request, re-reads state (a request abandoned while
 // it was copying is dropped), loads, then moves (seq, PENDING) → (seq, WRITING) with a
 // compare-exchange, writes the results and stores (seq, DONE). A caller whose deadline passes
 // moves (seq, PENDING) → (seq, ABANDONED) the same way; whichever exchange wins decides, so a late
 // answer never lands in the buffers of the next request.
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { IDENT_WORDS, MAX_PAYLOAD, type Kind } from './format';
-
-/** Atomics.waitAsync (Node ≥ 16; typed in TypeScript's ES2024 lib, newer than this project's target). */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(a: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}).waitAsync;
 
 /** Pages per blocking call; callers split larger batches. */
 export const SYNC_MAX_PAGES = 64;
 
 const STATE = 0;
-const DOORBELL = 1;
-const COUNT = 2;
-const KIND = 3;
-const CTL_WORDS = 4;
+const COUNT = 1;
+const KIND = 2;
+const CTL_WORDS = 3;
 
 const PENDING = 1;
 const WRITING = 2;
@@ -39,6 +35,13 @@ const LENGTHS_AT = STATUS_AT + SYNC_MAX_PAGES;
 const PAYLOAD_AT = LENGTHS_AT + SYNC_MAX_PAGES * 4;
 const DATA_BYTES = PAYLOAD_AT + SYNC_MAX_PAGES * MAX_PAYLOAD;
 
+/** What a worker needs to serve a channel: the shared buffers and its end of the doorbell. */
+export interface SyncEndpoint {
+  ctl: SharedArrayBuffer;
+  data: SharedArrayBuffer;
+  port: MessagePort;
+}
+
 /** Views of the two shared buffers, the same on both threads. */
 export class SyncChannel {
   readonly ctl: Int32Array;
@@ -49,7 +52,7 @@ export class SyncChannel {
   /** Payload of page i at i * MAX_PAYLOAD. */
   readonly payload: Uint8Array;
 
-  constructor(readonly buffers: { ctl: SharedArrayBuffer; data: SharedArrayBuffer }) {
+  constructor(buffers: { ctl: SharedArrayBuffer; data: SharedArrayBuffer }) {
     this.ctl = new Int32Array(buffers.ctl);
     this.handles = new Float64Array(buffers.data, HANDLES_AT, SYNC_MAX_PAGES);
     this.idents = new Uint32Array(buffers.data, IDENTS_AT, SYNC_MAX_PAGES * IDENT_WORDS[1]);
@@ -58,16 +61,26 @@ export class SyncChannel {
     this.payload = new Uint8Array(buffers.data, PAYLOAD_AT, SYNC_MAX_PAGES * MAX_PAYLOAD);
   }
 
-  static create(): SyncChannel {
-    return new SyncChannel({ ctl: new SharedArrayBuffer(CTL_WORDS * 4), data: new SharedArrayBuffer(DATA_BYTES) });
-  }
 }
 
 /** The calling thread's side. */
 export class SyncCaller {
+  readonly channel: SyncChannel;
+  /** Pass to the worker (in its transferList) for serveSync. */
+  readonly endpoint: SyncEndpoint;
+  readonly #doorbell: MessagePort;
   #seq = 0;
 
-  constructor(readonly channel: SyncChannel) {}
+  constructor() {
+    const ctl = new SharedArrayBuffer(CTL_WORDS * 4);
+    const data = new SharedArrayBuffer(DATA_BYTES);
+    const { port1, port2 } = new MessageChannel();
+    this.channel = new SyncChannel({ ctl, data });
+    this.endpoint = { ctl, data, port: port2 };
+    this.#doorbell = port1;
+    // The doorbell must not keep the process alive.
+    port1.unref();
+  }
 
   /**
    * Runs the request already written to channel.handles/idents (count pages of `kind`) and blocks
@@ -81,8 +94,7 @@ export class SyncCaller {
     ctl[COUNT] = count;
     ctl[KIND] = kind;
     Atomics.store(ctl, STATE, seq | PENDING);
-    Atomics.add(ctl, DOORBELL, 1);
-    Atomics.notify(ctl, DOORBELL);
+    this.#doorbell.postMessage(null);
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const state = Atomics.load(ctl, STATE);
@@ -106,28 +118,20 @@ export interface SyncResult {
 }
 
 /**
- * The worker's side: serves requests until `stopped()` says so, each with `load(kind, handles,
- * idents)` (which must not throw). Requests are served concurrently with everything else the
- * worker does; the caller makes one at a time.
+ * The worker's side: serves each request with `load(kind, handles, idents)` (which must not throw),
+ * concurrently with everything else the worker does; the caller makes one at a time.
  */
-export async function serveSync(
-  channel: SyncChannel,
-  load: (kind: Kind, handles: Float64Array, idents: Uint32Array) => Promise<SyncResult>,
-  stopped: () => boolean,
-): Promise<void> {
+export function serveSync(endpoint: SyncEndpoint, load: (kind: Kind, handles: Float64Array, idents: Uint32Array) => Promise<SyncResult>): SyncChannel {
+  const channel = new SyncChannel(endpoint);
   const ctl = channel.ctl;
-  let seen = Atomics.load(ctl, DOORBELL);
-  while (!stopped()) {
-    const waiting = waitAsync(ctl, DOORBELL, seen);
-    if (waiting.async) await waiting.value;
-    seen = Atomics.load(ctl, DOORBELL);
+  endpoint.port.on('message', () => {
     const state = Atomics.load(ctl, STATE);
-    if ((state & 3) !== PENDING) continue;
+    if ((state & 3) !== PENDING) return;
     const count = ctl[COUNT];
     const kind = ctl[KIND] as Kind;
     const handles = channel.handles.slice(0, count);
     const idents = channel.idents.slice(0, count * IDENT_WORDS[kind]);
-    if (Atomics.load(ctl, STATE) !== state) continue;
+    if (Atomics.load(ctl, STATE) !== state) return;
     void load(kind, handles, idents).then((r) => {
       if (Atomics.compareExchange(ctl, STATE, state, (state & ~3) | WRITING) !== state) return;
       for (let i = 0; i < count; i++) {
@@ -139,11 +143,6 @@ export async function serveSync(
       Atomics.store(ctl, STATE, (state & ~3) | DONE);
       Atomics.notify(ctl, STATE);
     });
-  }
-}
-
-/** Wakes serveSync so it sees `stopped()`. */
-export function wakeServer(channel: SyncChannel): void {
-  Atomics.add(channel.ctl, DOORBELL, 1);
-  Atomics.notify(channel.ctl, DOORBELL);
+  });
+  return channel;
 }

@@ -22,7 +22,7 @@ import { handleGroup, handleVersion } from './keys';
 import { LossTable } from './namespace';
 import { parseRemoteOptions, type RemoteConfig, type RemoteOptions } from './options';
 import type { ReadReply, RequestBody, WorkerData, WorkerEvent, WriteReply } from './protocol';
-import { SYNC_MAX_PAGES, SyncCaller, SyncChannel } from './sync-channel';
+import { SYNC_MAX_PAGES, SyncCaller } from './sync-channel';
 
 export { Kind, ReadStatus } from './format';
 
@@ -79,10 +79,9 @@ export class RemoteTier extends EventEmitter {
     const shared = new SharedArrayBuffer(COUNTER_BYTES + LossTable.BYTES);
     this.#counters = new Counters(shared, 0);
     this.#losses = new LossTable(shared, COUNTER_BYTES);
-    const channel = SyncChannel.create();
-    this.#sync = new SyncCaller(channel);
-    const workerData: WorkerData = { config, shared, countersAt: 0, lossesAt: COUNTER_BYTES, sync: channel.buffers };
-    this.#worker = new Worker(workerScript(), { workerData });
+    this.#sync = new SyncCaller();
+    const workerData: WorkerData = { config, shared, countersAt: 0, lossesAt: COUNTER_BYTES, sync: this.#sync.endpoint };
+    this.#worker = new Worker(workerScript(), { workerData, transferList: [this.#sync.endpoint.port] });
     this.#worker.unref();
     this.#worker.on('message', (m: WorkerEvent) => this.#onMessage(m));
     const fail = (error: Error) => {

@@ -10,7 +10,7 @@ import { Maintenance } from './maintenance';
 import { LossTable } from './namespace';
 import type { RemoteConfig } from './options';
 import { payloadLength, HEADER_BYTES, ReadStatus, type Kind } from './format';
-import { serveSync, SyncChannel, type SyncResult } from './sync-channel';
+import { serveSync, type SyncResult } from './sync-channel';
 import type { Request, WorkerData, WorkerEvent } from './protocol';
 
 const data = workerData as WorkerData;
@@ -20,7 +20,6 @@ const store = new IoredisStore(config.nodes, config.connectTimeoutMs);
 const counters = new Counters(data.shared, data.countersAt);
 const engine = new Engine(config, store, counters, new LossTable(data.shared, data.lossesAt));
 const maintenance = new Maintenance(engine);
-let stopped = false;
 
 const post = (message: WorkerEvent, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 engine.onLoss = (group) => post({ event: 'lost', group });
@@ -70,7 +69,6 @@ async function handle(m: Request): Promise<void> {
       post({ id: m.id, reply: await maintenance.sweep() });
       return;
     case 'close':
-      stopped = true;
       await maintenance.close(m.purge);
       await store.close();
       break;
@@ -82,7 +80,7 @@ port.on('message', (m: Request) => {
   handle(m).catch((e: unknown) => post({ id: m.id, error: e instanceof Error ? e.message : String(e) }));
 });
 
-void serveSync(new SyncChannel(data.sync), (kind, handles, idents) => load(kind, handles, idents, true), () => stopped);
+serveSync(data.sync, (kind, handles, idents) => load(kind, handles, idents, true));
 
 maintenance.onAttached = () => post({ event: 'attached', attached: true, namespace: engine.current?.name ?? null });
 void maintenance.attach().then((attached) => {

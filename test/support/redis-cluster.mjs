@@ -54,14 +54,14 @@ async function freePort() {
 }
 
 /**
- * One command to the node on `port` over a fresh connection, so a node that was killed or stopped
- * only fails (or times out) the command aimed at it.
+ * Commands to the node on `port` in one pipeline over a fresh connection, so a node that was
+ * killed or stopped only fails (or times out) the commands aimed at it. Replies in order; a
+ * command's error is thrown.
  * @param {number} port
- * @param {string} name
- * @param {...(string | number)} args
- * @returns {Promise<any>}
+ * @param {(string | number | Buffer)[][]} commands
+ * @returns {Promise<any[]>}
  */
-export async function nodeCommand(port, name, ...args) {
+export async function nodePipeline(port, commands) {
   const conn = new Redis({
     host: HOST,
     port,
@@ -77,10 +77,28 @@ export async function nodeCommand(port, name, ...args) {
   conn.on('error', () => {});
   try {
     await conn.connect();
-    return await conn.call(name, ...args);
+    const p = conn.pipeline();
+    for (const [name, ...args] of commands) p.call(String(name), ...args);
+    const replies = /** @type {[Error | null, any][]} */ (await p.exec());
+    return replies.map(([error, reply]) => {
+      if (error) throw error;
+      return reply;
+    });
   } finally {
     conn.disconnect();
   }
+}
+
+/**
+ * One command to the node on `port` (see nodePipeline).
+ * @param {number} port
+ * @param {string} name
+ * @param {...(string | number | Buffer)} args
+ * @returns {Promise<any>}
+ */
+export async function nodeCommand(port, name, ...args) {
+  const [reply] = await nodePipeline(port, [[name, ...args]]);
+  return reply;
 }
 
 /** `key:value` lines of INFO or CLUSTER INFO as an object. */
@@ -328,6 +346,53 @@ export class RedisCluster {
       }
       return 0;
     }, timeoutMs);
+  }
+
+  /** The running masters' ports. */
+  async masters() {
+    return [...new Set((await this.slotMap()).map((r) => r.master))];
+  }
+
+  /** Keys matching a glob `pattern` on every master (SCAN). */
+  async keys(/** @type {string} */ pattern) {
+    /** @type {string[]} */
+    const out = [];
+    for (const port of await this.masters()) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await nodeCommand(port, 'SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000);
+        out.push(...batch);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+    return out.sort();
+  }
+
+  /**
+   * Starts moving `slot` to the master on `toPort` the way redis-cli --cluster reshard does
+   * (IMPORTING / MIGRATING, then MIGRATE), moving only the first `keys` keys now. `finish()`
+   * moves the rest and assigns the slot to the target everywhere.
+   */
+  async migrateSlot(/** @type {number} */ slot, /** @type {number} */ toPort, /** @type {number} */ keys) {
+    const range = (await this.slotMap()).find((r) => r.start <= slot && slot <= r.end);
+    if (!range) throw new Error(`redis cluster: slot ${slot} is not served`);
+    const from = range.master;
+    const [fromId, toId] = [this.node(from).id, this.node(toPort).id];
+    await nodeCommand(toPort, 'CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId);
+    await nodeCommand(from, 'CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId);
+    const move = async (/** @type {number} */ count) => {
+      /** @type {string[]} */
+      const batch = await nodeCommand(from, 'CLUSTER', 'GETKEYSINSLOT', slot, count);
+      if (batch.length) await nodeCommand(from, 'MIGRATE', HOST, toPort, '', 0, 5000, 'KEYS', ...batch);
+    };
+    await move(keys);
+    return {
+      from,
+      finish: async () => {
+        await move(1 << 20);
+        for (const port of await this.masters()) await nodeCommand(port, 'CLUSTER', 'SETSLOT', slot, 'NODE', toId);
+      },
+    };
   }
 
   /** Stops every node and removes the directories. */
