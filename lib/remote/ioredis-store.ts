@@ -53,8 +53,16 @@ interface Conn {
 function openConn(options: RedisOptions): Conn {
   const redis = new Redis(options);
   const conn: Conn = { redis, ready: Promise.resolve() };
+  let armed = false;
   const arm = () => {
-    conn.ready = new Promise((resolve) => redis.once('ready', resolve));
+    if (armed) return; // one listener, however many reconnect attempts fail
+    armed = true;
+    conn.ready = new Promise((resolve) =>
+      redis.once('ready', () => {
+        armed = false;
+        resolve();
+      }),
+    );
   };
   arm();
   redis.on('close', arm);

@@ -29,6 +29,15 @@ export { Kind, ReadStatus } from './format';
 /** Slack on top of loadTimeoutMs before a blocking load gives up on the worker itself. */
 const SYNC_SLACK_MS = 1000;
 
+const STATUS_TEXT: Record<ReadStatus, string> = {
+  [ReadStatus.Ok]: 'loaded',
+  [ReadStatus.Missing]: 'its master has no such key (lost or rolled back by a failover)',
+  [ReadStatus.Unavailable]: 'no copy could be reached before loadTimeoutMs',
+  [ReadStatus.Corrupt]: 'the value failed its CRC32C check',
+  [ReadStatus.Mismatch]: 'the value belongs to another page, version or namespace',
+  [ReadStatus.Lost]: 'its group was wiped (the canary was gone)',
+};
+
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 
 /**
@@ -72,6 +81,7 @@ export class RemoteTier extends EventEmitter {
   #attached = false;
   #closed = false;
   #dead: Error | null = null;
+  readonly #one = { handle: new Float64Array(1), length: new Uint32Array(1), status: new Uint8Array(1) };
 
   private constructor(config: RemoteConfig) {
     super();
@@ -244,6 +254,21 @@ export class RemoteTier extends EventEmitter {
       }
     }
     return ok;
+  }
+
+  /**
+   * One page, blocking (readPagesSync for a single page, without allocating): fills `into` (4096
+   * bytes) with the payload and returns its length, or throws ERR_TMEM_REMOTE_LOST naming why the
+   * page cannot be had — never other bytes.
+   */
+  readPageSync(kind: Kind, handle: number, idents: Uint32Array, into: Uint8Array): number {
+    this.#one.handle[0] = handle;
+    this.readPagesSync(kind, this.#one.handle, idents, into, this.#one.length, this.#one.status);
+    const status = this.#one.status[0] as ReadStatus;
+    if (status !== ReadStatus.Ok) {
+      throw new TmemError('ERR_TMEM_REMOTE_LOST', `remote page (handle ${handle}) is ${ReadStatus[status].toLowerCase()}: ${STATUS_TEXT[status]}`);
+    }
+    return this.#one.length[0];
   }
 
   /** Deletes the remote copies (invalidate, after an exclusive load, after repatriation). Failed deletes are retried in the background. */

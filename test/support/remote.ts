@@ -41,6 +41,9 @@ export class PageBatch {
   readonly lengths: Uint32Array;
   readonly starts: Uint32Array;
   readonly payloads: Uint8Array;
+  /** Per page, after write(): 1 when it is remote, and its handle. */
+  readonly results: Uint8Array;
+  readonly handles: Float64Array;
 
   constructor(
     readonly count: number,
@@ -52,6 +55,8 @@ export class PageBatch {
     this.idents = new Uint32Array(count * words);
     this.lengths = new Uint32Array(count);
     this.starts = new Uint32Array(count);
+    this.results = new Uint8Array(count);
+    this.handles = new Float64Array(count);
     let total = 0;
     for (let i = 0; i < count; i++) {
       for (let w = 0; w < words; w++) this.idents[i * words + w] = w === words - 1 ? i : seed + w;
@@ -67,19 +72,30 @@ export class PageBatch {
     return this.payloads.subarray(this.starts[i], this.starts[i] + this.lengths[i]);
   }
 
-  /** Writes every page; results and handles per page. */
-  async write(tier: RemoteTier): Promise<{ count: number; results: Uint8Array; handles: Float64Array }> {
-    const results = new Uint8Array(this.count);
-    const handles = new Float64Array(this.count);
-    const count = await tier.writePages(this.kind, this.idents, this.payloads, this.lengths, results, handles);
-    return { count, results, handles };
+  /** Writes pages [from, to) in one call, filling their results and handles; resolves with how many are remote. */
+  write(tier: RemoteTier, from = 0, to = this.count): Promise<number> {
+    const words = IDENT_WORDS[this.kind];
+    const end = to === from ? this.starts[from] ?? 0 : this.starts[to - 1] + this.lengths[to - 1];
+    return tier.writePages(
+      this.kind,
+      this.idents.subarray(from * words, to * words),
+      this.payloads.subarray(this.starts[from] ?? 0, end),
+      this.lengths.subarray(from, to),
+      this.results.subarray(from, to),
+      this.handles.subarray(from, to),
+    );
+  }
+
+  /** Indices of the pages written. */
+  written(): number[] {
+    return range(this.count).filter((i) => this.results[i] === 1);
   }
 
   /**
-   * Loads the pages at `which` (indices into this batch) by handle, blocking or not, and checks
-   * that every Ok page has exactly its bytes. Returns the statuses.
+   * Loads the pages at `which` (indices into this batch) by handle (this batch's, or `handles`),
+   * blocking or not, and checks that every Ok page has exactly its bytes. Returns the statuses.
    */
-  async read(tier: RemoteTier, handles: Float64Array, which: number[], mode: 'sync' | 'async'): Promise<Uint8Array> {
+  async read(tier: RemoteTier, which: number[], mode: 'sync' | 'async', handles = this.handles): Promise<Uint8Array> {
     const words = IDENT_WORDS[this.kind];
     const h = new Float64Array(which.map((i) => handles[i]));
     const idents = new Uint32Array(which.length * words);
