@@ -168,22 +168,27 @@ export class IoredisStore implements RemoteStore {
     return this.#withTarget(classify(error));
   }
 
+  /** Asks the known masters for the slot map, then every known node if no master answers. */
   async refresh(): Promise<Topology> {
-    const candidates = [...new Set([...this.#topology.masters, ...this.#links.keys()])];
-    const replies = candidates.map(async (node) => {
+    const ask = async (node: number) => {
       const r = await this.#pipeline(node, 'bulk', [['CLUSTER', 'SLOTS']], this.connectTimeoutMs);
       if (r instanceof RemoteFailure) throw r;
       if (r[0][0]) throw this.#failure(r[0][0]);
       return { node, slots: r[0][1] as unknown[][] };
-    });
-    let answer: { node: number; slots: unknown[][] };
-    try {
-      answer = await Promise.any(replies);
-    } catch {
-      throw new RemoteFailure('connection', `no cluster node answered (${candidates.map((n) => this.address(n)).join(', ')})`);
+    };
+    const masters = this.#topology.masters;
+    const others = [...this.#links.keys()].filter((n) => !masters.includes(n));
+    for (const candidates of [masters, others]) {
+      if (candidates.length === 0) continue;
+      try {
+        const answer = await Promise.any(candidates.map(ask));
+        this.#install(answer.node, answer.slots);
+        return this.#topology;
+      } catch {
+        // none of these answered: try the next set
+      }
     }
-    this.#install(answer.node, answer.slots);
-    return this.#topology;
+    throw new RemoteFailure('connection', `no cluster node answered (${[...this.#links.keys()].map((n) => this.address(n)).join(', ')})`);
   }
 
   /** Builds the topology from a CLUSTER SLOTS reply ([start, end, [host, port, id], ...replicas]). */
@@ -287,16 +292,25 @@ export class IoredisStore implements RemoteStore {
     return removed;
   }
 
-  async keysInSlot(node: number, slot: number, timeoutMs: number): Promise<string[] | RemoteFailure> {
-    const count = await this.#pipeline(node, 'bulk', [['CLUSTER', 'COUNTKEYSINSLOT', slot]], timeoutMs);
-    if (count instanceof RemoteFailure) return count;
-    if (count[0][0]) return this.#failure(count[0][0]);
-    const n = Number(count[0][1]);
-    if (n === 0) return [];
-    const r = await this.#pipeline(node, 'bulk', [['CLUSTER', 'GETKEYSINSLOT', slot, n]], timeoutMs);
+  async keysInSlots(node: number, slots: readonly number[], timeoutMs: number): Promise<string[][] | RemoteFailure> {
+    const counts = await this.#pipeline(node, 'bulk', slots.map((slot) => ['CLUSTER', 'COUNTKEYSINSLOT', slot]), timeoutMs);
+    if (counts instanceof RemoteFailure) return counts;
+    const out: string[][] = slots.map(() => []);
+    const busy: number[] = [];
+    for (let i = 0; i < slots.length; i++) {
+      const [error, n] = counts[i];
+      if (error) return this.#failure(error);
+      if (Number(n) > 0) busy.push(i);
+    }
+    if (busy.length === 0) return out;
+    const r = await this.#pipeline(node, 'bulk', busy.map((i) => ['CLUSTER', 'GETKEYSINSLOT', slots[i], Number(counts[i][1])]), timeoutMs);
     if (r instanceof RemoteFailure) return r;
-    if (r[0][0]) return this.#failure(r[0][0]);
-    return (r[0][1] as Buffer[]).map((k) => k.toString());
+    for (let k = 0; k < busy.length; k++) {
+      const [error, keys] = r[k];
+      if (error) return this.#failure(error);
+      out[busy[k]] = (keys as Buffer[]).map((key) => key.toString());
+    }
+    return out;
   }
 
   async exec(node: number, commands: readonly (readonly (string | number | Uint8Array)[])[], timeoutMs: number): Promise<(unknown | RemoteFailure)[]> {

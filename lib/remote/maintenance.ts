@@ -162,23 +162,27 @@ export class Maintenance {
   async purge(name: string): Promise<{ removed: number; complete: boolean }> {
     const engine = this.#engine;
     const keys = new GroupKeys(name);
-    const slots = new Map<number, string>();
-    for (let g = 0; g < GROUPS; g++) slots.set(keys.slots[g], keys.prefixes[g]);
-    let removed = 0;
-    let complete = true;
     const prefixes = new Set(keys.prefixes);
-    const matches = (k: string) => k === keys.lease || (k.length > 12 && prefixes.has(k.slice(0, k.indexOf('}') + 1)));
+    const mine = (k: string) => k === keys.lease || prefixes.has(k.slice(0, k.indexOf('}') + 1));
+    const byNode = new Map<number, number[]>();
+    let complete = true;
+    for (const slot of new Set([...keys.slots, slotOf(keys.lease)])) {
+      const node = engine.store.topology.slotMaster[slot];
+      if (node < 0) complete = false;
+      else if (byNode.has(node)) byNode.get(node)!.push(slot);
+      else byNode.set(node, [slot]);
+    }
+    let removed = 0;
     await Promise.all(
-      [...new Set([...slots.keys(), slotOf(keys.lease)])].map(async (slot) => {
-        const node = engine.store.topology.slotMaster[slot];
-        const listed = node < 0 ? new RemoteFailure('clusterdown', 'slot not served') : await engine.store.keysInSlot(node, slot, engine.config.loadTimeoutMs);
+      [...byNode].map(async ([node, slots]) => {
+        const listed = await engine.store.keysInSlots(node, slots, engine.config.loadTimeoutMs);
         if (listed instanceof RemoteFailure) {
           complete = false;
           return;
         }
-        const mine = listed.filter(matches);
-        for (let i = 0; i < mine.length; i += DELETE_CHUNK) {
-          const r = await engine.store.del(node, mine.slice(i, i + DELETE_CHUNK), engine.config.loadTimeoutMs);
+        const doomed = listed.flat().filter(mine);
+        for (let i = 0; i < doomed.length; i += DELETE_CHUNK) {
+          const r = await engine.store.del(node, doomed.slice(i, i + DELETE_CHUNK), engine.config.loadTimeoutMs);
           if (r instanceof RemoteFailure) complete = false;
           else removed += r;
         }

@@ -91,8 +91,8 @@ export interface RemoteStore {
   batchRead(node: number, keys: readonly string[], options: ReadOptions): Promise<ReadReply[]>;
   /** Deletes `keys` (any slots of this node); resolves with the number removed. */
   del(node: number, keys: readonly string[], timeoutMs: number): Promise<number | RemoteFailure>;
-  /** Every key in `slot` on `node` (the sweeper's scan: a namespace's keys live in 257 known slots). */
-  keysInSlot(node: number, slot: number, timeoutMs: number): Promise<string[] | RemoteFailure>;
+  /** Every key in each of `slots` on `node` (the sweeper's scan: a namespace's keys live in 257 known slots). */
+  keysInSlots(node: number, slots: readonly number[], timeoutMs: number): Promise<string[][] | RemoteFailure>;
   /** Commands in one pipeline on `node`; per command its reply or failure. */
   exec(node: number, commands: readonly (readonly (string | number | Uint8Array)[])[], timeoutMs: number): Promise<(unknown | RemoteFailure)[]>;
   close(): Promise<void>;

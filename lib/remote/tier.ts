@@ -50,6 +50,14 @@ function workerScript(): string {
   return file;
 }
 
+/**
+ * `view` alone in a buffer of its own. postMessage copies a typed array's whole underlying buffer,
+ * so a 64-page view into a large buffer would otherwise send all of it.
+ */
+function compact<T extends Uint8Array | Uint32Array | Float64Array>(view: T): T {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : (view.slice() as T);
+}
+
 function checkKind(kind: unknown): Kind {
   if (kind !== Kind.Pers && kind !== Kind.Eph) throw new TypeError(`kind must be Kind.Pers (0) or Kind.Eph (1), got ${describe(kind)}`);
   return kind;
@@ -188,7 +196,7 @@ export class RemoteTier extends EventEmitter {
       total += lengths[i];
     }
     if (payloads.length !== total) throw new RangeError(`payloads must be ${total} bytes (the sum of lengths), got ${payloads.length}`);
-    return this.#request<WriteReply>({ op: 'write', kind, idents, payloads, lengths }).then((r) => {
+    return this.#request<WriteReply>({ op: 'write', kind, idents: compact(idents), payloads: compact(payloads), lengths: compact(lengths) }).then((r) => {
       results.set(r.results);
       handles.set(r.handles);
       return r.count;
@@ -213,7 +221,7 @@ export class RemoteTier extends EventEmitter {
    */
   async readPages(kind: Kind, handles: Float64Array, idents: Uint32Array, into: Uint8Array, lengths: Uint32Array, status: Uint8Array): Promise<number> {
     const n = this.#checkRead(kind, handles, idents, into, lengths, status);
-    const r = await this.#request<ReadReply>({ op: 'read', kind, handles, idents });
+    const r = await this.#request<ReadReply>({ op: 'read', kind, handles: compact(handles), idents: compact(idents) });
     let ok = 0;
     for (let i = 0, at = 0; i < n; i++) {
       status[i] = r.status[i];
@@ -275,7 +283,7 @@ export class RemoteTier extends EventEmitter {
   async deletePages(kind: Kind, handles: Float64Array): Promise<void> {
     checkKind(kind);
     checkHandles(handles);
-    await this.#request({ op: 'delete', kind, handles });
+    await this.#request({ op: 'delete', kind, handles: compact(handles) });
   }
 
   /** True when the page's group was found wiped after it was written (known lost without a load). */

@@ -9,9 +9,13 @@
 // random point, so test files running in parallel and other users of the machine (6400–6409) do
 // not collide; a node that still loses the race to bind is started again on other ports.
 //
+// The server is `redis-server` from Debian's redis-server package or, with only redis-tools
+// installed, the same binary under its other name: redis-check-rdb runs as the server when started
+// as argv[0] 'redis-server' (the mode comes from the program name).
+//
 // Plain JavaScript (checked by TypeScript through @ts-check) so the bench scripts can use it too.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +27,16 @@ const PORT_LOW = 31000;
 const PORT_HIGH = 39999;
 const BUS_OFFSET = 10000;
 const SLOTS = 16384;
+
+/** The program to start as redis-server, found on PATH. */
+function serverBinary() {
+  const dirs = (process.env.PATH ?? '').split(':');
+  for (const name of ['redis-server', 'redis-check-rdb']) {
+    const dir = dirs.find((d) => existsSync(join(d, name)));
+    if (dir) return join(dir, name);
+  }
+  throw new Error('redis cluster: neither redis-server nor redis-check-rdb is on PATH (apt-get install redis-tools)');
+}
 
 /** @type {Set<import('node:child_process').ChildProcess>} */
 const children = new Set();
@@ -190,7 +204,7 @@ export class RedisCluster {
 
   /** Starts redis-server for `node` and resolves once it accepts connections. */
   async #spawn(/** @type {ClusterNode} */ node) {
-    const proc = spawn('redis-server', this.#args(node.port, node.dir), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(serverBinary(), this.#args(node.port, node.dir), { argv0: 'redis-server', stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(proc);
     proc.once('exit', () => children.delete(proc));
     let log = '';
