@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HEADER_BYTES, Kind, ReadStatus } from '../lib/remote/format';
-import { GroupKeys, handleGroup, handleVersion, REGISTRY_KEY } from '../lib/remote/keys';
+import { IoredisStore } from '../lib/remote/ioredis-store';
+import { GroupKeys, handleGroup, handleVersion, namespaceName, REGISTRY_KEY } from '../lib/remote/keys';
 import { nodeCommand, nodePipeline } from './support/redis-cluster.mjs';
 import { countOf, PageBatch, range, remoteHarness } from './support/remote';
 
@@ -174,6 +175,47 @@ describe('remote tier on a healthy cluster', () => {
     }
     expect(countOf(await batch.read(tier, range(64), 'async'), ReadStatus.Ok)).toBe(64);
     expect(tier.stats().remote_failover_retries).toBeGreaterThan(0);
+  });
+
+  it('a batch whose connection dies while WAIT blocks is not acknowledged, and WAIT is not asked again elsewhere', async () => {
+    // The replica of one shard is stopped, so WAIT 1 on its master blocks. If the client reconnected
+    // and sent WAIT again, the fresh connection (replication offset 0) would get 1 at once.
+    const store = new IoredisStore(h.cluster.seeds, 1000);
+    try {
+      const topology = await store.refresh();
+      const shard = (await h.cluster.slotMap())[0];
+      const master = topology.slotMaster[shard.start];
+      const keys = new GroupKeys(namespaceName(0xfee1));
+      const group = range(256).find((g) => keys.slots[g] >= shard.start && keys.slots[g] <= shard.end)!;
+      const batch = (waitTimeoutMs: number) => ({
+        guardKey: keys.canaries[group],
+        guardValue: Buffer.from('1'),
+        keys: [keys.page(group, 1)],
+        values: [Buffer.from('page')],
+        replicas: 1,
+        waitTimeoutMs,
+        timeoutMs: waitTimeoutMs + 5000,
+      });
+      h.cluster.signal(shard.replicas[0], 'SIGSTOP');
+      try {
+        expect(await store.batchWrite(master, batch(300))).toEqual({ outcome: 'wait-short', acked: 0 });
+        const pending = store.batchWrite(master, batch(20_000));
+        let killed = 0;
+        await until(async () => {
+          const clients: string = await nodeCommand(shard.master, 'CLIENT', 'LIST');
+          const id = /id=(\d+) .*cmd=wait/.exec(clients)?.[1];
+          if (id) killed = await nodeCommand(shard.master, 'CLIENT', 'KILL', 'ID', id);
+          return killed === 1;
+        });
+        const r = await pending;
+        expect(r.outcome).toBe('failed');
+        expect(r.outcome === 'failed' && r.failure.kind).toBe('connection');
+      } finally {
+        h.cluster.signal(shard.replicas[0], 'SIGCONT');
+      }
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses bad arguments before anything reaches the cluster', async () => {
