@@ -1,6 +1,6 @@
-// The remote tier's page logic, run in its worker thread (worker.ts): placement, versions, the
-// write protocol, loads with replica fallback and retries, deletes. Namespace upkeep (lease,
-// sweeper, canaries) is in maintenance.ts.
+// The remote tier's page logic, run in its worker thread (worker.ts): versions, the write
+// protocol, loads with replica fallback and retries. Where batches go is placement.ts, deleting
+// deletes.ts, namespace upkeep (lease, sweeper, canaries) maintenance.ts.
 //
 // Write: a batch goes to one group (one slot) on a healthy master as one pipeline
 // [CLIENT ID, canary, MSET, WAIT replicas, CLIENT ID] (see ioredis-store.ts). Only "ok" makes the
@@ -14,8 +14,10 @@
 // verified (format.ts) before it counts.
 import { performance } from 'node:perf_hooks';
 import { C, type Counters } from './counters';
+import { DeleteQueue } from './deletes';
+import { Placement } from './placement';
 import { HEADER_BYTES, IDENT_WORDS, identityOf, Kind, ReadStatus, verifyValue, writeHeader, MAX_VERSION } from './format';
-import { GROUPS, handleGroup, handleOf, handleVersion, slotOf } from './keys';
+import { handleGroup, handleOf, handleVersion } from './keys';
 import { LossTable, Namespace } from './namespace';
 import type { RemoteConfig } from './options';
 import { RemoteFailure, type RemoteStore } from './store';
@@ -23,10 +25,7 @@ import { RemoteFailure, type RemoteStore } from './store';
 /** Status of a page not settled yet (never leaves the engine). */
 const PENDING = 255;
 const MAX_ATTEMPTS = 3;
-const BACKOFF_MIN_MS = 250;
-const BACKOFF_MAX_MS = 8000;
 const REFRESH_GAP_MS = 100;
-const DELETE_BACKLOG_MAX = 1 << 20;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -39,25 +38,22 @@ export interface ReadResult {
 export class Engine {
   readonly namespaces: Namespace[] = [];
   #nextVersion = 1;
-  #backoff = new Map<number, { until: number; ms: number }>();
-  #placementEpoch = -1;
-  #placementNs: Namespace | null = null;
-  #groupsOf = new Map<number, number[]>();
-  #masterTurn = 0;
-  #groupTurn = new Map<number, number>();
   #refreshing: Promise<void> | null = null;
   #lastRefresh = 0;
-  #deletes: string[] = [];
   #writableUntil = 0;
   /** Called with a group whose canary was found missing. */
   onLoss: (group: number) => void = () => {};
+  readonly deletes: DeleteQueue;
+  readonly #placement = new Placement();
 
   constructor(
     readonly config: RemoteConfig,
     readonly store: RemoteStore,
     readonly counters: Counters,
     readonly losses: LossTable,
-  ) {}
+  ) {
+    this.deletes = new DeleteQueue(store, counters, config.connectTimeoutMs, () => void this.refreshTopology());
+  }
 
   /** Writes are allowed until then (ms since epoch): the lease is valid, with a margin. */
   get writableUntil(): number {
@@ -125,46 +121,6 @@ export class Engine {
     this.onLoss(group);
   }
 
-  #healthy(node: number, now: number): boolean {
-    const b = this.#backoff.get(node);
-    return !b || b.until <= now;
-  }
-
-  #penalise(node: number): void {
-    const b = this.#backoff.get(node);
-    const ms = b ? Math.min(b.ms * 2, BACKOFF_MAX_MS) : BACKOFF_MIN_MS;
-    this.#backoff.set(node, { until: performance.now() + ms, ms });
-  }
-
-  /** A healthy master and one of its groups, round robin; null when there is none. */
-  #place(ns: Namespace): { node: number; group: number } | null {
-    const topology = this.store.topology;
-    if (this.#placementEpoch !== topology.epoch || this.#placementNs !== ns) {
-      this.#groupsOf.clear();
-      for (let g = 0; g < GROUPS; g++) {
-        const m = topology.slotMaster[ns.keys.slots[g]];
-        if (m < 0) continue;
-        const list = this.#groupsOf.get(m);
-        if (list) list.push(g);
-        else this.#groupsOf.set(m, [g]);
-      }
-      this.#placementEpoch = topology.epoch;
-      this.#placementNs = ns;
-    }
-    const masters = [...this.#groupsOf.keys()];
-    const now = performance.now();
-    for (let k = 0; k < masters.length; k++) {
-      const node = masters[(this.#masterTurn + k) % masters.length];
-      if (!this.#healthy(node, now)) continue;
-      this.#masterTurn = (this.#masterTurn + k + 1) % masters.length;
-      const groups = this.#groupsOf.get(node)!;
-      const turn = this.#groupTurn.get(node) ?? 0;
-      this.#groupTurn.set(node, turn + 1);
-      return { node, group: groups[turn % groups.length] };
-    }
-    return null;
-  }
-
   /**
    * Writes `lengths.length` pages (payloads back to back in `payloads`, identities in `idents`).
    * results[i] = 1 and handles[i] = the page's handle for each page now remote. Returns how many.
@@ -200,7 +156,7 @@ export class Engine {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const ns = this.current;
       if (!ns || Date.now() >= this.writableUntil || this.#nextVersion + count > MAX_VERSION) break;
-      const place = this.#place(ns);
+      const place = this.#placement.next(this.store.topology, ns);
       if (!place) break;
       const { node, group } = place;
       const epoch = ns.epoch[group];
@@ -240,7 +196,7 @@ export class Engine {
           results[i] = 1;
           handles[i] = handleOf(first + (i - from), group);
         }
-        this.#backoff.delete(node);
+        this.#placement.succeeded(node);
         this.counters.add(kind === Kind.Pers ? C.pers_pages_remoted : C.eph_pages_remoted, count);
         this.counters.add(kind === Kind.Pers ? C.remote_pers_pages : C.remote_eph_pages, count);
         this.counters.add(C.remote_bytes_written, bytes);
@@ -250,17 +206,17 @@ export class Engine {
         this.recordLoss(ns, group, epoch);
       } else if (r.outcome === 'wait-short') {
         this.counters.add(C.remote_wait_short);
-        this.#penalise(node);
+        this.#placement.failed(node);
       } else {
         const kindOf = r.failure.kind;
         if (kindOf === 'nomem') nomem = true;
         if (kindOf === 'moved') await this.refreshTopology(true);
-        else this.#penalise(node);
+        else this.#placement.failed(node);
         this.counters.add(C.remote_failover_retries);
         // Rejected before anything ran (the slot is elsewhere or not served): nothing to delete.
         if (kindOf === 'moved' || kindOf === 'ask' || kindOf === 'tryagain' || kindOf === 'clusterdown') continue;
       }
-      this.queueDeletes(keys);
+      this.deletes.queue(keys);
     }
     this.counters.add(kind === Kind.Pers ? C.pers_pages_remote_failed : C.eph_pages_remote_failed, count);
     if (nomem) this.counters.add(kind === Kind.Pers ? C.pers_pages_remote_nomem : C.eph_pages_remote_nomem, count);
@@ -407,46 +363,9 @@ export class Engine {
       if (ns) keys.push(ns.keys.page(handleGroup(handles[i]), version));
     }
     this.counters.add(kind === Kind.Pers ? C.remote_pers_pages : C.remote_eph_pages, -handles.length);
-    const failed = await this.#deleteKeys(keys);
+    const failed = await this.deletes.run(keys);
     this.counters.add(C.remote_pages_flushed, keys.length - failed.length);
     this.counters.add(C.remote_page_flushes_failed, failed.length);
-    this.queueDeletes(failed);
-  }
-
-  /** Keys to delete later (failed deletes, writes that may have landed). */
-  queueDeletes(keys: readonly string[]): void {
-    for (const k of keys) {
-      if (this.#deletes.length >= DELETE_BACKLOG_MAX) break;
-      this.#deletes.push(k);
-    }
-    this.counters.set(C.remote_delete_backlog, this.#deletes.length);
-  }
-
-  /** Retries the queued deletes once; the ones that fail again stay queued. */
-  async retryDeletes(): Promise<void> {
-    if (this.#deletes.length === 0) return;
-    const keys = this.#deletes.splice(0);
-    this.queueDeletes(await this.#deleteKeys(keys));
-  }
-
-  /** Deletes keys on their masters; returns the keys whose delete failed. */
-  async #deleteKeys(keys: string[]): Promise<string[]> {
-    const byNode = new Map<number, string[]>();
-    const failed: string[] = [];
-    const topology = this.store.topology;
-    for (const k of keys) {
-      const node = topology.slotMaster[slotOf(k)];
-      if (node < 0) failed.push(k);
-      else if (byNode.has(node)) byNode.get(node)!.push(k);
-      else byNode.set(node, [k]);
-    }
-    await Promise.all(
-      [...byNode].map(async ([node, list]) => {
-        const r = await this.store.del(node, list, this.config.connectTimeoutMs);
-        if (r instanceof RemoteFailure) failed.push(...list);
-        if (r instanceof RemoteFailure && r.kind === 'moved') void this.refreshTopology();
-      }),
-    );
-    return failed;
+    this.deletes.queue(failed);
   }
 }

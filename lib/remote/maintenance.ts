@@ -218,7 +218,7 @@ export class Maintenance {
     every('lease', config.leaseTtlMs / 4, () => this.renewLease());
     every('canary', config.canaryIntervalMs, () => this.checkCanaries());
     every('sweep', config.sweepIntervalMs, () => this.sweep());
-    every('deletes', DELETE_RETRY_MS, () => this.#engine.retryDeletes());
+    every('deletes', DELETE_RETRY_MS, () => this.#engine.deletes.retry());
     if (attached) this.#once('sweep', () => this.sweep());
   }
 
