@@ -168,6 +168,7 @@ try {
   for (const [name, r] of rows) console.log(`| ${name} | ${r.pagesPerSec} | ${r.p50} | ${r.p99} | ${r.clientCpu} | ${r.serverCpu} |`);
   console.log(`\ncluster memory per page (INFO memory: used_memory less replication backlog and client buffers, masters + replicas): ${Math.round(bytesPerPage)} B, ${Math.round(bytesPerPage / 2)} B per copy (payload ${mean} B + 24 B header)`);
   console.log(`tier round trips: put p50 ${s.remote_put_rtt_p50_us} µs, p99 ${s.remote_put_rtt_p99_us} µs; get p50 ${s.remote_get_rtt_p50_us} µs, p99 ${s.remote_get_rtt_p99_us} µs`);
+  console.log(`tier: ${s.remote_batches} batches, ${s.remote_wait_short} WAIT short, ${s.pers_pages_remote_failed} pages left local, ${s.remote_replica_reads} replica reads, ${s.remote_failover_retries} retries`);
 } finally {
   await cluster.stop();
 }
