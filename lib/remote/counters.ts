@@ -45,7 +45,7 @@ export const COUNTERS = [
   'remote_namespaces_swept',
   'remote_orphans_swept',
   'remote_delete_backlog',
-  // 1 while the cluster answers and has a master for every group the tier writes to
+  // 1 while the tier can write: it holds a valid lease and the cluster has masters
   'remote_available',
   'remote_masters',
   // blocking loads (the swap layer's synchronous readPage) and those that hit their deadline

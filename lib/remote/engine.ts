@@ -69,10 +69,6 @@ export class Engine {
     return this.namespaces.at(-1) ?? null;
   }
 
-  get nextVersion(): number {
-    return this.#nextVersion;
-  }
-
   /** Starts a namespace for the versions from now on (at attach, and when the lease was lost). */
   adopt(id: number): Namespace {
     const ns = new Namespace(id, this.#nextVersion);
@@ -306,7 +302,8 @@ export class Engine {
     }
     await Promise.all(
       [...byNode].map(async ([node, list]) => {
-        const asking = ask[list[0]] >= 0;
+        // ASKING only matters for a slot being imported; harmless for the node's other keys.
+        const asking = list.some((i) => ask[i] >= 0);
         const t0 = performance.now();
         const replies = await this.store.batchRead(node, list.map((i) => keys[i]), { replica: false, urgent, asking, timeoutMs });
         this.counters.rtt('get', (performance.now() - t0) * 1000);
