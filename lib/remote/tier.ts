@@ -52,10 +52,14 @@ function workerScript(): string {
 
 /**
  * `view` alone in a buffer of its own. postMessage copies a typed array's whole underlying buffer,
- * so a 64-page view into a large buffer would otherwise send all of it.
+ * so a 64-page view into a large buffer would otherwise send all of it. (Not view.slice(): on a
+ * Buffer that is another view, not a copy.)
  */
 function compact<T extends Uint8Array | Uint32Array | Float64Array>(view: T): T {
-  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : (view.slice() as T);
+  if (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) return view;
+  if (view instanceof Float64Array) return new Float64Array(view) as T;
+  if (view instanceof Uint32Array) return new Uint32Array(view) as T;
+  return new Uint8Array(view) as T;
 }
 
 function checkKind(kind: unknown): Kind {
