@@ -118,6 +118,18 @@ describe('remote tier on a healthy cluster', () => {
     expect(await new PageBatch(10, 8).write(tier)).toBe(10);
   });
 
+  it('leaves pages local when masters refuse writes for want of replicas (NOREPLICAS)', async () => {
+    const tier = await h.open();
+    const masters = await h.cluster.masters();
+    for (const port of masters) await nodeCommand(port, 'CONFIG', 'SET', 'min-replicas-to-write', '2');
+    try {
+      expect(await new PageBatch(10, 13).write(tier)).toBe(0);
+      expect(tier.stats()).toMatchObject({ pers_pages_remote_failed: 10, pers_pages_remote_nomem: 0, remote_batches: 3 });
+    } finally {
+      for (const port of masters) await nodeCommand(port, 'CONFIG', 'SET', 'min-replicas-to-write', '0');
+    }
+  });
+
   it('keeps two namespaces on one cluster apart', async () => {
     const [a, b] = [await h.open(), await h.open()];
     expect(a.namespace).not.toBe(b.namespace);

@@ -8,6 +8,7 @@ import { crc32c, crc32cWords } from '../lib/remote/crc32c';
 import { HEADER_BYTES, identityOf, identitySeed, Kind, MAX_VERSION, ReadStatus, verifyValue, writeHeader, payloadLength } from '../lib/remote/format';
 import { GroupKeys, handleGroup, handleOf, handleVersion, namespaceId, namespaceName, slotOf } from '../lib/remote/keys';
 import { parseRemoteOptions, REMOTE_DEFAULTS } from '../lib/remote/options';
+import { classify, redirectAddress } from '../lib/remote/store';
 
 /** The definition: one bit at a time, reflected polynomial 0x82F63B78. */
 function crc32cBitwise(data: Uint8Array): number {
@@ -158,6 +159,30 @@ describe('remote options', () => {
     expect(() => parseRemoteOptions({ nodes: [{ host: 'h', port: 1 }], replicas: 17 })).toThrow(RangeError);
     expect(() => parseRemoteOptions({ nodes: [{ host: 'h', port: 1 }], leaseTtlMs: 10 })).toThrow(RangeError);
     expect(() => parseRemoteOptions({ nodes: [{ host: 'h', port: 1 }], batchPages: 1.5 })).toThrow(TypeError);
+  });
+});
+
+describe('error classification', () => {
+  it('names what the tier branches on, from Redis replies and client errors', () => {
+    const cases: [string, string][] = [
+      ['MOVED 3999 127.0.0.1:6381', 'moved'],
+      ['ASK 3999 127.0.0.1:6381', 'ask'],
+      ['TRYAGAIN Multiple keys request during rehashing of slot', 'tryagain'],
+      ['CLUSTERDOWN The cluster is down', 'clusterdown'],
+      ['NOREPLICAS Not enough good replicas to write.', 'noreplicas'],
+      ["OOM command not allowed when used memory > 'maxmemory'.", 'nomem'],
+      ["READONLY You can't write against a read only replica.", 'readonly'],
+      ['LOADING Redis is loading the dataset in memory', 'loading'],
+      ['Command timed out', 'timeout'],
+      ['connect ECONNREFUSED 127.0.0.1:31001', 'connection'],
+      ['Connection is closed.', 'connection'],
+      ["Stream isn't writeable and enableOfflineQueue options is false", 'connection'],
+      ['ERR unknown command', 'other'],
+    ];
+    for (const [message, kind] of cases) expect(classify(new Error(message)).kind, message).toBe(kind);
+    expect(redirectAddress('MOVED 3999 127.0.0.1:6381')).toBe('127.0.0.1:6381');
+    expect(redirectAddress('ASK 1 [::1]:7000')).toBe('[::1]:7000');
+    expect(redirectAddress('CLUSTERDOWN The cluster is down')).toBeNull();
   });
 });
 
