@@ -20,6 +20,17 @@ async function pageKeys(ns: string): Promise<string[]> {
   return (await h.cluster.keys(`t{${ns}.*`)).filter((k) => !k.endsWith(':c'));
 }
 
+/** Runs `body` with a config parameter set on every master, then sets it to `restore`. */
+async function withMasterConfig(name: string, value: string, restore: string, body: () => Promise<void>): Promise<void> {
+  const masters = await h.cluster.masters();
+  for (const port of masters) await nodeCommand(port, 'CONFIG', 'SET', name, value);
+  try {
+    await body();
+  } finally {
+    for (const port of masters) await nodeCommand(port, 'CONFIG', 'SET', name, restore);
+  }
+}
+
 async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
@@ -105,14 +116,10 @@ describe('remote tier on a healthy cluster', () => {
 
   it('leaves pages local when the masters are out of memory (OOM), counted as nomem', async () => {
     const tier = await h.open();
-    const masters = await h.cluster.masters();
-    for (const port of masters) await nodeCommand(port, 'CONFIG', 'SET', 'maxmemory', '1');
-    try {
+    await withMasterConfig('maxmemory', '1', '256mb', async () => {
       expect(await new PageBatch(10, 7).write(tier)).toBe(0);
       expect(tier.stats()).toMatchObject({ pers_pages_remote_failed: 10, pers_pages_remote_nomem: 10 });
-    } finally {
-      for (const port of masters) await nodeCommand(port, 'CONFIG', 'SET', 'maxmemory', '256mb');
-    }
+    });
     // Backed off, not broken: once memory is there again, pages go out.
     await new Promise((r) => setTimeout(r, 1000));
     expect(await new PageBatch(10, 8).write(tier)).toBe(10);
@@ -120,14 +127,10 @@ describe('remote tier on a healthy cluster', () => {
 
   it('leaves pages local when masters refuse writes for want of replicas (NOREPLICAS)', async () => {
     const tier = await h.open();
-    const masters = await h.cluster.masters();
-    for (const port of masters) await nodeCommand(port, 'CONFIG', 'SET', 'min-replicas-to-write', '2');
-    try {
+    await withMasterConfig('min-replicas-to-write', '2', '0', async () => {
       expect(await new PageBatch(10, 13).write(tier)).toBe(0);
       expect(tier.stats()).toMatchObject({ pers_pages_remote_failed: 10, pers_pages_remote_nomem: 0, remote_batches: 3 });
-    } finally {
-      for (const port of masters) await nodeCommand(port, 'CONFIG', 'SET', 'min-replicas-to-write', '0');
-    }
+    });
   });
 
   it('keeps two namespaces on one cluster apart', async () => {
