@@ -101,7 +101,7 @@ export function tradeoffs(results) {
   }).filter(Boolean);
 }
 
-function table(head, rows) {
+export function table(head, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map((h, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
 }
@@ -213,7 +213,7 @@ export function markdown(results) {
   return md.join('\n');
 }
 
-const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Horizontal bars, log scale: store and load pages/s of every subject on the heap corpus. */
 export function svgChart(results, corpus = 'heap') {
