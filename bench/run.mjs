@@ -21,6 +21,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CORPORA, makeCorpora } from './lib/corpora.mjs';
+import { onJsonLines } from './lib/json-lines.mjs';
 import { buildLz4Loop } from './lib/native-build.mjs';
 import { computeTargets, markdown, svgChart } from './lib/report.mjs';
 import { ROOT, SUBJECTS } from './lib/subjects.mjs';
@@ -98,21 +99,12 @@ function runWorker(spec, weight) {
       stdio: ['ignore', 'pipe', 'inherit'],
       cwd: ROOT,
     });
-    let buf = '';
     let result;
     let error;
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line.trim()) continue;
-        const msg = JSON.parse(line);
-        if (msg.progress !== undefined) draw(msg.progress * weight, msg.label);
-        if (msg.result) result = msg.result;
-        if (msg.error) error = msg.error;
-      }
+    onJsonLines(child.stdout, (msg) => {
+      if (msg.progress !== undefined) draw(msg.progress * weight, msg.label);
+      if (msg.result) result = msg.result;
+      if (msg.error) error = msg.error;
     });
     child.on('error', reject);
     child.on('exit', (code) => {

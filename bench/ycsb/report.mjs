@@ -122,7 +122,7 @@ export function markdown(results) {
   md.push(`## SwapCache against Map, lru-cache, lmdb and redis-server (${results.mode} mode, ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${Math.round(results.seconds)} s)`);
   md.push('');
   md.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB · Linux ${m.kernel} · Node ${m.node} · tmem ${m.tmem}${m.commit ? ` (${m.commit})` : ''}, liblz4 ${m.lz4} (${m.lz4Source}) · ` +
-    `lru-cache ${m.peers['lru-cache']}, lmdb ${m.peers.lmdb}, ioredis ${m.peers.ioredis}, redis-server ${m.peers['redis-server']} · load average at start ${m.loadavg}`);
+    `lru-cache ${m.peers['lru-cache']}, lmdb ${m.peers.lmdb}, ioredis ${m.peers.ioredis}, redis-server ${m.peers['redis-server']} · load average ${m.loadavg} at the start, ${results.loadavgEnd} at the end`);
   for (const s of results.skipped) md.push(`\nNot run: ${s}.`);
   if (results.limit.length) {
     const r0 = results.limit[0];
@@ -168,11 +168,10 @@ export function markdown(results) {
       })));
   }
   if (results.sizes.length) {
-    const rows = [...results.matrix.filter((r) => r.ratio === 5 || r.ratio === null), ...results.sizes];
-    const cols = [...new Set(results.sizes.map((r) => `${r.corpus} ${r.valueSize}`))];
-    if (results.matrix.length) cols.unshift('json 1024');
+    const rows = results.sizes;
+    const cols = [...new Set(rows.map((r) => `${r.corpus} ${r.valueSize}`))];
     const subjects = [...new Set(rows.map((r) => r.subject))];
-    md.push('', '### Value sizes and corpora (data ÷ budget 5, zipf-0.99 B)', '',
+    md.push('', `### Value sizes and corpora (${mib(rows[0].dataBytes)} MiB of data, data ÷ budget 5, zipf-0.99 B)`, '',
       'ops/s · read p99 µs · hit ratio where below 100 %. heap: values cut from real heap pages of a live Node process.', '');
     md.push(table(['subject', ...cols.map((c) => { const [corpus, s] = c.split(' '); return `${corpus} ${size(Number(s))}`; })], subjects.map((s) => [s, ...cols.map((c) => {
       const r = rows.find((x) => x.subject === s && `${x.corpus} ${x.valueSize}` === c);
@@ -190,9 +189,12 @@ export function markdown(results) {
         : [label(c), int(c.n), '–', c.error, '', '', '', '', '', ''])));
   }
   md.push('', '### Method', '',
-    `Pre-populated, then each workload's op stream (key index, read/update, value seed) is built in typed arrays before timing. Throughput: chunks of 256 ops with a yield to the event loop between them (time counts the ops only); every read's length and (key, version) stamp checked. ` +
-    'Latency: a second pass timing each op with `performance.now()` (one timer read is in every sample), every read compared byte for byte outside the timed region. ' +
-    `Passes stop at their op count or ${results.mode === 'quick' ? '0.15' : '0.5'} s. Each job is one subject in its own \`node --expose-gc\` process; redis-server (no persistence, loopback) is started per job, one request in flight; lmdb: \`compression: true, noSync\`, sync puts and gets, populate in one transaction per 4,096 keys; redis populate pipelined.`);
+    'Pre-populated (sets/s), then per workload an op stream (key index, read/update, value seed) built in typed arrays before timing, an untimed warm-up of a quarter of the ops, ' +
+    'a throughput pass and a latency pass. Throughput: chunks of 256 ops with a yield to the event loop between them; ops per second of the process\'s CPU time (all its threads: GC, writeback), ' +
+    'so other load on the machine does not count; for redis-server per second of wall time (it waits for the server). Every read\'s length and (key, version) stamp checked. ' +
+    'Latency: a second pass timing each op with `performance.now()` (one timer read is in every sample; p99 and above include preemption by other processes), every read compared byte for byte outside the timed region. ' +
+    `Passes stop at their op count (${int(results.preset.throughputOps)} / ${int(results.preset.latencyOps)}) or after ${results.preset.seconds} s of ops. Each job is one subject in its own \`node --expose-gc\` process; ` +
+    'redis-server (no persistence, loopback) is started per job, one request in flight; lmdb: `compression: true, noSync`, sync puts and gets, populate in one transaction per 4,096 keys; redis populate pipelined.');
   if (results.failures?.length) md.push('', `Failures: ${results.failures.join('; ')}`);
   md.push('');
   return md.join('\n');

@@ -25,10 +25,11 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { heapPages } from '../corpus/heap-pages.mjs';
+import { onJsonLines } from '../lib/json-lines.mjs';
 import { ROOT, tmem } from '../lib/subjects.mjs';
 import { cgroupUnavailable, MemoryCgroup } from './cgroup.mjs';
 import { svgChart } from './chart.mjs';
-import { CORPUS_BYTES, planJobs } from './plan.mjs';
+import { CORPUS_BYTES, planJobs, PRESETS } from './plan.mjs';
 import { redisVersion } from './redis-server.mjs';
 import { computeTargets, markdown } from './report.mjs';
 import { SUBJECTS } from './subjects.mjs';
@@ -81,22 +82,13 @@ function runWorker(spec, { cgroup, nodeArgs = [] } = {}) {
     const opts = { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT };
     const child = cgroup ? cgroup.spawn(argv, opts) : spawn(argv[0], argv.slice(1), opts);
     const out = { result: null, error: null, last: null, servers: [], stderr: '' };
-    let buf = '';
     let lastLabel = '';
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line.trim()) continue;
-        const msg = JSON.parse(line);
-        if (msg.serverPid) out.servers.push(msg.serverPid);
-        if (msg.result) out.result = msg.result;
-        if (msg.error) out.error = msg.error;
-        if (msg.phase) out.last = { phase: msg.phase, done: msg.done, progress: msg.progress };
-        if (msg.label && msg.label !== lastLabel) status((lastLabel = msg.label));
-      }
+    onJsonLines(child.stdout, (msg) => {
+      if (msg.serverPid) out.servers.push(msg.serverPid);
+      if (msg.result) out.result = msg.result;
+      if (msg.error) out.error = msg.error;
+      if (msg.phase) out.last = { phase: msg.phase, done: msg.done, progress: msg.progress };
+      if (msg.label && msg.label !== lastLabel) status((lastLabel = msg.label));
     });
     child.stderr.on('data', (d) => {
       out.stderr = (out.stderr + d).slice(-4000);
@@ -230,6 +222,8 @@ async function main() {
     rmSync(work, { recursive: true, force: true });
   }
   results.seconds = (Date.now() - t0) / 1000;
+  results.loadavgEnd = Math.round(os.loadavg()[0] * 100) / 100;
+  results.preset = { throughputOps: PRESETS[mode].throughputOps, latencyOps: PRESETS[mode].latencyOps, seconds: PRESETS[mode].seconds };
   results.failures = failures;
   results.targets = computeTargets(results);
   const md = markdown(results);

@@ -51,7 +51,10 @@ async function open() {
   return subject.open({ ...spec.config, dataBytes: spec.dataBytes, tmp: spec.tmp, onServer: (pid) => send({ serverPid: pid }) });
 }
 
-/** Loads keys [0, n) with version 1 of each value, in slices; time is the work, not the yields. */
+/**
+ * Loads keys [0, n) with version 1 of each value, in slices. Time: CPU time of the process for
+ * sync subjects, wall time of the slices for an async one (as in runPass).
+ */
 async function populate(inst, n, keyOf, exp) {
   const stop = watch();
   const valueOf = exp
@@ -64,6 +67,7 @@ async function populate(inst, n, keyOf, exp) {
   let busy = 0;
   let done = 0;
   let error;
+  const cpu0 = process.cpuUsage();
   try {
     for (let from = 0; from < n; from += SLICE) {
       const to = Math.min(n, from + SLICE);
@@ -84,90 +88,113 @@ async function populate(inst, n, keyOf, exp) {
   } catch (err) {
     error = `${err?.name ?? 'Error'}: ${err?.message ?? err}`;
   }
-  return { sets: done, seconds: busy / 1000, setsPerSec: done / (busy / 1000), error, ...(await stop()) };
+  const cpu = process.cpuUsage(cpu0);
+  const seconds = subject.async ? busy / 1000 : (cpu.user + cpu.system) / 1e6;
+  return { sets: done, seconds, setsPerSec: done / seconds, wallSetsPerSec: done / (busy / 1000), error, ...(await stop()) };
 }
 
-/** Counters of one pass; latency samples go to the preallocated arrays. */
-function newPass(lat) {
-  return { reads: 0, updates: 0, misses: 0, bad: 0, ms: 0, readLat: lat?.read ?? null, updLat: lat?.update ?? null };
-}
+/**
+ * One pass's bookkeeping around each op: the expected (key, version) of updates, latency samples
+ * into preallocated arrays, the check of every value read, misses.
+ */
+class Pass {
+  constructor(exp, lat, exact) {
+    this.exp = exp;
+    this.exact = exact;
+    this.timed = lat !== null;
+    this.readLat = lat?.read;
+    this.updLat = lat?.update;
+    this.reads = 0;
+    this.updates = 0;
+    this.misses = 0;
+    this.bad = 0;
+    this.ms = 0;
+  }
 
-// The two loops below are the same op sequence; one calls a sync subject, one awaits an async
-// one (a Promise per op would distort every sync subject's numbers).
-function syncChunk(inst, ops, from, to, keys, exp, p, exact) {
-  const { keys: ks, writes, seeds } = ops;
-  const timed = p.readLat !== null;
-  for (let i = from; i < to; i++) {
-    const k = ks[i];
-    if (writes[i] === 1) {
-      const ver = exp.version[k] + 1;
-      exp.version[k] = ver;
-      exp.seed[k] = seeds[i];
-      const v = values.write(k, ver, seeds[i]);
-      const t0 = timed ? performance.now() : 0;
-      inst.set(keys[k], v);
-      if (timed) p.updLat[p.updates] = performance.now() - t0;
-      p.updates++;
-      continue;
+  /** The next version of key k, made from `seed`: the value an update stores. */
+  nextValue(k, seed) {
+    const ver = this.exp.version[k] + 1;
+    this.exp.version[k] = ver;
+    this.exp.seed[k] = seed;
+    return values.write(k, ver, seed);
+  }
+
+  /** After an op started at t0: records it; for a read that missed, returns the value to set back. */
+  done(k, update, v, t0) {
+    const ms = this.timed ? performance.now() - t0 : 0;
+    if (update !== null) {
+      if (this.timed) this.updLat[this.updates] = ms;
+      this.updates++;
+      return null;
     }
-    const t0 = timed ? performance.now() : 0;
-    const v = inst.get(keys[k]);
-    if (timed) p.readLat[p.reads] = performance.now() - t0;
-    p.reads++;
+    if (this.timed) this.readLat[this.reads] = ms;
+    this.reads++;
+    const { version, seed } = this.exp;
     if (v === undefined) {
-      p.misses++;
-      inst.set(keys[k], values.write(k, exp.version[k], exp.seed[k]));
-    } else if (!(exact ? values.exact(v, k, exp.version[k], exp.seed[k]) : values.stampOk(v, k, exp.version[k]))) p.bad++;
+      this.misses++;
+      return values.write(k, version[k], seed[k]);
+    }
+    if (!(this.exact ? values.exact(v, k, version[k], seed[k]) : values.stampOk(v, k, version[k]))) this.bad++;
+    return null;
   }
 }
 
-async function asyncChunk(inst, ops, from, to, keys, exp, p, exact) {
-  const { keys: ks, writes, seeds } = ops;
-  const timed = p.readLat !== null;
+// The same op loop twice: one calls a sync subject, one awaits an async one (awaiting a sync
+// subject would add a microtask and a Promise to every op of theirs).
+function syncChunk(inst, ops, from, to, keys, p) {
   for (let i = from; i < to; i++) {
-    const k = ks[i];
-    if (writes[i] === 1) {
-      const ver = exp.version[k] + 1;
-      exp.version[k] = ver;
-      exp.seed[k] = seeds[i];
-      const v = values.write(k, ver, seeds[i]);
-      const t0 = timed ? performance.now() : 0;
-      await inst.set(keys[k], v);
-      if (timed) p.updLat[p.updates] = performance.now() - t0;
-      p.updates++;
-      continue;
-    }
-    const t0 = timed ? performance.now() : 0;
-    const v = await inst.get(keys[k]);
-    if (timed) p.readLat[p.reads] = performance.now() - t0;
-    p.reads++;
-    if (v === undefined) {
-      p.misses++;
-      await inst.set(keys[k], values.write(k, exp.version[k], exp.seed[k]));
-    } else if (!(exact ? values.exact(v, k, exp.version[k], exp.seed[k]) : values.stampOk(v, k, exp.version[k]))) p.bad++;
+    const k = ops.keys[i];
+    const update = ops.writes[i] === 1 ? p.nextValue(k, ops.seeds[i]) : null;
+    const t0 = p.timed ? performance.now() : 0;
+    const reload = p.done(k, update, update === null ? inst.get(keys[k]) : inst.set(keys[k], update), t0);
+    if (reload !== null) inst.set(keys[k], reload);
   }
 }
 
+async function asyncChunk(inst, ops, from, to, keys, p) {
+  for (let i = from; i < to; i++) {
+    const k = ops.keys[i];
+    const update = ops.writes[i] === 1 ? p.nextValue(k, ops.seeds[i]) : null;
+    const t0 = p.timed ? performance.now() : 0;
+    const reload = p.done(k, update, await (update === null ? inst.get(keys[k]) : inst.set(keys[k], update)), t0);
+    if (reload !== null) await inst.set(keys[k], reload);
+  }
+}
+
+/**
+ * Ops [from, to) of the stream, until done or `capSeconds` of op time. Throughput is ops per
+ * second of the process's CPU time (every thread: GC helpers, writeback threads) for sync
+ * subjects, so other processes on a busy machine do not count; per second of wall time for an
+ * async subject (its time is spent waiting for the server).
+ */
 async function runPass(inst, ops, from, to, keys, exp, lat, exact, capSeconds = spec.seconds) {
-  const p = newPass(lat);
+  const p = new Pass(exp, lat, exact);
   const capMs = capSeconds * 1000;
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
   for (let i = from; i < to && p.ms < capMs; i += CHUNK) {
     const end = Math.min(to, i + CHUNK);
     const t0 = performance.now();
-    if (subject.async) await asyncChunk(inst, ops, i, end, keys, exp, p, exact);
-    else syncChunk(inst, ops, i, end, keys, exp, p, exact);
+    if (subject.async) await asyncChunk(inst, ops, i, end, keys, p);
+    else syncChunk(inst, ops, i, end, keys, p);
     p.ms += performance.now() - t0;
     if (!subject.async) await yieldLoop();
   }
+  const cpu = process.cpuUsage(cpu0);
   const opsDone = p.reads + p.updates;
-  const out = { ops: opsDone, seconds: p.ms / 1000, opsPerSec: opsDone / (p.ms / 1000), reads: p.reads, updates: p.updates, misses: p.misses, bad: p.bad };
-  // Samples are ms; percentiles in ns.
-  const ns = (s) => (s === null ? null : Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'count' ? v : v * 1e6])));
+  const seconds = subject.async ? (performance.now() - wall0) / 1000 : (cpu.user + cpu.system) / 1e6;
+  const out = { ops: opsDone, seconds, opsPerSec: opsDone / seconds, wallOpsPerSec: opsDone / (p.ms / 1000), reads: p.reads, updates: p.updates,
+    misses: p.misses, bad: p.bad };
   if (lat) {
-    out.read = ns(percentiles(lat.read, p.reads));
-    out.update = p.updates ? ns(percentiles(lat.update, p.updates)) : null;
+    out.read = nanos(percentiles(lat.read, p.reads));
+    out.update = p.updates ? nanos(percentiles(lat.update, p.updates)) : null;
   }
   return out;
+}
+
+/** Percentiles of millisecond samples, in nanoseconds. */
+function nanos(stats) {
+  return Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, k === 'count' ? v : v * 1e6]));
 }
 
 function tierShares(before, after) {
@@ -255,7 +282,7 @@ async function capacity() {
       if (v === undefined) missing++;
       else if (!values.exact(v, k, 1, initialSeed(k))) bad++;
     }
-    row.sample = { reads, bad, missing, read: Object.fromEntries(Object.entries(percentiles(lat, reads)).map(([k, v]) => [k, k === 'count' ? v : v * 1e6])) };
+    row.sample = { reads, bad, missing, read: nanos(percentiles(lat, reads)) };
     gc();
     row.end = memory();
   } finally {
