@@ -3,7 +3,9 @@
 // and the check must catch a value of another key, an older version or one wrong byte.
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM without types, like the rest of bench/
-import { keyStream, makeOps, scramble, xorshift32, zeta } from '../bench/ycsb/workload.mjs';
+import { keyStream, makeOps, scramble, zeta } from '../bench/ycsb/workload.mjs';
+// @ts-expect-error plain ESM without types
+import { xorshift } from '../bench/lib/corpora.mjs';
 // @ts-expect-error plain ESM without types
 import { initialSeed, jsonCorpus, sizeRule, Values } from '../bench/ycsb/values.mjs';
 
@@ -12,7 +14,7 @@ describe('bench/ycsb op streams', () => {
     const n = 1000;
     const count = 400_000;
     for (const theta of [0.99, 0.7]) {
-      const keys: Uint32Array = keyStream(n, `zipf-${theta}`, count, xorshift32(7));
+      const keys: Uint32Array = keyStream(n, `zipf-${theta}`, count, xorshift(7));
       const hits = new Map<number, number>();
       for (const k of keys) hits.set(k, (hits.get(k) ?? 0) + 1);
       const top = [...hits.values()].sort((a, b) => b - a);
@@ -28,7 +30,7 @@ describe('bench/ycsb op streams', () => {
 
   it('uniform keys cover the key space evenly', () => {
     const n = 100;
-    const keys: Uint32Array = keyStream(n, 'uniform', 200_000, xorshift32(3));
+    const keys: Uint32Array = keyStream(n, 'uniform', 200_000, xorshift(3));
     const hits = new Array(n).fill(0);
     for (const k of keys) hits[k]++;
     expect(Math.min(...hits)).toBeGreaterThan(1700);

@@ -1,4 +1,5 @@
 // Turns the results object of one run into the targets, the Markdown report and the SVG chart.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { COMPRESSING_PEERS, PLAIN_PEERS } from './subjects.mjs';
 
 const fmtInt = (v) => (v === undefined || v === null || !Number.isFinite(v) ? '–' : Math.round(v).toLocaleString('en-US'));
@@ -254,4 +255,15 @@ export function svgChart(results, corpus = 'heap') {
   });
   s.push('</svg>');
   return s.join('\n') + '\n';
+}
+
+/** Puts `body` between the `<!-- NAME:start -->` and `<!-- NAME:end -->` lines of `file`. */
+export function replaceBetweenMarkers(file, name, body) {
+  const text = readFileSync(file, 'utf8');
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${file}: no ${start} ... ${end} markers`);
+  writeFileSync(file, `${text.slice(0, a)}${start}\n${body}\n${end}${text.slice(b + end.length)}`);
 }

@@ -26,6 +26,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { heapPages } from '../corpus/heap-pages.mjs';
 import { onJsonLines } from '../lib/json-lines.mjs';
+import { replaceBetweenMarkers } from '../lib/report.mjs';
 import { ROOT, tmem } from '../lib/subjects.mjs';
 import { cgroupUnavailable, MemoryCgroup } from './cgroup.mjs';
 import { svgChart } from './chart.mjs';
@@ -244,14 +245,9 @@ async function main() {
 
 function publish(md, svg) {
   const readme = join(ROOT, 'bench', 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const start = '<!-- ycsb:results:start -->';
-  const end = '<!-- ycsb:results:end -->';
-  const a = text.indexOf(start);
-  const b = text.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`${readme}: no ${start} ... ${end} markers`);
-  const body = `${start}\n\n![SwapCache against its peers](ycsb-chart.svg)\n\n${md.replace(/^## /m, '### ').replace(/^### (?!tmem)/gm, '#### ')}\n${end}`;
-  writeFileSync(readme, text.slice(0, a) + body + text.slice(b + end.length));
+  // Under the README's "Latest results" heading: the report's title becomes a line, its sections level 4.
+  replaceBetweenMarkers(readme, 'ycsb:results',
+    `\n![SwapCache against its peers](ycsb-chart.svg)\n\n${md.replace(/^## (.*)$/m, '**$1**').replace(/^### /gm, '#### ')}`);
   writeFileSync(join(ROOT, 'bench', 'ycsb-chart.svg'), svg);
   process.stdout.write(`published: ${readme}, bench/ycsb-chart.svg\n`);
 }

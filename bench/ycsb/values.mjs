@@ -10,7 +10,7 @@
 // Corpora (made by the orchestrator at run time, never committed):
 //   json  newline-separated JSON records of a service: users, orders, product documents
 //   heap  real pages of a live Node process with a service-like heap (../corpus/heap-pages.mjs)
-import { xorshift32 } from './workload.mjs';
+import { xorshift } from '../lib/corpora.mjs';
 
 export const CORPORA = ['json', 'heap'];
 export const STAMP = 8;
@@ -22,7 +22,7 @@ const STATUSES = ['pending', 'paid', 'shipped', 'delivered', 'refunded'];
 
 /** `bytes` of JSON records, one per line, deterministic. */
 export function jsonCorpus(bytes, seed = 0x5eed) {
-  const rand = xorshift32(seed);
+  const rand = xorshift(seed);
   const pick = (a) => a[rand() % a.length];
   const out = Buffer.allocUnsafe(bytes);
   let at = 0;

@@ -9,19 +9,10 @@
 // (0 = most popular) is then mapped to key (r · P) mod n with P a prime above n, a bijection, so
 // the hot keys are spread over the key space instead of being the first (oldest) keys written.
 
+import { xorshift } from '../lib/corpora.mjs';
+
 export const DISTRIBUTIONS = ['zipf-0.99', 'zipf-0.7', 'uniform'];
 export const MIXES = { C: 0, B: 0.05, A: 0.5 };
-
-/** Deterministic 32-bit xorshift; runs only while streams are built. */
-export function xorshift32(seed) {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
-}
 
 const zetaCache = new Map();
 
@@ -92,7 +83,7 @@ export function keyStream(n, distribution, count, rand) {
 export function makeOps({ n, count, distribution, mix, seed }) {
   const updateFraction = MIXES[mix];
   if (updateFraction === undefined) throw new RangeError(`unknown mix '${mix}' (known: ${Object.keys(MIXES).join(', ')})`);
-  const rand = xorshift32(seed);
+  const rand = xorshift(seed);
   const keys = keyStream(n, distribution, count, rand);
   const writes = new Uint8Array(count);
   const seeds = new Uint32Array(count);
