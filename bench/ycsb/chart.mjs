@@ -18,7 +18,7 @@ function limitPanel(results, x0, y0, w) {
   const r0 = rows[0];
   s.push(`<text x="${x0}" y="${y0}" font-size="13" font-weight="bold">${esc(`${Math.round(r0.dataBytes / MiB)} MiB of 1–5 KiB values inside a memory cgroup`)}</text>`);
   s.push(`<text x="${x0}" y="${y0 + 16}" fill="#555">bar: peak charge of the run that finished (MiB); ✗: limits it was killed in</text>`);
-  const top = y0 + 34;
+  const top = y0 + 52;
   for (const l of ladder) {
     s.push(`<line x1="${x(l)}" y1="${top - 6}" x2="${x(l)}" y2="${top + rows.length * 30}" stroke="#ccc" stroke-dasharray="3,3"/>`);
     s.push(`<text x="${x(l)}" y="${top + rows.length * 30 + 14}" text-anchor="middle" fill="#555">${Math.round(l / MiB)}</text>`);
@@ -30,7 +30,8 @@ function limitPanel(results, x0, y0, w) {
     const ok = r.attempts.find((a) => a.outcome === 'finished');
     if (ok) {
       s.push(`<rect x="${left}" y="${y + 2}" width="${(x(ok.peakBytes) - left).toFixed(1)}" height="14" fill="${COLORS.ok}"/>`);
-      s.push(`<text x="${(x(ok.peakBytes) + 4).toFixed(1)}" y="${y + 13}" font-size="10">finished in ${Math.round(ok.limitBytes / MiB)} MiB, peak ${Math.round(ok.peakBytes / MiB)}</text>`);
+      const ops = ok.result.workloads[0].throughput.opsPerSec;
+      s.push(`<text x="${(x(ok.peakBytes) + 4).toFixed(1)}" y="${y + 13}" font-size="10">finished in ${Math.round(ok.limitBytes / MiB)} MiB, ${fmt(ops)} ops/s</text>`);
     } else {
       s.push(`<text x="${left + 4}" y="${y + 13}" font-size="10" fill="${COLORS.killed}">killed at every limit tried</text>`);
     }
@@ -51,11 +52,12 @@ function throughputPanel(results, x0, y0, w) {
   const hi = 1e7;
   const x = (v) => left + ((Math.log10(Math.min(Math.max(v, lo), hi)) - 3) / 4) * (w - 240);
   const r0 = rows[0];
-  s.push(`<text x="${x0}" y="${y0}" font-size="13" font-weight="bold">${esc(`ops/s, zipf-0.99 95/5 reads/updates, ${r0.valueSize} B JSON values, ${Math.round(r0.dataBytes / MiB)} MiB of data (log)`)}</text>`);
-  const top = y0 + 34;
+  s.push(`<text x="${x0}" y="${y0}" font-size="13" font-weight="bold">ops/s, zipf-0.99, 95 % reads / 5 % updates (log scale)</text>`);
+  s.push(`<text x="${x0}" y="${y0 + 16}" fill="#555">${esc(`${r0.valueSize} B JSON values, ${Math.round(r0.dataBytes / MiB)} MiB of data; grey: keeps all data`)}</text>`);
+  const top = y0 + 52;
   const budgeted = ratios.filter((r) => r !== null);
   budgeted.forEach((ratio, k) => {
-    s.push(`<rect x="${x0 + k * 110}" y="${y0 + 8}" width="10" height="10" fill="${COLORS.bars[k % 3]}"/><text x="${x0 + 14 + k * 110}" y="${y0 + 17}">data ÷ budget ${ratio}</text>`);
+    s.push(`<rect x="${x0 + k * 130}" y="${y0 + 26}" width="10" height="10" fill="${COLORS.bars[k % 3]}"/><text x="${x0 + 14 + k * 130}" y="${y0 + 35}">data ÷ budget ${ratio}</text>`);
   });
   let y = top;
   for (const subj of subjects) {
