@@ -277,7 +277,7 @@ async function capacity() {
     for (let k = 0; k < stored; k += step) {
       const key = keyName(k);
       const t0 = performance.now();
-      const v = await inst.get(key);
+      const v = subject.async ? await inst.get(key) : inst.get(key);
       lat[reads++] = performance.now() - t0;
       if (v === undefined) missing++;
       else if (!values.exact(v, k, 1, initialSeed(k))) bad++;
