@@ -27,11 +27,11 @@ describe('npm run bench:ycsb (--smoke)', () => {
       cwd: ROOT,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 170_000,
+      timeout: 400_000,
     });
     r = JSON.parse(readFileSync(join(out, 'ycsb.json'), 'utf8'));
     md = readFileSync(join(out, 'ycsb.md'), 'utf8');
-  }, 180_000);
+  }, 420_000);
 
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
