@@ -188,7 +188,12 @@ export function markdown(results) {
           c.sample ? `${us(c.sample.read.p50)} / ${us(c.sample.read.p99)}` : '–', c.sample ? int(c.sample.bad + c.sample.missing) : '–']
         : [label(c), int(c.n), '–', c.error, '', '', '', '', '', ''])));
   }
-  md.push('', '### Method', '',
+  const timedRuns = results.matrix.length + results.sizes.length + results.tiers.length + results.limit.length > 0;
+  if (results.capacity.length) {
+    md.push('', 'Capacity: keys `item:<n>` made on the fly, 100 B values set one by one (sets per CPU-second), a full gc, then a sample of 200,000 keys spread over all stored ones read back and compared byte for byte. ' +
+      'RSS bound: RSS before the cache opened + `residentBytes` + the pool limit + 32 B and the key bytes per key, + 15 %.');
+  }
+  if (timedRuns) md.push('', '### Method', '',
     'Pre-populated (sets/s), then per workload an op stream (key index, read/update, value seed) built in typed arrays before timing, an untimed warm-up of a quarter of the ops, ' +
     'a throughput pass and a latency pass. Throughput: chunks of 256 ops with a yield to the event loop between them; ops per second of the process\'s CPU time (all its threads: GC, writeback), ' +
     'so other load on the machine does not count; for redis-server per second of wall time (it waits for the server). Every read\'s length and (key, version) stamp checked. ' +
