@@ -1,31 +1,45 @@
-// Per-area index of the pure-JS zcache: offset → entry, in two typed arrays sized by the area's
-// page count at init. No object per page: an area of N pages costs 5N bytes outside the V8 heap.
+// Per-area index of the pure-JS zcache: offset → entry, in typed arrays sized by the area's page
+// count at init. No object per page: an area of N slots costs 10N bytes outside the V8 heap.
 //
-//   kind[off] = EMPTY      nothing held
-//             = SAME       val[off] is the u32 word the page is filled with
-//             = ZBUD       val[off] is the zbud handle of the stored object (compressed, or raw
-//                          when its size is PAGE_SIZE)
+//   meta[off] = EMPTY       nothing held
+//             = SAME        val[off] is the u32 word the page is filled with
+//             = 1..4096     an object of that many bytes: val[off] is its allocator handle; 4096 is
+//                           a raw (incompressible) page, anything shorter an LZ4 block
+//
+// and the area's LRU of entries holding an object (entry-lru.ts), by offset. The same meta encoding
+// is used by the ephemeral index (eph-index.ts).
+import { EntryLru } from './entry-lru';
 
 export const EMPTY = 0;
-export const SAME = 1;
-export const ZBUD = 2;
+export const SAME = 0xffff;
+
+/** Whether a meta value names an object in the allocator. */
+export function isObject(meta: number): boolean {
+  return meta !== EMPTY && meta !== SAME;
+}
 
 export class AreaIndex {
   readonly pages: number;
-  readonly kind: Uint8Array;
+  readonly meta: Uint16Array;
   readonly val: Uint32Array;
+  readonly lru: EntryLru;
   /** Entries held. */
   count = 0;
+  /** Entries holding an object (all but the same-filled ones). */
+  objects = 0;
   /** Bytes the held pages take compressed (raw pages 4096, same-filled 0). */
   compressedBytes = 0;
+  /** Whether the LRU has this entry: the `live` test of lru.take(). */
+  readonly holdsObject = (off: number): boolean => isObject(this.meta[off]);
 
   constructor(pages: number) {
     this.pages = pages;
-    this.kind = new Uint8Array(pages);
+    this.meta = new Uint16Array(pages);
     this.val = new Uint32Array(pages);
+    this.lru = new EntryLru(pages);
   }
 
   get metadataBytes(): number {
-    return this.kind.byteLength + this.val.byteLength;
+    return this.meta.byteLength + this.val.byteLength + this.lru.metadataBytes;
   }
 }

@@ -56,6 +56,13 @@ export class FrameStore {
     return (id & (FRAMES_PER_CHUNK - 1)) * PAGE_SIZE;
   }
 
+  /** Whether `n` more frames fit under the cap (an allocator that takes several at once asks first). */
+  canTake(n: number): boolean {
+    if (this.inUse + n <= this.maxFrames) return true;
+    this.lastFail = FrameFail.Limit;
+    return false;
+  }
+
   /** Returns a free frame id (contents undefined), or -1 with lastFail set. */
   alloc(): number {
     if (this.inUse >= this.maxFrames) {
@@ -64,7 +71,7 @@ export class FrameStore {
     }
     const nChunks = this.bufs.length;
     let c = this.#hint;
-    while (c < nChunks && !(this.bufs[c] !== null && this.#chunkUsed[c] < FRAMES_PER_CHUNK)) c++;
+    while (c < nChunks && !this.#hasFree(c)) c++;
     if (c === nChunks) {
       c = this.#newChunk();
       if (c < 0) {
@@ -73,12 +80,40 @@ export class FrameStore {
       }
     }
     this.#hint = c;
-    const id = this.#chunkFreeHead[c];
-    this.#chunkFreeHead[c] = this.#nextFree[id];
-    this.#nextFree[id] = -1;
-    this.#chunkUsed[c]++;
-    this.inUse++;
-    return id;
+    return this.#take(c);
+  }
+
+  /** Storage chunk of a frame. */
+  chunkOf(id: number): number {
+    return id >>> CHUNK_SHIFT;
+  }
+
+  /** The allocated chunk with the fewest frames in use, empty (spare) chunks aside; -1 if none. */
+  leastUsedChunk(): number {
+    let best = -1;
+    for (let c = 0; c < this.bufs.length; c++) {
+      const used = this.#chunkUsed[c];
+      if (this.bufs[c] !== null && used > 0 && (best < 0 || used <= this.#chunkUsed[best])) best = c;
+    }
+    return best;
+  }
+
+  /**
+   * Copies frame `id` into a free frame of another chunk than `avoid` and frees `id`; returns the
+   * new frame, or -1 when no other chunk in use has a free frame. The frames in use stay as many,
+   * so the cap does not apply: this is how an allocator that can move frames empties a chunk.
+   */
+  relocate(id: number, avoid: number): number {
+    // Into the fullest chunk that has room, never the spare: filling it would only move the spare.
+    let c = -1;
+    for (let k = 0; k < this.bufs.length; k++) {
+      if (k !== avoid && this.#hasFree(k) && this.#chunkUsed[k] > 0 && (c < 0 || this.#chunkUsed[k] > this.#chunkUsed[c])) c = k;
+    }
+    if (c < 0) return -1;
+    const to = this.#take(c);
+    this.buf(to).set(this.buf(id).subarray(this.byteOffset(id), this.byteOffset(id) + PAGE_SIZE), this.byteOffset(to));
+    this.free(id);
+    return to;
   }
 
   free(id: number): void {
@@ -106,6 +141,19 @@ export class FrameStore {
   /** Bytes of per-frame and per-chunk metadata held. */
   get metadataBytes(): number {
     return this.#nextFree.byteLength + this.#chunkFreeHead.byteLength + this.#chunkUsed.byteLength;
+  }
+
+  #hasFree(c: number): boolean {
+    return this.bufs[c] !== null && this.#chunkUsed[c] < FRAMES_PER_CHUNK;
+  }
+
+  #take(c: number): number {
+    const id = this.#chunkFreeHead[c];
+    this.#chunkFreeHead[c] = this.#nextFree[id];
+    this.#nextFree[id] = -1;
+    this.#chunkUsed[c]++;
+    this.inUse++;
+    return id;
   }
 
   #hasOtherEmptyChunk(c: number): boolean {
