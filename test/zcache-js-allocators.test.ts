@@ -1,7 +1,8 @@
 // The allocators of zcache-js on their own: both against a model of what they hold (random alloc,
 // write, read and free in both pools, up to the frame cap, with compaction), then what is
 // zsmalloc's: the class geometry, objects that straddle frames, fullness groups, compaction moving
-// objects while they are read, frames moved out of sparse chunks, and density after churn.
+// objects while they are read (their owners told where), frames moved out of sparse chunks, and
+// density after churn.
 import { describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '../lib/backends/types';
 import { EPH, PERS, type Allocator, type PoolId } from '../lib/backends/zcache-js/allocator';
@@ -27,15 +28,24 @@ function fill(bytes: Uint8Array, seed: number): Uint8Array {
   return bytes;
 }
 
-function readBack(a: Allocator, h: number, len: number): Uint8Array {
-  const buf = a.map(h, len);
-  return buf.slice(a.mapOffset, a.mapOffset + len);
+/** Throws unless the object at `loc` reads `want` (Buffer.compare: vitest's deep equality is slow on bytes). */
+function expectBytes(a: Allocator, loc: number, want: Uint8Array): void {
+  const buf = a.map(loc, want.length);
+  if (Buffer.compare(buf.subarray(a.mapOffset, a.mapOffset + want.length), want) !== 0) throw new Error(`location ${loc} reads wrong bytes`);
 }
 
-/** Throws unless handle h reads `want` (Buffer.compare: vitest's deep equality is slow on bytes). */
-function expectBytes(a: Allocator, h: number, want: Uint8Array): void {
-  const buf = a.map(h, want.length);
-  if (Buffer.compare(buf.subarray(a.mapOffset, a.mapOffset + want.length), want) !== 0) throw new Error(`handle ${h} reads wrong bytes`);
+/**
+ * Owners for a test, as a backend's index entries are: owner id → location, kept up to date by the
+ * allocator's onMove. Owner ids are unique over both pools here; `moves` counts the calls.
+ */
+function owners(a: Allocator): { loc: Map<number, number>; pool: Map<number, PoolId>; moves: number } {
+  const o = { loc: new Map<number, number>(), pool: new Map<number, PoolId>(), moves: 0 };
+  a.onMove = (pool, owner, location) => {
+    if (o.pool.get(owner) !== pool || !o.loc.has(owner)) throw new Error(`move of an object owner ${owner} does not hold`);
+    o.loc.set(owner, location);
+    o.moves++;
+  };
+  return o;
 }
 
 const makers: [string, (maxFrames: number) => Allocator][] = [
@@ -48,9 +58,9 @@ describe.each(makers)('%s against a model', (_name, make) => {
     const MAX = 300;
     const a = make(MAX);
     const rand = rng(0x5eed);
-    const live = new Map<number, { pool: PoolId; data: Uint8Array }>();
-    const handles: number[] = [];
-    const pickHandle = (): number => handles[(rand() * handles.length) | 0];
+    const own = owners(a);
+    const data = new Map<number, Uint8Array>();
+    const ids: number[] = [];
     // Sizes as compressed pages come: mostly 200..2000 bytes, some tiny, some raw.
     const size = (): number => {
       const r = rand();
@@ -60,10 +70,13 @@ describe.each(makers)('%s against a model', (_name, make) => {
     };
     const check = (): void => {
       let zbytes = 0;
-      for (const [h, o] of live) {
-        expectBytes(a, h, o.data);
-        zbytes += slotBytes(a, o.data.length);
+      const places = new Set<number>();
+      for (const [id, bytes] of data) {
+        expectBytes(a, own.loc.get(id)!, bytes);
+        places.add(own.loc.get(id)!);
+        zbytes += slotBytes(a, bytes.length);
       }
+      expect(places.size).toBe(data.size);
       expect(a.zbytesOf(PERS) + a.zbytesOf(EPH)).toBe(zbytes);
       expect(a.framesOf(PERS) + a.framesOf(EPH)).toBe(a.frames.inUse);
       expect(a.frames.inUse).toBeLessThanOrEqual(MAX);
@@ -73,31 +86,33 @@ describe.each(makers)('%s against a model', (_name, make) => {
       const r = rand();
       if (r < 0.5) {
         const pool: PoolId = rand() < 0.7 ? PERS : EPH;
-        const data = fill(new Uint8Array(size()), op);
-        const h = a.alloc(data.length, pool);
-        if (h < 0) {
+        const bytes = fill(new Uint8Array(size()), op);
+        const loc = a.alloc(bytes.length, pool, op);
+        if (loc < 0) {
           expect(a.frames.lastFail).toBe(FrameFail.Limit);
           refused++;
           continue;
         }
-        expect(live.has(h)).toBe(false);
-        a.write(h, data, 0, data.length);
-        live.set(h, { pool, data });
-        handles.push(h);
-      } else if (r < 0.85 && handles.length > 0) {
-        const i = (rand() * handles.length) | 0;
-        const h = handles[i];
-        handles[i] = handles[handles.length - 1];
-        handles.pop();
-        a.free(h);
-        live.delete(h);
-      } else if (r < 0.99 && handles.length > 0) {
-        const h = pickHandle();
-        const o = live.get(h)!;
-        expectBytes(a, h, o.data);
-        // Rewrite in place: the handle keeps naming the new bytes.
-        fill(o.data, op + 7);
-        a.write(h, o.data, 0, o.data.length);
+        a.write(loc, bytes, 0, bytes.length);
+        own.loc.set(op, loc);
+        own.pool.set(op, pool);
+        data.set(op, bytes);
+        ids.push(op);
+      } else if (r < 0.85 && ids.length > 0) {
+        const i = (rand() * ids.length) | 0;
+        const id = ids[i];
+        ids[i] = ids[ids.length - 1];
+        ids.pop();
+        a.free(own.loc.get(id)!);
+        own.loc.delete(id);
+        data.delete(id);
+      } else if (r < 0.99 && ids.length > 0) {
+        const id = ids[(rand() * ids.length) | 0];
+        const bytes = data.get(id)!;
+        expectBytes(a, own.loc.get(id)!, bytes);
+        // Rewrite in place: the location keeps naming the new bytes.
+        fill(bytes, op + 7);
+        a.write(own.loc.get(id)!, bytes, 0, bytes.length);
       } else {
         a.compact();
       }
@@ -105,7 +120,8 @@ describe.each(makers)('%s against a model', (_name, make) => {
     }
     check();
     expect(refused).toBeGreaterThan(0);
-    for (const h of handles) a.free(h);
+    if (a.name === 'zsmalloc') expect(own.moves).toBeGreaterThan(0);
+    for (const id of ids) a.free(own.loc.get(id)!);
     expect([a.frames.inUse, a.zbytesOf(PERS), a.zbytesOf(EPH)]).toEqual([0, 0, 0]);
     a.release();
     expect(a.frames.chunksAllocated).toBe(0);
@@ -149,9 +165,9 @@ describe('zsmalloc', () => {
     const cls = CLASSES[classOf(size)];
     expect([cls.size, cls.pages, cls.objs]).toEqual([1216, 3, 10]);
     const hs = Array.from({ length: cls.objs }, (_, i) => {
-      const h = a.alloc(size, PERS);
-      a.write(h, fill(new Uint8Array(size), i + 1), 0, size);
-      return h;
+      const at = a.alloc(size, PERS, i);
+      a.write(at, fill(new Uint8Array(size), i + 1), 0, size);
+      return at;
     });
     expect(a.frames.inUse).toBe(3);
     const at = a.inspect(hs[3]);
@@ -176,7 +192,7 @@ describe('zsmalloc', () => {
     const size = 100; // class 112: 36 slots in one frame
     const cls = CLASSES[classOf(size)];
     expect([cls.size, cls.pages, cls.objs]).toEqual([112, 1, 36]);
-    const hs = Array.from({ length: 108 }, () => a.alloc(size, PERS));
+    const hs = Array.from({ length: 108 }, (_, i) => a.alloc(size, PERS, i));
     const zs = (h: number): number => a.inspect(h).zspage;
     const z = [zs(hs[0]), zs(hs[36]), zs(hs[72])];
     const sc = a.inspect(hs[0]).cls;
@@ -189,12 +205,12 @@ describe('zsmalloc', () => {
     expect([sc.groupOf(z[0]), sc.groupOf(z[1]), sc.groupOf(z[2])]).toEqual([7, 9, 10]);
     expect(a.compactions).toBe(0);
     // New objects go to the fullest non-full zspage until it is full, then to the next fullest.
-    expect([zs(a.alloc(size, PERS)), zs(a.alloc(size, PERS))]).toEqual([z[1], z[1]]);
+    expect([zs(a.alloc(size, PERS, 200)), zs(a.alloc(size, PERS, 201))]).toEqual([z[1], z[1]]);
     expect(sc.groupOf(z[1])).toBe(10);
-    expect(zs(a.alloc(size, PERS))).toBe(z[0]);
+    expect(zs(a.alloc(size, PERS, 202))).toBe(z[0]);
     expect(sc.groupOf(z[0])).toBe(8); // 29 of 36
     // Another pool never shares a zspage with this one.
-    const e = a.alloc(size, EPH);
+    const e = a.alloc(size, EPH, 0);
     expect(a.inspect(e).cls).not.toBe(sc);
     expect(a.framesOf(EPH)).toBe(1);
     // An emptied zspage is freed at once, its frames with it.
@@ -203,35 +219,36 @@ describe('zsmalloc', () => {
     expect([a.framesOf(EPH), a.frames.inUse]).toEqual([0, frames - 1]);
   });
 
-  it('compacts while objects are read: handles stay valid, bytes exact, emptied frames freed', () => {
+  it('compacts while objects are read: owners follow their objects, bytes exact, emptied frames freed', () => {
     const a = new Zsmalloc(10_000);
     const rand = rng(42);
+    const own = owners(a);
     const live = new Map<number, Uint8Array>();
-    for (let i = 0; i < 3000; i++) {
-      const data = fill(new Uint8Array(300 + ((rand() * 900) | 0)), i);
-      const h = a.alloc(data.length, PERS);
-      a.write(h, data, 0, data.length);
-      live.set(h, data);
+    for (let id = 0; id < 3000; id++) {
+      const data = fill(new Uint8Array(300 + ((rand() * 900) | 0)), id);
+      const at = a.alloc(data.length, PERS, id);
+      a.write(at, data, 0, data.length);
+      own.loc.set(id, at);
+      own.pool.set(id, PERS);
+      live.set(id, data);
     }
-    const before = new Map([...live.keys()].map((h) => [h, a.inspect(h)]));
+    const first = new Map(own.loc);
     const peak = a.frames.inUse;
     // Free two thirds one at a time; a free may compact its class (once 1/8 of its slots are free),
-    // and after every free that did, each remaining object is read back through its handle.
+    // and after every free that did, each remaining object is read back where its owner says.
     const order = [...live.keys()].sort(() => rand() - 0.5);
     let compactions = 0;
-    for (const h of order.slice(0, 2000)) {
-      a.free(h);
-      live.delete(h);
+    for (const id of order.slice(0, 2000)) {
+      a.free(own.loc.get(id)!);
+      own.loc.delete(id);
+      live.delete(id);
       if (a.compactions === compactions) continue;
       compactions = a.compactions;
-      for (const [k, data] of live) expectBytes(a, k, data);
+      for (const [k, data] of live) expectBytes(a, own.loc.get(k)!, data);
     }
-    const moved = [...live.keys()].filter((h) => {
-      const was = before.get(h)!;
-      const now = a.inspect(h);
-      return was.zspage !== now.zspage || was.index !== now.index;
-    });
+    const moved = [...live.keys()].filter((id) => own.loc.get(id) !== first.get(id));
     expect(moved.length).toBeGreaterThan(0);
+    expect(own.moves).toBeGreaterThanOrEqual(moved.length);
     expect(a.compactions).toBeGreaterThan(0);
     expect(a.pagesCompacted).toBeGreaterThan(0);
     // On demand: at most one zspage of free slots left per class.
@@ -240,31 +257,34 @@ describe('zsmalloc', () => {
     for (const data of live.values()) ideal += CLASSES[classOf(data.length)].size;
     expect(a.frames.inUse).toBeLessThan(peak / 2);
     expect(a.frames.inUse * PAGE_SIZE).toBeLessThanOrEqual(ideal * 1.1 + 104 * MAX_CHAIN * PAGE_SIZE);
-    for (const [k, data] of live) expectBytes(a, k, data);
+    for (const [k, data] of live) expectBytes(a, own.loc.get(k)!, data);
   });
 
   it('after churn and compaction holds at most 1.10x the ideal frames, and gives emptied chunks back', () => {
     const a = new Zsmalloc(1 << 20);
     const rand = rng(7);
-    const hs: number[] = [];
+    const own = owners(a);
     const sizes: number[] = [];
-    for (let i = 0; i < 40_000; i++) {
+    for (let id = 0; id < 40_000; id++) {
       // Compressed heap pages: most between 700 and 1700 bytes.
       const n = Math.max(33, Math.round(1200 + (rand() + rand() + rand() - 1.5) * 700));
-      hs.push(a.alloc(n, PERS));
+      own.loc.set(id, a.alloc(n, PERS, id));
+      own.pool.set(id, PERS);
       sizes.push(n);
     }
     const chunksFull = a.frames.chunksAllocated;
     const kept: number[] = [];
     let ideal = 0;
-    for (let i = 0; i < hs.length; i++) {
-      if (rand() < 0.5) a.free(hs[i]);
-      else {
-        kept.push(i);
-        ideal += CLASSES[classOf(sizes[i])].size;
+    for (let id = 0; id < sizes.length; id++) {
+      if (rand() < 0.5) {
+        a.free(own.loc.get(id)!);
+        own.loc.delete(id);
+      } else {
+        kept.push(id);
+        ideal += CLASSES[classOf(sizes[id])].size;
       }
     }
-    for (const i of kept) a.write(hs[i], fill(new Uint8Array(sizes[i]), i), 0, sizes[i]);
+    for (const id of kept) a.write(own.loc.get(id)!, fill(new Uint8Array(sizes[id]), id), 0, sizes[id]);
     a.compact();
     const idealFrames = ideal / PAGE_SIZE;
     expect(a.frames.inUse / idealFrames).toBeLessThanOrEqual(1.1);
@@ -272,15 +292,15 @@ describe('zsmalloc', () => {
     // (the spare kept for the next allocations).
     expect(a.frames.chunksAllocated).toBeLessThanOrEqual(Math.ceil(a.frames.inUse / FRAMES_PER_CHUNK) + 1);
     expect(a.frames.chunksAllocated).toBeLessThan(chunksFull);
-    for (const i of kept) expectBytes(a, hs[i], fill(new Uint8Array(sizes[i]), i));
+    for (const id of kept) expectBytes(a, own.loc.get(id)!, fill(new Uint8Array(sizes[id]), id));
   });
 
   it('takes a zspage whole or not at all at the cap, and reports its classes', () => {
     const a = new Zsmalloc(4);
     const big = CLASSES.find((c) => c.pages === 3)!; // a zspage of 3 frames
-    expect(a.alloc(PAGE_SIZE, PERS)).toBeGreaterThanOrEqual(0);
-    expect(a.alloc(PAGE_SIZE, PERS)).toBeGreaterThanOrEqual(0);
-    expect(a.alloc(big.size, PERS)).toBe(-1); // 2 frames free, 3 needed: nothing taken
+    expect(a.alloc(PAGE_SIZE, PERS, 0)).toBeGreaterThanOrEqual(0);
+    expect(a.alloc(PAGE_SIZE, PERS, 1)).toBeGreaterThanOrEqual(0);
+    expect(a.alloc(big.size, PERS, 2)).toBe(-1); // 2 frames free, 3 needed: nothing taken
     expect(a.frames.lastFail).toBe(FrameFail.Limit);
     expect(a.frames.inUse).toBe(2);
     const s = a.stats().zsmalloc;

@@ -3,15 +3,20 @@
 //
 //   meta[off] = EMPTY       nothing held
 //             = SAME        val[off] is the u32 word the page is filled with
-//             = 1..4096     an object of that many bytes: val[off] is its allocator handle; 4096 is
-//                           a raw (incompressible) page, anything shorter an LZ4 block
+//             = 1..4096     an object of that many bytes: val[off] is its location in the allocator;
+//                           4096 is a raw (incompressible) page, anything shorter an LZ4 block
 //
 // and the area's LRU of entries holding an object (entry-lru.ts), by offset. The same meta encoding
 // is used by the ephemeral index (eph-index.ts).
+//
+// An entry is the owner of its object (allocator.ts): the allocator names it by a number unique
+// over all areas, base + offset, the areas' ranges of numbers being disjoint.
 import { EntryLru } from './entry-lru';
 
 export const EMPTY = 0;
 export const SAME = 0xffff;
+/** Owner numbers are below this (allocator.ts): the areas' pages may add up to that many. */
+const MAX_OWNER = 2 ** 31;
 
 /** Whether a meta value names an object in the allocator. */
 export function isObject(meta: number): boolean {
@@ -20,6 +25,8 @@ export function isObject(meta: number): boolean {
 
 export class AreaIndex {
   readonly pages: number;
+  /** Owner number of slot 0. */
+  readonly base: number;
   readonly meta: Uint16Array;
   readonly val: Uint32Array;
   readonly lru: EntryLru;
@@ -32,8 +39,9 @@ export class AreaIndex {
   /** Whether the LRU has this entry: the `live` test of lru.take(). */
   readonly holdsObject = (off: number): boolean => isObject(this.meta[off]);
 
-  constructor(pages: number) {
+  constructor(pages: number, base: number) {
     this.pages = pages;
+    this.base = base;
     this.meta = new Uint16Array(pages);
     this.val = new Uint32Array(pages);
     this.lru = new EntryLru(pages);
@@ -42,4 +50,15 @@ export class AreaIndex {
   get metadataBytes(): number {
     return this.meta.byteLength + this.val.byteLength + this.lru.metadataBytes;
   }
+}
+
+/** The lowest base at which `pages` owner numbers fit between the ranges of `areas`, or -1. */
+export function freeBase(areas: readonly (AreaIndex | null)[], pages: number): number {
+  const taken = areas.filter((a): a is AreaIndex => a !== null).sort((a, b) => a.base - b.base);
+  let at = 0;
+  for (const a of taken) {
+    if (a.base - at >= pages) break;
+    at = Math.max(at, a.base + a.pages);
+  }
+  return at + pages <= MAX_OWNER ? at : -1;
 }

@@ -65,6 +65,7 @@ export function createZcacheJs(config: ZcacheConfig): Backend {
   const ctx = new ZcacheContext(config);
   const eph = new EphemeralPool(ctx, config);
   const pers = new PersistentPool(ctx, eph, config);
+  ctx.alloc.onMove = (pool, owner, location) => (pool === PERS ? pers.relocate(owner, location) : eph.relocate(owner, location));
   const policy = config.writeback ? new WritebackPolicy(pers, config.writeback) : null;
   pers.policy = policy;
   // Drops everything held: the registry has moved persistent pages to their swap files before, and

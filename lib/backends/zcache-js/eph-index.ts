@@ -163,6 +163,10 @@ export class EphIndex {
     return this.#val[e];
   }
 
+  setVal(e: number, val: number): void {
+    this.#val[e] = val;
+  }
+
   entInode(e: number): number {
     return this.#entIno[e];
   }

@@ -63,11 +63,16 @@ export class EphemeralPool {
    * allocator.alloc in pool `pool`; when no frame can be had, ephemeral pages are evicted until one
    * can (for either pool). Never touches a persistent page. -1 when nothing is left to evict.
    */
-  allocFor(size: number, pool: PoolId): number {
+  allocFor(size: number, pool: PoolId, owner: number): number {
     const alloc = this.#ctx.alloc;
-    let h = alloc.alloc(size, pool);
-    while (h < 0 && alloc.framesOf(EPH) > 0 && this.evict(pool !== EPH) > 0) h = alloc.alloc(size, pool);
-    return h;
+    let at = alloc.alloc(size, pool, owner);
+    while (at < 0 && alloc.framesOf(EPH) > 0 && this.evict(pool !== EPH) > 0) at = alloc.alloc(size, pool, owner);
+    return at;
+  }
+
+  /** The allocator moved the object of entry `e` to `location`. */
+  relocate(e: number, location: number): void {
+    this.#index.setVal(e, location);
   }
 
   /**
@@ -184,17 +189,19 @@ export class EphemeralPool {
       // compress_poor: not kept (ephemeral pages are never stored raw; the running-mean rule is
       // the persistent pool's, as in zcache).
       if (len > this.#maxCompressed || len >= PAGE_SIZE) return;
-      // May evict ephemeral pages (never persistent ones); -1: dropped.
-      const h = this.allocFor(len, EPH);
-      if (h < 0) return;
-      this.#ctx.alloc.write(h, codec.out, 0, len);
+      // May evict ephemeral pages (never persistent ones); -1: dropped. The owner is set below,
+      // once the entry exists (nothing can move the object before).
+      const at = this.allocFor(len, EPH, 0);
+      if (at < 0) return;
+      this.#ctx.alloc.write(at, codec.out, 0, len);
       meta = len;
-      val = h;
+      val = at;
     }
     // Looked up again: an eviction above may have taken the inode's last page, and the inode with it.
     let ino = ix.findInode(pool, key);
     if (ino < 0) ino = ix.addInode(pool, key);
-    ix.addPage(ino, index, meta, val);
+    const e = ix.addPage(ino, index, meta, val);
+    if (isObject(meta)) this.#ctx.alloc.setOwner(val, e);
   }
 
   #invalidatePage(pool: number, key: Uint32Array, index: number): void {

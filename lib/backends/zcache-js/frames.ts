@@ -1,13 +1,16 @@
 // Page-frame storage of the pure-JS zcache: 4 KiB frames carved from ArrayBuffers of 256 frames
 // (1 MiB each), so the pool lives in backing stores outside the V8 heap. A frame id names
 // (storage chunk, index): chunk = id >>> 8, byte offset = (id & 255) << 12. Free frames are reused
-// lowest chunk first; a storage chunk whose frames are all free is released (one empty chunk is kept
-// as a spare so a store/free pair at the boundary does not allocate and release 1 MiB each time).
+// lowest chunk first (a bitmap of frames in use per chunk: 32 bytes per MiB); a storage chunk whose
+// frames are all free is released (one empty chunk is kept as a spare so a store/free pair at the
+// boundary does not allocate and release 1 MiB each time). An allocator that can move frames empties
+// sparse chunks with relocate(), so that the memory held follows the pool, not its high-water mark.
 import { PAGE_SIZE } from '../types';
 
 export const FRAMES_PER_CHUNK = 256;
 const CHUNK_SHIFT = 8;
 const CHUNK_BYTES = FRAMES_PER_CHUNK * PAGE_SIZE;
+const WORDS_PER_CHUNK = FRAMES_PER_CHUNK / 32;
 
 export const enum FrameFail {
   None = 0,
@@ -28,8 +31,8 @@ export class FrameStore {
   /** Capacity in frames of the per-frame arrays (a multiple of FRAMES_PER_CHUNK). */
   capacity = 0;
 
-  #nextFree = new Int32Array(0);
-  #chunkFreeHead = new Int32Array(0);
+  /** One bit per frame, set while it is in use. */
+  #inUseBits = new Uint32Array(0);
   #chunkUsed = new Int32Array(0);
   #hint = 0;
   /** Called after the per-frame capacity grew, so owners of per-frame arrays can grow theirs. */
@@ -118,8 +121,7 @@ export class FrameStore {
 
   free(id: number): void {
     const c = id >>> CHUNK_SHIFT;
-    this.#nextFree[id] = this.#chunkFreeHead[c];
-    this.#chunkFreeHead[c] = id;
+    this.#inUseBits[id >>> 5] &= ~(1 << (id & 31));
     this.inUse--;
     if (--this.#chunkUsed[c] === 0 && this.#hasOtherEmptyChunk(c)) {
       this.bufs[c] = null;
@@ -130,8 +132,7 @@ export class FrameStore {
   /** Drops all storage. */
   release(): void {
     this.bufs.length = 0;
-    this.#nextFree = new Int32Array(0);
-    this.#chunkFreeHead = new Int32Array(0);
+    this.#inUseBits = new Uint32Array(0);
     this.#chunkUsed = new Int32Array(0);
     this.capacity = 0;
     this.inUse = 0;
@@ -140,17 +141,22 @@ export class FrameStore {
 
   /** Bytes of per-frame and per-chunk metadata held. */
   get metadataBytes(): number {
-    return this.#nextFree.byteLength + this.#chunkFreeHead.byteLength + this.#chunkUsed.byteLength;
+    return this.#inUseBits.byteLength + this.#chunkUsed.byteLength;
   }
 
   #hasFree(c: number): boolean {
     return this.bufs[c] !== null && this.#chunkUsed[c] < FRAMES_PER_CHUNK;
   }
 
+  // Takes the lowest free frame of chunk c, which has one.
   #take(c: number): number {
-    const id = this.#chunkFreeHead[c];
-    this.#chunkFreeHead[c] = this.#nextFree[id];
-    this.#nextFree[id] = -1;
+    const bits = this.#inUseBits;
+    let w = c * WORDS_PER_CHUNK;
+    while (bits[w] === 0xffffffff) w++;
+    const free = ~bits[w];
+    const bit = 31 - Math.clz32(free & -free);
+    bits[w] |= 1 << bit;
+    const id = w * 32 + bit;
     this.#chunkUsed[c]++;
     this.inUse++;
     return id;
@@ -180,25 +186,19 @@ export class FrameStore {
     } else {
       this.bufs[c] = buf;
     }
-    // Chain the chunk's frames in ascending order.
-    const base = c << CHUNK_SHIFT;
-    for (let i = 0; i < FRAMES_PER_CHUNK - 1; i++) this.#nextFree[base + i] = base + i + 1;
-    this.#nextFree[base + FRAMES_PER_CHUNK - 1] = -1;
-    this.#chunkFreeHead[c] = base;
+    this.#inUseBits.fill(0, c * WORDS_PER_CHUNK, (c + 1) * WORDS_PER_CHUNK);
     this.#chunkUsed[c] = 0;
     return c;
   }
 
+  // By a quarter at a time: the owners' per-frame arrays grow with this, and count as metadata.
   #grow(minChunks: number): void {
     let chunks = Math.max(4, this.#chunkUsed.length);
-    while (chunks < minChunks) chunks *= 2;
+    while (chunks < minChunks) chunks = Math.ceil(chunks * 1.25);
     const cap = chunks * FRAMES_PER_CHUNK;
-    const nf = new Int32Array(cap);
-    nf.set(this.#nextFree);
-    this.#nextFree = nf;
-    const fh = new Int32Array(chunks);
-    fh.set(this.#chunkFreeHead);
-    this.#chunkFreeHead = fh;
+    const bits = new Uint32Array(chunks * WORDS_PER_CHUNK);
+    bits.set(this.#inUseBits);
+    this.#inUseBits = bits;
     const cu = new Int32Array(chunks);
     cu.set(this.#chunkUsed);
     this.#chunkUsed = cu;

@@ -9,7 +9,7 @@ import type { AreaInfo, FrontswapOps } from '../types';
 import { PAGE_SIZE } from '../types';
 import type { WritebackMechanics, WritebackPolicy } from '../writeback-policy';
 import { EPH, PERS } from './allocator';
-import { AreaIndex, EMPTY, SAME } from './area-index';
+import { AreaIndex, EMPTY, freeBase, SAME } from './area-index';
 import { copyBytes, fillPage, sameFilledValue } from './codec';
 import type { ZcacheContext } from './context';
 import type { EphemeralPool } from './ephemeral';
@@ -61,6 +61,16 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
     return bytes;
   }
 
+  /** The allocator moved the object of owner `owner` (base + offset of its entry) to `location`. */
+  relocate(owner: number, location: number): void {
+    for (const idx of this.areas) {
+      if (idx && owner >= idx.base && owner < idx.base + idx.pages) {
+        idx.val[owner - idx.base] = location;
+        return;
+      }
+    }
+  }
+
   /** Forgets every area at close (the frames go with the allocator). */
   release(): void {
     this.#writeback.release();
@@ -77,7 +87,9 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
     if (!Number.isInteger(area.pages) || area.pages < 0 || area.pages > MAX_LRU_ID + 1) {
       throw new RangeError(`area pages must be an integer in 0..${MAX_LRU_ID + 1}, got ${area.pages}`);
     }
-    this.areas[type] = new AreaIndex(area.pages);
+    const base = freeBase(this.areas, area.pages);
+    if (base < 0) throw new RangeError(`zcache-js: the swap areas' pages add up to more than 2^31`);
+    this.areas[type] = new AreaIndex(area.pages, base);
     this.infos[type] = area;
   }
 
@@ -278,7 +290,7 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
     }
     const size = raw ? PAGE_SIZE : len;
     // At the cap, ephemeral frames are eaten first; -1 only once none is left.
-    const h = this.#eph.allocFor(size, PERS);
+    const h = this.#eph.allocFor(size, PERS, idx.base + offset);
     if (h < 0) {
       c.reject_alloc_fail++;
       if (alloc.frames.lastFail !== FrameFail.Limit) return REFUSED;

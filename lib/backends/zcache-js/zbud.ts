@@ -9,12 +9,12 @@
 // list_first_entry.
 //
 // Frames belong to one of the two pools (allocator.ts), which never share a frame: each pool has its
-// own unbuddied/buddied lists and its own counts. Objects never move, so a handle names the place
-// itself: frame * 2 + bud, bud 0 = first, 1 = last; compaction has nothing to do.
+// own unbuddied/buddied lists and its own counts. Objects never move, so owners need not be kept:
+// a location is frame * 2 + bud, bud 0 = first, 1 = last; compaction has nothing to do.
 import type { AllocatorName } from '../options';
 import type { CounterSet } from '../types';
 import { PAGE_SIZE } from '../types';
-import { PERS, type Allocator, type PoolId } from './allocator';
+import type { Allocator, MoveListener, PoolId } from './allocator';
 import { copyBytes } from './codec';
 import { FrameStore } from './frames';
 
@@ -30,6 +30,8 @@ const NLISTS = NCHUNKS + 2;
 export class Zbud implements Allocator {
   readonly name: AllocatorName = 'zbud';
   readonly frames: FrameStore;
+  /** Never called: zbud objects do not move. */
+  onMove: MoveListener = () => {};
   mapOffset = 0;
   /** Objects stored (buddies in use). */
   objects = 0;
@@ -63,7 +65,7 @@ export class Zbud implements Allocator {
     return this.frames.inUse;
   }
 
-  alloc(size: number, pool: PoolId = PERS): number {
+  alloc(size: number, pool: PoolId): number {
     const chunks = Zbud.sizeToChunks(size);
     const base = pool * NLISTS;
     let frame = -1;
@@ -112,6 +114,9 @@ export class Zbud implements Allocator {
     }
   }
 
+  /** zbud objects do not move: their owners need not be known. */
+  setOwner(): void {}
+
   map(h: number): Uint8Array {
     this.mapOffset = this.byteOffset(h);
     return this.frames.buf(h >> 1);
@@ -145,7 +150,7 @@ export class Zbud implements Allocator {
   }
 
   /** Frame at the head of unbuddied[freeChunks] (or the buddied list with 'buddied') of a pool, or -1. */
-  listHead(which: number | 'buddied', pool: PoolId = PERS): number {
+  listHead(which: number | 'buddied', pool: PoolId = 0): number {
     return this.#heads[pool * NLISTS + (which === 'buddied' ? BUDDIED : which)];
   }
 

@@ -10,9 +10,9 @@
 // Allocation takes the fullest non-full zspage (highest group first), so partly used zspages fill up
 // before a new one is made; compaction moves objects from the sparsest into the fullest.
 //
-// Per slot, `back`: the handle of the object in a used slot (>= 0), or in a free slot the link of
-// its zspage's free list, stored as -2 - next (-1 ends the list). The links cost nothing extra: they
-// live where the back-pointer of an object would be.
+// Per slot, `back`: the owner of the object in a used slot (>= 0, see allocator.ts), or in a free
+// slot the link of its zspage's free list, stored as -2 - next (-1 ends the list). The links cost
+// nothing extra: they live where the back-pointer of an object would be.
 import type { ClassGeometry } from './zs-classes';
 
 const NGROUPS = 11;
@@ -28,7 +28,7 @@ export class SizeClass {
   zspages = 0;
   /** Slots holding an object. */
   used = 0;
-  /** Handle of the object in each used slot, or the free-list link of a free one (see the header). */
+  /** Owner of the object in each used slot, or the free-list link of a free one (see the header). */
   back = new Int32Array(0);
   /** First frame of each zspage. */
   first = new Int32Array(0);
@@ -81,7 +81,7 @@ export class SizeClass {
   }
 
   /**
-   * Frees a used slot (back[slot] is left for the caller to have read). Returns the zspage when that
+   * Frees a used slot (the caller has read its owner from back[slot]). Returns the zspage when that
    * emptied it: the caller releases its frames and then calls removeZspage. -1 otherwise.
    */
   putSlot(slot: number): number {

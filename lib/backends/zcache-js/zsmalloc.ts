@@ -3,11 +3,11 @@
 // frames, so that a class wastes at most the tail of a zspage and one partly used zspage; each pool
 // (persistent, ephemeral) has its own classes, so the two never share a frame.
 //
-// Handles are indirect, so objects can move: a handle indexes #loc, which holds the object's place
-// as (class id << SLOT_BITS | slot), and each class keeps the handle of every used slot (`back`),
-// so that compaction can move an object and repoint its handle. The frames of a zspage are chained
-// (#frameNext); an object that straddles two frames is read through a scratch copy (map) and written
-// in two parts (write), so callers never see frame boundaries.
+// An object's location is (class id << SLOT_BITS | slot). Objects move, so their owners' entries
+// are the handles (allocator.ts): each class keeps the owner of every used slot (`back`), so that
+// compaction can move an object and tell its owner the new location. The frames of a zspage are
+// chained (#frameNext); an object that straddles two frames is read through a scratch copy (map)
+// and written in two parts (write), so callers never see frame boundaries.
 //
 // Compaction (of a class): while the class's free slots add up to at least one zspage, move objects
 // from its sparsest zspage into its fullest non-full one; each emptied zspage gives its frames back.
@@ -22,7 +22,7 @@
 import type { AllocatorName } from '../options';
 import type { CounterSet } from '../types';
 import { PAGE_SIZE } from '../types';
-import { EPH, PERS, type Allocator, type PoolId } from './allocator';
+import { EPH, PERS, type Allocator, type MoveListener, type PoolId } from './allocator';
 import { copyBytes } from './codec';
 import { FRAMES_PER_CHUNK, FrameFail, FrameStore } from './frames';
 import { SizeClass } from './zs-class';
@@ -31,7 +31,6 @@ import { CLASSES, classOf } from './zs-classes';
 const NC = CLASSES.length;
 const SLOT_BITS = 32 - (32 - Math.clz32(2 * NC - 1));
 const SLOT_MASK = 2 ** SLOT_BITS - 1;
-const END = 0xffffffff;
 /** A persistent class compacts itself once this share (1/n) of its slots is free. */
 const PERS_FRAGMENTATION = 8;
 
@@ -43,14 +42,13 @@ const CLASS_KEYS = CLASSES.map((g) =>
 export class Zsmalloc implements Allocator {
   readonly name: AllocatorName = 'zsmalloc';
   readonly frames: FrameStore;
+  onMove: MoveListener = () => {};
   mapOffset = 0;
   /** Compaction runs that freed frames, and the frames they freed. */
   compactions = 0;
   pagesCompacted = 0;
   /** Classes by id: the persistent pool's, then the ephemeral pool's. */
   readonly #classes: SizeClass[] = [];
-  #loc = new Uint32Array(0);
-  #freeHandle = -1;
   #frameNext = new Int32Array(0);
   /** Whether an object was freed since compact() last ran. */
   #freedSinceCompact = false;
@@ -66,34 +64,30 @@ export class Zsmalloc implements Allocator {
     for (let pool = PERS; pool <= EPH; pool++) for (const g of CLASSES) this.#classes.push(new SizeClass(g));
   }
 
-  alloc(size: number, pool: PoolId): number {
+  alloc(size: number, pool: PoolId, owner: number): number {
     const cid = pool * NC + classOf(size);
     const cls = this.#classes[cid];
-    if (this.#freeHandle < 0 && !this.#growHandles()) return -1;
     let slot = cls.freeSlot();
     if (slot < 0) {
       if (!this.#newZspage(cls, pool)) return -1;
       slot = cls.freeSlot();
     }
-    const h = this.#freeHandle;
-    const next = this.#loc[h];
-    this.#freeHandle = next === END ? -1 : next;
-    this.#loc[h] = ((cid << SLOT_BITS) | slot) >>> 0;
-    cls.back[slot] = h;
+    cls.back[slot] = owner;
     this.#zbytesOf[pool] += cls.size;
-    return h;
+    return ((cid << SLOT_BITS) | slot) >>> 0;
   }
 
-  free(h: number): void {
-    const l = this.#loc[h];
+  setOwner(l: number, owner: number): void {
+    this.#classes[l >>> SLOT_BITS].back[l & SLOT_MASK] = owner;
+  }
+
+  free(l: number): void {
     const cid = l >>> SLOT_BITS;
     const cls = this.#classes[cid];
     const pool = cid < NC ? PERS : EPH;
     this.#zbytesOf[pool] -= cls.size;
     const emptied = cls.putSlot(l & SLOT_MASK);
     if (emptied >= 0) this.#freeZspage(cls, emptied, pool);
-    this.#loc[h] = this.#freeHandle < 0 ? END : this.#freeHandle;
-    this.#freeHandle = h;
     this.#freedSinceCompact = true;
     const wasted = cls.wasted;
     if (wasted >= cls.objs && (pool === EPH || wasted * PERS_FRAGMENTATION >= cls.zspages * cls.objs)) {
@@ -101,14 +95,12 @@ export class Zsmalloc implements Allocator {
     }
   }
 
-  map(h: number, len: number): Uint8Array {
-    const l = this.#loc[h];
+  map(l: number, len: number): Uint8Array {
     this.#locate(this.#classes[l >>> SLOT_BITS], l & SLOT_MASK);
     return this.#mapAt(len);
   }
 
-  write(h: number, src: Uint8Array, srcOff: number, len: number): void {
-    const l = this.#loc[h];
+  write(l: number, src: Uint8Array, srcOff: number, len: number): void {
     this.#locate(this.#classes[l >>> SLOT_BITS], l & SLOT_MASK);
     this.#writeAt(src, srcOff, len);
   }
@@ -136,7 +128,7 @@ export class Zsmalloc implements Allocator {
   }
 
   get metadataBytes(): number {
-    let bytes = this.frames.metadataBytes + this.#loc.byteLength + this.#frameNext.byteLength;
+    let bytes = this.frames.metadataBytes + this.#frameNext.byteLength;
     for (const cls of this.#classes) bytes += cls.metadataBytes;
     return bytes;
   }
@@ -161,16 +153,13 @@ export class Zsmalloc implements Allocator {
   release(): void {
     this.frames.release();
     for (let i = 0; i < this.#classes.length; i++) this.#classes[i] = new SizeClass(CLASSES[i % NC]);
-    this.#loc = new Uint32Array(0);
-    this.#freeHandle = -1;
     this.#frameNext = new Int32Array(0);
     this.#framesOf.fill(0);
     this.#zbytesOf.fill(0);
   }
 
-  /** The class, zspage and slot index of a handle, and the frames of its zspage; for tests. */
-  inspect(h: number): { cls: SizeClass; zspage: number; index: number; frames: number[] } {
-    const l = this.#loc[h];
+  /** The class, zspage and slot index of a location, and the frames of its zspage; for tests. */
+  inspect(l: number): { cls: SizeClass; zspage: number; index: number; frames: number[] } {
     const cls = this.#classes[l >>> SLOT_BITS];
     const slot = l & SLOT_MASK;
     const zspage = (slot / cls.objs) | 0;
@@ -283,16 +272,16 @@ export class Zsmalloc implements Allocator {
     const cls = this.#classes[cid];
     const base = src * cls.objs;
     for (let i = 0; i < cls.objs; i++) {
-      const h = cls.back[base + i];
-      if (h < 0) continue;
+      const owner = cls.back[base + i];
+      if (owner < 0) continue;
       this.#locate(cls, base + i);
       const from = this.#mapAt(cls.size);
       const at = this.mapOffset;
       const slot = cls.takeSlotOf(dst);
       this.#locate(cls, slot);
       this.#writeAt(from, at, cls.size);
-      cls.back[slot] = h;
-      this.#loc[h] = ((cid << SLOT_BITS) | slot) >>> 0;
+      cls.back[slot] = owner;
+      this.onMove(pool, owner, ((cid << SLOT_BITS) | slot) >>> 0);
       const emptied = cls.putSlot(base + i);
       if (emptied >= 0) {
         this.#freeZspage(cls, emptied, pool);
@@ -346,24 +335,5 @@ export class Zsmalloc implements Allocator {
     const next = new Int32Array(cap);
     next.set(this.#frameNext.subarray(0, Math.min(cap, this.#frameNext.length)));
     this.#frameNext = next;
-  }
-
-  #growHandles(): boolean {
-    const old = this.#loc.length;
-    const cap = Math.max(1024, Math.ceil(old * 1.25));
-    let loc: Uint32Array<ArrayBuffer>;
-    try {
-      loc = new Uint32Array(cap);
-    } catch {
-      this.frames.lastFail = FrameFail.NoMemory;
-      return false;
-    }
-    loc.set(this.#loc);
-    for (let h = cap - 1; h >= old; h--) {
-      loc[h] = this.#freeHandle < 0 ? END : this.#freeHandle;
-      this.#freeHandle = h;
-    }
-    this.#loc = loc;
-    return true;
   }
 }
