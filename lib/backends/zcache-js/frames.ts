@@ -44,11 +44,7 @@ export class FrameStore {
   }
 
   /** Number of storage chunks currently allocated. */
-  get chunksAllocated(): number {
-    let n = 0;
-    for (const b of this.bufs) if (b) n++;
-    return n;
-  }
+  chunksAllocated = 0;
 
   /** Buffer holding frame `id`; index it at byteOffset(id). */
   buf(id: number): Uint8Array {
@@ -125,6 +121,7 @@ export class FrameStore {
     this.inUse--;
     if (--this.#chunkUsed[c] === 0 && this.#hasOtherEmptyChunk(c)) {
       this.bufs[c] = null;
+      this.chunksAllocated--;
     }
     if (c < this.#hint) this.#hint = c;
   }
@@ -132,6 +129,7 @@ export class FrameStore {
   /** Drops all storage. */
   release(): void {
     this.bufs.length = 0;
+    this.chunksAllocated = 0;
     this.#inUseBits = new Uint32Array(0);
     this.#chunkUsed = new Int32Array(0);
     this.capacity = 0;
@@ -180,6 +178,7 @@ export class FrameStore {
     } catch {
       return -1;
     }
+    this.chunksAllocated++;
     if (append) {
       this.bufs.push(buf);
       if (this.bufs.length * FRAMES_PER_CHUNK > this.capacity) this.#grow(this.bufs.length);

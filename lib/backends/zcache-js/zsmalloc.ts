@@ -90,9 +90,11 @@ export class Zsmalloc implements Allocator {
     if (emptied >= 0) this.#freeZspage(cls, emptied, pool);
     this.#freedSinceCompact = true;
     const wasted = cls.wasted;
+    let released = emptied >= 0;
     if (wasted >= cls.objs && (pool === EPH || wasted * PERS_FRAGMENTATION >= cls.zspages * cls.objs)) {
-      if (this.#compactClass(cid, pool) > 0) this.#evacuateChunks();
+      released = this.#compactClass(cid, pool) > 0 || released;
     }
+    if (released) this.#evacuateChunks();
   }
 
   map(l: number, len: number): Uint8Array {
