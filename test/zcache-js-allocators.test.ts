@@ -8,14 +8,21 @@ import { PAGE_SIZE } from '../lib/backends/types';
 import { EPH, PERS, type Allocator, type PoolId } from '../lib/backends/zcache-js/allocator';
 import { FRAMES_PER_CHUNK, FrameFail } from '../lib/backends/zcache-js/frames';
 import { CHUNK_SIZE, Zbud } from '../lib/backends/zcache-js/zbud';
-import { CLASSES, classOf, HUGE_SIZE, MAX_CHAIN, MIN_SIZE, SIZE_STEP } from '../lib/backends/zcache-js/zs-classes';
+import { chainFor, MAX_CHAIN, MIN_SIZE, SIZE_STEP, sizeClasses } from '../lib/backends/zcache-js/zs-classes';
 import { Zsmalloc } from '../lib/backends/zcache-js/zsmalloc';
 import { rng } from './support/rng';
 
 /** Bytes an object of `size` takes in its frames: its zbud chunks or its zsmalloc slot. */
 function slotBytes(a: Allocator, size: number): number {
-  return a.name === 'zbud' ? Math.ceil(size / CHUNK_SIZE) * CHUNK_SIZE : CLASSES[classOf(size)].size;
+  if (a.name === 'zbud') return Math.ceil(size / CHUNK_SIZE) * CHUNK_SIZE;
+  const g = (a as Zsmalloc).geometry;
+  return g.classes[g.classOf(size)].size;
 }
+
+/** The zsmalloc classes (with chains of up to 8 frames, as in pools of 32 MiB and more). */
+const { classes: CLASSES, classOf, hugeSize: HUGE_SIZE } = sizeClasses(MAX_CHAIN);
+/** A cap big enough for chains of 8 frames. */
+const BIG = 1 << 20;
 
 function fill(bytes: Uint8Array, seed: number): Uint8Array {
   let s = seed | 1;
@@ -129,6 +136,19 @@ describe.each(makers)('%s against a model', (_name, make) => {
 });
 
 describe('zsmalloc size classes', () => {
+  it('have shorter chains in small pools, where each class keeping a partly used zspage costs most', () => {
+    expect([chainFor(256), chainFor(4096), chainFor(8192), chainFor(1 << 24)]).toEqual([1, 4, 8, 8]);
+    expect(new Zsmalloc(256).geometry).toBe(sizeClasses(1));
+    for (let chain = 1; chain <= MAX_CHAIN; chain++) {
+      const g = sizeClasses(chain);
+      for (const c of g.classes) {
+        expect(c.pages).toBeLessThanOrEqual(chain);
+        expect(c.objs).toBe(Math.floor((c.pages * PAGE_SIZE) / c.size));
+      }
+      for (let n = 1; n <= PAGE_SIZE; n += 7) expect(g.classes[g.classOf(n)].size).toBeGreaterThanOrEqual(n);
+    }
+  });
+
   it('cover 32..4096 in 16-byte steps with the chain that uses frames best, merged where equal', () => {
     expect(CLASSES[0].size).toBe(MIN_SIZE);
     expect(CLASSES.at(-1)).toEqual({ size: PAGE_SIZE, pages: 1, objs: 1 });
@@ -160,7 +180,7 @@ describe('zsmalloc size classes', () => {
 
 describe('zsmalloc', () => {
   it('lets objects straddle the frames of a zspage, and hides it from readers and writers', () => {
-    const a = new Zsmalloc(64);
+    const a = new Zsmalloc(BIG);
     const size = 1200; // class 1216: 10 slots in 3 frames, slot 3 spans bytes 3648..4863
     const cls = CLASSES[classOf(size)];
     expect([cls.size, cls.pages, cls.objs]).toEqual([1216, 3, 10]);
@@ -188,7 +208,7 @@ describe('zsmalloc', () => {
   });
 
   it('keeps zspages in fullness groups and allocates from the fullest non-full one', () => {
-    const a = new Zsmalloc(1000);
+    const a = new Zsmalloc(BIG);
     const size = 100; // class 112: 36 slots in one frame
     const cls = CLASSES[classOf(size)];
     expect([cls.size, cls.pages, cls.objs]).toEqual([112, 1, 36]);
@@ -220,7 +240,7 @@ describe('zsmalloc', () => {
   });
 
   it('compacts while objects are read: owners follow their objects, bytes exact, emptied frames freed', () => {
-    const a = new Zsmalloc(10_000);
+    const a = new Zsmalloc(BIG);
     const rand = rng(42);
     const own = owners(a);
     const live = new Map<number, Uint8Array>();
@@ -261,7 +281,7 @@ describe('zsmalloc', () => {
   });
 
   it('after churn and compaction holds at most 1.10x the ideal frames, and gives emptied chunks back', () => {
-    const a = new Zsmalloc(1 << 20);
+    const a = new Zsmalloc(BIG);
     const rand = rng(7);
     const own = owners(a);
     const sizes: number[] = [];
@@ -296,19 +316,20 @@ describe('zsmalloc', () => {
   });
 
   it('takes a zspage whole or not at all at the cap, and reports its classes', () => {
-    const a = new Zsmalloc(4);
-    const big = CLASSES.find((c) => c.pages === 3)!; // a zspage of 3 frames
-    expect(a.alloc(PAGE_SIZE, PERS, 0)).toBeGreaterThanOrEqual(0);
-    expect(a.alloc(PAGE_SIZE, PERS, 1)).toBeGreaterThanOrEqual(0);
-    expect(a.alloc(big.size, PERS, 2)).toBe(-1); // 2 frames free, 3 needed: nothing taken
+    const MAX = 3 * 1024; // chains of up to 3 frames
+    const a = new Zsmalloc(MAX);
+    const { classes } = a.geometry;
+    const big = classes.find((c) => c.pages === 3)!;
+    for (let i = 0; i < MAX - 2; i++) expect(a.alloc(PAGE_SIZE, PERS, i)).toBeGreaterThanOrEqual(0); // a frame each
+    expect(a.alloc(big.size, PERS, MAX)).toBe(-1); // 2 frames free, 3 needed: nothing taken
     expect(a.frames.lastFail).toBe(FrameFail.Limit);
-    expect(a.frames.inUse).toBe(2);
+    expect(a.frames.inUse).toBe(MAX - 2);
     const s = a.stats().zsmalloc;
-    expect(s.pages).toBe(2);
-    expect(s[`class/${PAGE_SIZE}/zspages`]).toBe(2);
-    expect(s[`class/${PAGE_SIZE}/obj_used`]).toBe(2);
+    expect(s.pages).toBe(MAX - 2);
+    expect(s[`class/${PAGE_SIZE}/zspages`]).toBe(MAX - 2);
+    expect(s[`class/${PAGE_SIZE}/obj_used`]).toBe(MAX - 2);
     expect(s[`class/${big.size}/pages_per_zspage`]).toBe(3);
     expect(s[`class/${big.size}/objs_per_zspage`]).toBe(big.objs);
-    expect(Object.keys(s).filter((k) => k.startsWith('class/'))).toHaveLength(CLASSES.length * 6);
+    expect(Object.keys(s).filter((k) => k.startsWith('class/'))).toHaveLength(classes.length * 6);
   });
 });

@@ -1,7 +1,7 @@
 // The zsmalloc-class allocator of the pure-JS zcache (after mm/zsmalloc.c), over the FrameStore:
 // objects go to size classes (zs-classes.ts) that pack them back to back into zspages of 1..8
-// frames, so that a class wastes at most the tail of a zspage and one partly used zspage; each pool
-// (persistent, ephemeral) has its own classes, so the two never share a frame.
+// frames (fewer in a small pool), so that a class wastes at most the tail of a zspage and one partly
+// used zspage; each pool (persistent, ephemeral) has its own classes, so the two never share a frame.
 //
 // An object's location is (class id << SLOT_BITS | slot). Objects move, so their owners' entries
 // are the handles (allocator.ts): each class keeps the owner of every used slot (`back`), so that
@@ -26,22 +26,19 @@ import { EPH, PERS, type Allocator, type MoveListener, type PoolId } from './all
 import { copyBytes } from './codec';
 import { FRAMES_PER_CHUNK, FrameFail, FrameStore } from './frames';
 import { SizeClass } from './zs-class';
-import { CLASSES, classOf } from './zs-classes';
+import { chainFor, sizeClasses, type SizeClasses } from './zs-classes';
 
-const NC = CLASSES.length;
-const SLOT_BITS = 32 - (32 - Math.clz32(2 * NC - 1));
+/** A location is (class id << SLOT_BITS) | slot: up to 2 pools x 255 classes, 8M slots a class. */
+const SLOT_BITS = 23;
 const SLOT_MASK = 2 ** SLOT_BITS - 1;
 /** A persistent class compacts itself once this share (1/n) of its slots is free. */
 const PERS_FRAGMENTATION = 8;
 
-/** The debugfs names of the per-class counters, made once. */
-const CLASS_KEYS = CLASSES.map((g) =>
-  ['objs_per_zspage', 'pages_per_zspage', 'zspages', 'obj_allocated', 'obj_used', 'pages_used'].map((k) => `class/${g.size}/${k}`),
-);
 
 export class Zsmalloc implements Allocator {
   readonly name: AllocatorName = 'zsmalloc';
   readonly frames: FrameStore;
+  readonly geometry: SizeClasses;
   onMove: MoveListener = () => {};
   mapOffset = 0;
   /** Compaction runs that freed frames, and the frames they freed. */
@@ -49,6 +46,10 @@ export class Zsmalloc implements Allocator {
   pagesCompacted = 0;
   /** Classes by id: the persistent pool's, then the ephemeral pool's. */
   readonly #classes: SizeClass[] = [];
+  /** Classes per pool. */
+  readonly #nc: number;
+  /** The debugfs names of the per-class counters. */
+  readonly #classKeys: string[][];
   #frameNext = new Int32Array(0);
   /** Whether an object was freed since compact() last ran. */
   #freedSinceCompact = false;
@@ -61,11 +62,17 @@ export class Zsmalloc implements Allocator {
 
   constructor(maxFrames: number) {
     this.frames = new FrameStore(maxFrames, (cap) => this.#growFrames(cap));
-    for (let pool = PERS; pool <= EPH; pool++) for (const g of CLASSES) this.#classes.push(new SizeClass(g));
+    this.geometry = sizeClasses(chainFor(maxFrames));
+    const classes = this.geometry.classes;
+    this.#nc = classes.length;
+    for (let pool = PERS; pool <= EPH; pool++) for (const g of classes) this.#classes.push(new SizeClass(g));
+    this.#classKeys = classes.map((g) =>
+      ['objs_per_zspage', 'pages_per_zspage', 'zspages', 'obj_allocated', 'obj_used', 'pages_used'].map((k) => `class/${g.size}/${k}`),
+    );
   }
 
   alloc(size: number, pool: PoolId, owner: number): number {
-    const cid = pool * NC + classOf(size);
+    const cid = pool * this.#nc + this.geometry.classOf(size);
     const cls = this.#classes[cid];
     let slot = cls.freeSlot();
     if (slot < 0) {
@@ -84,7 +91,7 @@ export class Zsmalloc implements Allocator {
   free(l: number): void {
     const cid = l >>> SLOT_BITS;
     const cls = this.#classes[cid];
-    const pool = cid < NC ? PERS : EPH;
+    const pool = cid < this.#nc ? PERS : EPH;
     this.#zbytesOf[pool] -= cls.size;
     const emptied = cls.putSlot(l & SLOT_MASK);
     if (emptied >= 0) this.#freeZspage(cls, emptied, pool);
@@ -123,7 +130,7 @@ export class Zsmalloc implements Allocator {
     let released = 0;
     for (let cid = 0; cid < this.#classes.length; cid++) {
       const cls = this.#classes[cid];
-      if (cls.wasted >= cls.objs) released += this.#compactClass(cid, cid < NC ? PERS : EPH);
+      if (cls.wasted >= cls.objs) released += this.#compactClass(cid, cid < this.#nc ? PERS : EPH);
     }
     this.#evacuateChunks();
     return released;
@@ -137,10 +144,10 @@ export class Zsmalloc implements Allocator {
 
   stats(): Record<string, CounterSet> {
     const out: CounterSet = { pages: this.frames.inUse, compactions: this.compactions, pages_compacted: this.pagesCompacted };
-    for (let c = 0; c < NC; c++) {
+    for (let c = 0; c < this.#nc; c++) {
       const a = this.#classes[c];
-      const b = this.#classes[NC + c];
-      const keys = CLASS_KEYS[c];
+      const b = this.#classes[this.#nc + c];
+      const keys = this.#classKeys[c];
       const zspages = a.zspages + b.zspages;
       out[keys[0]] = a.objs;
       out[keys[1]] = a.pages;
@@ -154,7 +161,7 @@ export class Zsmalloc implements Allocator {
 
   release(): void {
     this.frames.release();
-    for (let i = 0; i < this.#classes.length; i++) this.#classes[i] = new SizeClass(CLASSES[i % NC]);
+    for (let i = 0; i < this.#classes.length; i++) this.#classes[i] = new SizeClass(this.geometry.classes[i % this.#nc]);
     this.#frameNext = new Int32Array(0);
     this.#framesOf.fill(0);
     this.#zbytesOf.fill(0);
