@@ -1,8 +1,9 @@
 // The pure-JS zcache backend (DESIGN §6), wired from its parts: the persistent pool (frontswap,
 // persistent.ts), the ephemeral pool (cleancache, ephemeral.ts) and writeback (writeback.ts), over
-// one allocator (zsmalloc-class by default, or zbud) and one set of counters (context.ts). Same frontswap contract and counters as
-// the native `zcache`; no JS object per stored page. What is left here belongs to no single part:
-// the stats, which read all of them, and close, which releases all of them.
+// one allocator (zsmalloc-class by default, or zbud) and one set of counters (context.ts). Same
+// frontswap contract and counters as the native `zcache`; no JS object per stored page. What is
+// left here belongs to no single part: the stats, which read all of them, the allocator's moves,
+// which both pools' indexes follow, and close, which releases all of them.
 import type { ZcacheConfig } from '../options';
 import type { Backend, CounterSet } from '../types';
 import { PAGE_SIZE } from '../types';

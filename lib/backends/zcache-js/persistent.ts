@@ -1,8 +1,9 @@
 // The persistent pool of the pure-JS zcache (frontswap pages, DESIGN §6): same-filled detection,
 // LZ4 compression with zcache's two-level compress_poor rule, placement by the allocator, a
-// typed-array index and entry LRU per area, and the pool cap with zswap's accept-threshold hysteresis. These pages are the only
-// copy of the data, so a store refused is reported to the WritebackPolicy, which makes room by
-// writeback (writeback.ts); store, load and drop are here because writeback drops through them.
+// typed-array index and entry LRU per area, and the pool cap with zswap's accept-threshold
+// hysteresis. These pages are the only copy of the data, so a store refused is reported to the
+// WritebackPolicy, which makes room by writeback (writeback.ts); store, load and drop are here
+// because writeback drops through them.
 // This object is the frontswap ops vector and, as the policy sees it, the writeback mechanics.
 import type { ZcacheConfig } from '../options';
 import type { AreaInfo, FrontswapOps } from '../types';
@@ -98,7 +99,7 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
     const idx = this.#area(type);
     this.#checkOffset(idx, offset);
     if (page.length !== PAGE_SIZE) throw new RangeError(`page must be ${PAGE_SIZE} bytes, got ${page.length}`);
-    const r = this.#store(idx, type, offset, page, 0);
+    const r = this.#store(idx, offset, page, 0);
     if (r === STORED) this.policy?.afterStore();
     else if (r === REFUSED_LIMIT) this.policy?.onPoolFull();
     return r === STORED;
@@ -144,7 +145,7 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
     const n = offsets.length;
     let stored = 0;
     for (let i = 0; i < n; i++) {
-      const r = this.#store(idx, type, offsets[i], pages, i * PAGE_SIZE);
+      const r = this.#store(idx, offsets[i], pages, i * PAGE_SIZE);
       results[i] = r === STORED ? 1 : 0;
       if (r === STORED) stored++;
       // Direct reclaim inside the batch, so the pages after this one can find room.
@@ -232,7 +233,7 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
   }
 
   // Stores the page at buf[off..off+PAGE_SIZE). Any older copy of the offset is dropped first.
-  #store(idx: AreaIndex, type: number, offset: number, buf: Uint8Array, off: number): number {
+  #store(idx: AreaIndex, offset: number, buf: Uint8Array, off: number): number {
     const c = this.#ctx.counters;
     const alloc = this.#ctx.alloc;
     const codec = this.#ctx.codec;
