@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // zcache-js, one row per allocator (zsmalloc, zbud) and corpus, each allocator in its own process:
 //
-//   node bench/zcache-js-allocators.mjs [--quick] [--heap-pages N] [--synthetic-pages N] [--json FILE]
+//   node bench/zcache-js-allocators.mjs [--quick] [--heap-pages N] [--synthetic-pages N]
+//                                       [--churn-pages N] [--json FILE]
 //
 // per corpus (heap: real pages of a live Node process; text: log lines and JSON; random):
 //   ratio     zcache/compressed_bytes ÷ zcache/pool_total_size after storing every page once: the
@@ -12,9 +13,10 @@
 //   writeback pages/s: a pool holding every page emptied into a swap file by writebackSync(128)
 //             calls (decompress, pwrite runs, free, compact), against raw sequential 4 KiB
 //             pwrite of the same number of pages (bench/native/lz4-loop.cc, as in run.mjs)
-//   churn     store every page, free a random half, compact(): frames ÷ ideal (the live objects'
-//             slot or chunk bytes ÷ 4096), frames at each step, compact()'s time, and the
-//             process's RSS with the pool full and after (storage chunks that empty are released)
+//   churn     store N pages (--churn-pages, default the corpus; the corpus over and over), free a
+//             random half, compact(): frames ÷ ideal (the live objects' slot or chunk bytes ÷
+//             4096), frames at each step, compact()'s time, and the process's RSS with the pool
+//             full and after (storage chunks that empty are released)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
     'heap-pages': { type: 'string' },
     'synthetic-pages': { type: 'string' },
     json: { type: 'string' },
+    'churn-pages': { type: 'string' },
     child: { type: 'string' },
   },
 });
@@ -62,7 +65,7 @@ async function child(spec) {
   const tmem = require(join(ROOT, 'dist', 'index.js'));
   const { createZcacheJs } = require(join(ROOT, 'dist', 'backends', 'zcache-js', 'index.js'));
   const { parseZcacheOptions } = require(join(ROOT, 'dist', 'backends', 'options.js'));
-  const { allocator, corpora, timing, tmp } = spec;
+  const { allocator, corpora, timing, tmp, churnPages } = spec;
   const options = (n) => ({
     allocator,
     maxPoolBytes: Math.max(64 << 20, 2 * n * PAGE),
@@ -110,7 +113,8 @@ async function child(spec) {
     }
     if (name === 'heap') {
       Object.assign(row, writeback(createZcacheJs, parseZcacheOptions, options(n), pages, tmp));
-      Object.assign(row, churn(createZcacheJs, parseZcacheOptions, options(n), pages));
+      const m = churnPages || n;
+      Object.assign(row, churn(createZcacheJs, parseZcacheOptions, options(m), pages, m));
     }
     rows.push(row);
   }
@@ -144,8 +148,7 @@ function writeback(createZcacheJs, parseZcacheOptions, options, pages, tmp) {
 }
 
 // Store every page, free a random half, compact: frames against the ideal, and memory given back.
-function churn(createZcacheJs, parseZcacheOptions, options, pages) {
-  const n = pages.length;
+function churn(createZcacheJs, parseZcacheOptions, options, pages, n) {
   const b = createZcacheJs(parseZcacheOptions(options));
   const frames = () => b.stats().zcache.pool_pages;
   const rss = () => {
@@ -153,7 +156,7 @@ function churn(createZcacheJs, parseZcacheOptions, options, pages) {
     return process.memoryUsage().rss / 2 ** 20;
   };
   b.frontswap.init(0, { type: 0, pages: n + 1, path: '', fd: -1 });
-  for (let i = 0; i < n; i++) b.frontswap.store(0, i + 1, pages[i]);
+  for (let i = 0; i < n; i++) b.frontswap.store(0, i + 1, pages[i % pages.length]);
   const full = { frames: frames(), rssMiB: rss() };
   let s = 0x2545f491;
   for (let i = 0; i < n; i++) {
@@ -170,7 +173,7 @@ function churn(createZcacheJs, parseZcacheOptions, options, pages) {
   const after = { frames: z.pool_pages, rssMiB: rss() };
   void b.close();
   const ideal = z.pers_zbytes / PAGE;
-  return { churn: { full, halfFreed, after, ideal, overIdeal: after.frames / ideal, compactMs } };
+  return { churn: { pages: n, full, halfFreed, after, ideal, overIdeal: after.frames / ideal, compactMs } };
 }
 
 // ---- the parent: corpora, one child per allocator, the report -------------------------------
@@ -187,7 +190,7 @@ async function main() {
     const corpora = Object.fromEntries(Object.entries(made).map(([k, c]) => [k, c.file]));
     const rows = [];
     for (const allocator of ALLOCATORS['zcache-js']) {
-      const spec = JSON.stringify({ allocator, corpora, timing, tmp });
+      const spec = JSON.stringify({ allocator, corpora, timing, tmp, churnPages: Number(args['churn-pages'] ?? 0) });
       const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', spec], {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -220,11 +223,11 @@ function report({ mode, date, loadavg, rows, pwrite }) {
     out += `| ${r.allocator} | ${r.corpus} | ${k(r.pages)} | ${f(r.lz4Ratio, 2)} | ${f(r.ratio)} | ${f(r.metadataPerPage, 1)} | ${k(r.store)} | ${k(r.load)} | ${k(r.storeBatch)} | ${k(r.loadBatch)} |\n`;
   }
   out += `\nWriteback and churn, heap corpus (raw sequential 4 KiB pwrite: ${k(raw)} pages/s):\n\n`;
-  out += '| allocator | writeback pages/s | ÷ raw pwrite | frames after churn ÷ ideal | frames: full → half freed → compacted | compact() ms | RSS MiB: full → after |\n';
-  out += '| --- | ---: | ---: | ---: | --- | ---: | --- |\n';
+  out += '| allocator | writeback pages/s | ÷ raw pwrite | churn pages | frames after churn ÷ ideal | frames: full → half freed → compacted | compact() ms | RSS MiB: full → after |\n';
+  out += '| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |\n';
   for (const r of rows.filter((x) => x.corpus === 'heap')) {
     const c = r.churn;
-    out += `| ${r.allocator} | ${k(r.writebackPagesPerSec)} | ${f(r.writebackPagesPerSec / raw, 2)} | ${f(c.overIdeal)} | ${k(c.full.frames)} → ${k(c.halfFreed)} → ${k(c.after.frames)} | ${f(c.compactMs, 1)} | ${f(c.full.rssMiB, 0)} → ${f(c.after.rssMiB, 0)} |\n`;
+    out += `| ${r.allocator} | ${k(r.writebackPagesPerSec)} | ${f(r.writebackPagesPerSec / raw, 2)} | ${k(c.pages)} | ${f(c.overIdeal)} | ${k(c.full.frames)} → ${k(c.halfFreed)} → ${k(c.after.frames)} | ${f(c.compactMs, 1)} | ${f(c.full.rssMiB, 0)} → ${f(c.after.rssMiB, 0)} |\n`;
   }
   return out;
 }
