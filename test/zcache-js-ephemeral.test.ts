@@ -8,7 +8,7 @@ import { PAGE_SIZE, type Backend, type CleancacheOps, type ZcacheOptions } from 
 import { createZcacheJs } from '../lib/backends/zcache-js';
 import { EphIndex } from '../lib/backends/zcache-js/eph-index';
 import { MAX_CHAIN } from '../lib/backends/zcache-js/zs-classes';
-import { equalPages, filledPage, randomPage, textPage } from './support/pages';
+import { equalPages, filledPage, prefixPage, randomPage, textPage } from './support/pages';
 import { cleancacheOf as cc, closedAfterEach, fileKey as key, zcacheStats as zc } from './support/harness';
 import { rng } from './support/rng';
 
@@ -23,13 +23,6 @@ function get(ops: CleancacheOps, pool: number, k: Uint32Array, index: number, ex
   return ops.getPage(pool, k, index, out, exclusive) ? out : null;
 }
 
-/** A page of `n` random bytes then zeros: compresses to a little over n bytes. */
-function prefixPage(n: number, seed: number): Uint8Array {
-  const p = new Uint8Array(PAGE_SIZE);
-  const r = rng(seed);
-  for (let i = 0; i < n; i++) p[i] = (r() * 256) | 0;
-  return p;
-}
 
 // ---- the ops ------------------------------------------------------------------------------------
 
