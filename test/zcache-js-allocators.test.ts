@@ -285,7 +285,7 @@ describe('zsmalloc', () => {
     const rand = rng(7);
     const own = owners(a);
     const sizes: number[] = [];
-    for (let id = 0; id < 40_000; id++) {
+    for (let id = 0; id < 100_000; id++) {
       // Compressed heap pages: most between 700 and 1700 bytes.
       const n = Math.max(33, Math.round(1200 + (rand() + rand() + rand() - 1.5) * 700));
       own.loc.set(id, a.alloc(n, PERS, id));
@@ -313,6 +313,29 @@ describe('zsmalloc', () => {
     expect(a.frames.chunksAllocated).toBeLessThanOrEqual(Math.ceil(a.frames.inUse / FRAMES_PER_CHUNK) + 1);
     expect(a.frames.chunksAllocated).toBeLessThan(chunksFull);
     for (const id of kept) expectBytes(a, own.loc.get(id)!, fill(new Uint8Array(sizes[id]), id));
+  });
+
+  it('moves frames out of sparse storage chunks when frees empty zspages, and releases the chunks', () => {
+    const a = new Zsmalloc(BIG);
+    const own = owners(a);
+    const n = 3 * FRAMES_PER_CHUNK + 100; // one frame each: four chunks
+    for (let id = 0; id < n; id++) {
+      const at = a.alloc(PAGE_SIZE, PERS, id);
+      a.write(at, fill(new Uint8Array(PAGE_SIZE), id), 0, PAGE_SIZE);
+      own.loc.set(id, at);
+      own.pool.set(id, PERS);
+    }
+    expect(a.frames.chunksAllocated).toBe(4);
+    // Keep every eighth: each free empties a zspage; no compaction is involved.
+    for (let id = 0; id < n; id++) {
+      if (id % 8 === 0) continue;
+      a.free(own.loc.get(id)!);
+      own.loc.delete(id);
+    }
+    expect(a.compactions).toBe(0);
+    expect(a.frames.chunksAllocated).toBeLessThanOrEqual(Math.ceil(a.frames.inUse / FRAMES_PER_CHUNK) + 1);
+    expect(a.frames.chunksAllocated).toBeLessThan(4);
+    for (const [id, at] of own.loc) expectBytes(a, at, fill(new Uint8Array(PAGE_SIZE), id));
   });
 
   it('takes a zspage whole or not at all at the cap, and reports its classes', () => {

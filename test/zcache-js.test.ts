@@ -190,7 +190,7 @@ describe('zbud placement', () => {
     expect(z.frames.lastFail).toBe(FrameFail.Limit);
     expect(z.alloc(1000, PERS)).toBeGreaterThanOrEqual(0); // still fits a buddy slot
 
-    const big = new Zbud(10_000);
+    const big = new Zbud(1 << 20);
     const hs: number[] = [];
     for (let i = 0; i < FRAMES_PER_CHUNK * 3 + 5; i++) hs.push(big.alloc(4000, PERS));
     expect(big.frames.chunksAllocated).toBe(4);

@@ -1,14 +1,22 @@
-// Page-frame storage of the pure-JS zcache: 4 KiB frames carved from ArrayBuffers of 256 frames
-// (1 MiB each), so the pool lives in backing stores outside the V8 heap. A frame id names
-// (storage chunk, index): chunk = id >>> 8, byte offset = (id & 255) << 12. Free frames are reused
-// lowest chunk first (a bitmap of frames in use per chunk: 32 bytes per MiB); a storage chunk whose
-// frames are all free is released (one empty chunk is kept as a spare so a store/free pair at the
-// boundary does not allocate and release 1 MiB each time). An allocator that can move frames empties
-// sparse chunks with relocate(), so that the memory held follows the pool, not its high-water mark.
+// Page-frame storage of the pure-JS zcache: 4 KiB frames carved from ArrayBuffers of 8192 frames
+// (32 MiB each), so the pool lives in backing stores outside the V8 heap. A frame id names
+// (storage chunk, index): chunk = id >>> 13, byte offset = (id & 8191) << 12.
+//
+// Why 32 MiB: a chunk is given back to the OS only if malloc serves it with mmap, and glibc stops
+// doing that for blocks under 32 MiB (its largest dynamic mmap threshold) once the process has
+// freed a bigger block, which a Node process does all the time. A chunk of 32 MiB is always
+// mmap'd, fresh and zero: its frames only take memory once written, and releasing it unmaps it.
+//
+// Free frames are reused lowest chunk first, lowest frame first (a bitmap of frames in use per
+// chunk, 1 KiB per chunk), so a small pool only ever touches the start of its first chunk. A chunk
+// whose frames are all free is released (one empty chunk is kept as a spare so that a store/free
+// pair at the boundary does not map and unmap 32 MiB each time). An allocator that can move frames
+// empties sparse chunks with relocate(), so that the memory held follows the pool, not its
+// high-water mark.
 import { PAGE_SIZE } from '../types';
 
-export const FRAMES_PER_CHUNK = 256;
-const CHUNK_SHIFT = 8;
+export const FRAMES_PER_CHUNK = 8192;
+const CHUNK_SHIFT = 13;
 const CHUNK_BYTES = FRAMES_PER_CHUNK * PAGE_SIZE;
 const WORDS_PER_CHUNK = FRAMES_PER_CHUNK / 32;
 
@@ -26,14 +34,19 @@ export class FrameStore {
   readonly maxFrames: number;
   /** Frames handed out and not yet freed. */
   inUse = 0;
+  /** Storage chunks currently allocated. */
+  chunksAllocated = 0;
   /** Why the last alloc() returned -1. */
   lastFail = FrameFail.None;
-  /** Capacity in frames of the per-frame arrays (a multiple of FRAMES_PER_CHUNK). */
+  /** Capacity in frames of the per-frame arrays: above every frame id handed out so far. */
   capacity = 0;
 
   /** One bit per frame, set while it is in use. */
   #inUseBits = new Uint32Array(0);
   #chunkUsed = new Int32Array(0);
+  /** Per chunk, the first bitmap word that may have a free frame. */
+  #firstFreeWord = new Int32Array(0);
+  /** The lowest chunk that may have a free frame. */
   #hint = 0;
   /** Called after the per-frame capacity grew, so owners of per-frame arrays can grow theirs. */
   readonly #onGrow: (capacity: number) => void;
@@ -43,9 +56,6 @@ export class FrameStore {
     this.#onGrow = onGrow;
   }
 
-  /** Number of storage chunks currently allocated. */
-  chunksAllocated = 0;
-
   /** Buffer holding frame `id`; index it at byteOffset(id). */
   buf(id: number): Uint8Array {
     return this.bufs[id >>> CHUNK_SHIFT] as Uint8Array;
@@ -53,6 +63,11 @@ export class FrameStore {
 
   byteOffset(id: number): number {
     return (id & (FRAMES_PER_CHUNK - 1)) * PAGE_SIZE;
+  }
+
+  /** Storage chunk of a frame. */
+  chunkOf(id: number): number {
+    return id >>> CHUNK_SHIFT;
   }
 
   /** Whether `n` more frames fit under the cap (an allocator that takes several at once asks first). */
@@ -82,9 +97,17 @@ export class FrameStore {
     return this.#take(c);
   }
 
-  /** Storage chunk of a frame. */
-  chunkOf(id: number): number {
-    return id >>> CHUNK_SHIFT;
+  free(id: number): void {
+    const c = id >>> CHUNK_SHIFT;
+    const w = id >>> 5;
+    this.#inUseBits[w] &= ~(1 << (id & 31));
+    if (w - c * WORDS_PER_CHUNK < this.#firstFreeWord[c]) this.#firstFreeWord[c] = w - c * WORDS_PER_CHUNK;
+    this.inUse--;
+    if (--this.#chunkUsed[c] === 0 && this.#hasOtherEmptyChunk(c)) {
+      this.bufs[c] = null;
+      this.chunksAllocated--;
+    }
+    if (c < this.#hint) this.#hint = c;
   }
 
   /** The allocated chunk with the fewest frames in use, empty (spare) chunks aside; -1 if none. */
@@ -115,23 +138,13 @@ export class FrameStore {
     return to;
   }
 
-  free(id: number): void {
-    const c = id >>> CHUNK_SHIFT;
-    this.#inUseBits[id >>> 5] &= ~(1 << (id & 31));
-    this.inUse--;
-    if (--this.#chunkUsed[c] === 0 && this.#hasOtherEmptyChunk(c)) {
-      this.bufs[c] = null;
-      this.chunksAllocated--;
-    }
-    if (c < this.#hint) this.#hint = c;
-  }
-
   /** Drops all storage. */
   release(): void {
     this.bufs.length = 0;
     this.chunksAllocated = 0;
     this.#inUseBits = new Uint32Array(0);
     this.#chunkUsed = new Int32Array(0);
+    this.#firstFreeWord = new Int32Array(0);
     this.capacity = 0;
     this.inUse = 0;
     this.#hint = 0;
@@ -139,7 +152,7 @@ export class FrameStore {
 
   /** Bytes of per-frame and per-chunk metadata held. */
   get metadataBytes(): number {
-    return this.#inUseBits.byteLength + this.#chunkUsed.byteLength;
+    return this.#inUseBits.byteLength + this.#chunkUsed.byteLength + this.#firstFreeWord.byteLength;
   }
 
   #hasFree(c: number): boolean {
@@ -149,14 +162,21 @@ export class FrameStore {
   // Takes the lowest free frame of chunk c, which has one.
   #take(c: number): number {
     const bits = this.#inUseBits;
-    let w = c * WORDS_PER_CHUNK;
+    const base = c * WORDS_PER_CHUNK;
+    let w = base + this.#firstFreeWord[c];
     while (bits[w] === 0xffffffff) w++;
+    this.#firstFreeWord[c] = w - base;
     const free = ~bits[w];
     const bit = 31 - Math.clz32(free & -free);
     bits[w] |= 1 << bit;
     const id = w * 32 + bit;
     this.#chunkUsed[c]++;
     this.inUse++;
+    // Per-frame arrays grow with the ids handed out, by a quarter at a time (they count as metadata).
+    if (id >= this.capacity) {
+      this.capacity = Math.max(1024, id + 1, Math.ceil(this.capacity * 1.25));
+      this.#onGrow(this.capacity);
+    }
     return id;
   }
 
@@ -181,27 +201,27 @@ export class FrameStore {
     this.chunksAllocated++;
     if (append) {
       this.bufs.push(buf);
-      if (this.bufs.length * FRAMES_PER_CHUNK > this.capacity) this.#grow(this.bufs.length);
+      if (this.bufs.length > this.#chunkUsed.length) this.#growChunks(this.bufs.length);
     } else {
       this.bufs[c] = buf;
     }
     this.#inUseBits.fill(0, c * WORDS_PER_CHUNK, (c + 1) * WORDS_PER_CHUNK);
     this.#chunkUsed[c] = 0;
+    this.#firstFreeWord[c] = 0;
     return c;
   }
 
-  // By a quarter at a time: the owners' per-frame arrays grow with this, and count as metadata.
-  #grow(minChunks: number): void {
+  #growChunks(minChunks: number): void {
     let chunks = Math.max(4, this.#chunkUsed.length);
     while (chunks < minChunks) chunks = Math.ceil(chunks * 1.25);
-    const cap = chunks * FRAMES_PER_CHUNK;
     const bits = new Uint32Array(chunks * WORDS_PER_CHUNK);
     bits.set(this.#inUseBits);
     this.#inUseBits = bits;
-    const cu = new Int32Array(chunks);
-    cu.set(this.#chunkUsed);
-    this.#chunkUsed = cu;
-    this.capacity = cap;
-    this.#onGrow(cap);
+    const used = new Int32Array(chunks);
+    used.set(this.#chunkUsed);
+    this.#chunkUsed = used;
+    const first = new Int32Array(chunks);
+    first.set(this.#firstFreeWord);
+    this.#firstFreeWord = first;
   }
 }

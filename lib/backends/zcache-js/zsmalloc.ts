@@ -13,9 +13,10 @@
 // from its sparsest zspage into its fullest non-full one; each emptied zspage gives its frames back.
 // It runs on demand (compact()), and by itself when a free leaves a class fragmented: a persistent
 // class once 1/8 of its slots are free, an ephemeral class as soon as a zspage's worth is (evicting
-// clean pages is how that pool makes room, and only emptied frames are room). Then frames are
-// moved out of the least used storage chunk into free frames of the others until it empties and is
-// released (frames.ts), so that process memory follows the pool and not its high-water mark.
+// clean pages is how that pool makes room, and only emptied frames are room). Then, while the
+// frames held would fit in a chunk fewer (the spare aside), frames are moved out of the least used
+// storage chunk into free frames of the others until it empties and is released (frames.ts), so
+// that process memory follows the pool and not its high-water mark.
 //
 // JS runs one op at a time, so nothing can read an object while it moves: map() results are only
 // valid until the next call into the allocator, and a caller decompresses before it calls again.
@@ -312,24 +313,24 @@ export class Zsmalloc implements Allocator {
   }
 
   // Walks every zspage's chain and replaces each frame of `chunk` by a copy in another chunk.
+  // (#frameNext is read anew at each step: taking a frame may grow it.)
   #moveFramesOutOf(chunk: number): boolean {
     const fs = this.frames;
-    const next = this.#frameNext;
     for (const cls of this.#classes) {
       if (cls.zspages === 0) continue;
       let ok = true;
       cls.forEachZspage((z) => {
         let prev = -1;
-        for (let f = cls.first[z]; f >= 0 && ok; f = next[f]) {
+        for (let f = cls.first[z]; f >= 0 && ok; f = this.#frameNext[f]) {
           if (fs.chunkOf(f) === chunk) {
             const g = fs.relocate(f, chunk);
             if (g < 0) {
               ok = false;
               return;
             }
-            next[g] = next[f];
+            this.#frameNext[g] = this.#frameNext[f];
             if (prev < 0) cls.first[z] = g;
-            else next[prev] = g;
+            else this.#frameNext[prev] = g;
             f = g;
           }
           prev = f;
