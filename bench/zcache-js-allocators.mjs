@@ -114,7 +114,7 @@ async function child(spec) {
     if (name === 'heap') {
       Object.assign(row, writeback(createZcacheJs, parseZcacheOptions, options(n), pages, tmp));
       const m = churnPages || n;
-      Object.assign(row, churn(createZcacheJs, parseZcacheOptions, options(m), pages, m));
+      Object.assign(row, await churn(createZcacheJs, parseZcacheOptions, options(m), pages, m));
     }
     rows.push(row);
   }
@@ -148,16 +148,20 @@ function writeback(createZcacheJs, parseZcacheOptions, options, pages, tmp) {
 }
 
 // Store every page, free a random half, compact: frames against the ideal, and memory given back.
-function churn(createZcacheJs, parseZcacheOptions, options, pages, n) {
+async function churn(createZcacheJs, parseZcacheOptions, options, pages, n) {
   const b = createZcacheJs(parseZcacheOptions(options));
   const frames = () => b.stats().zcache.pool_pages;
-  const rss = () => {
-    globalThis.gc?.();
+  // V8 frees the backing stores of dead ArrayBuffers after a gc, not always within it: settle first.
+  const rss = async () => {
+    for (let i = 0; i < 3; i++) {
+      globalThis.gc?.();
+      await new Promise((r) => setTimeout(r, 100));
+    }
     return process.memoryUsage().rss / 2 ** 20;
   };
   b.frontswap.init(0, { type: 0, pages: n + 1, path: '', fd: -1 });
   for (let i = 0; i < n; i++) b.frontswap.store(0, i + 1, pages[i % pages.length]);
-  const full = { frames: frames(), rssMiB: rss() };
+  const full = { frames: frames(), rssMiB: await rss() };
   let s = 0x2545f491;
   for (let i = 0; i < n; i++) {
     s ^= s << 13;
@@ -170,7 +174,7 @@ function churn(createZcacheJs, parseZcacheOptions, options, pages, n) {
   b.compact();
   const compactMs = Number(now() - t0) / 1e6;
   const z = b.stats().zcache;
-  const after = { frames: z.pool_pages, rssMiB: rss() };
+  const after = { frames: z.pool_pages, rssMiB: await rss() };
   void b.close();
   const ideal = z.pers_zbytes / PAGE;
   return { churn: { pages: n, full, halfFreed, after, ideal, overIdeal: after.frames / ideal, compactMs } };
