@@ -203,11 +203,15 @@ async function main() {
       if (r.status !== 0) throw new Error(`child for ${allocator} failed (${r.status})`);
       rows.push(...JSON.parse(r.stdout));
     }
+    // The raw pwrite baseline is the C++ loop run.mjs uses, built against the addon's liblz4.
     const lz4 = tmem.versions().lz4Source;
-    const bin = buildLz4Loop(ROOT, lz4);
-    const pwrite = JSON.parse(
-      execFileSync(bin, ['pwrite', join(tmp, 'pwrite.bin'), String(made.heap.pages), String(timing.seconds), String(timing.rounds)], { encoding: 'utf8' }),
-    );
+    const pwrite = lz4
+      ? JSON.parse(
+          execFileSync(buildLz4Loop(ROOT, lz4), ['pwrite', join(tmp, 'pwrite.bin'), String(made.heap.pages), String(timing.seconds), String(timing.rounds)], {
+            encoding: 'utf8',
+          }),
+        )
+      : null;
     const result = { mode: args.quick ? 'quick' : 'default', date: new Date().toISOString(), node: process.versions.node, loadavg: os.loadavg(), rows, pwrite };
     if (args.json) writeFileSync(args.json, JSON.stringify(result, null, 2) + '\n');
     process.stdout.write(report(result));
@@ -219,19 +223,19 @@ async function main() {
 function report({ mode, date, loadavg, rows, pwrite }) {
   const k = (x) => Math.round(x).toLocaleString('en-US');
   const f = (x, d = 3) => (x === null || x === undefined ? '–' : x.toFixed(d));
-  const raw = pwrite.pwrite.pagesPerSec;
+  const raw = pwrite ? pwrite.pwrite.pagesPerSec : null;
   let out = `### zcache-js allocators (${mode}, ${date}, load ${loadavg.map((x) => x.toFixed(1)).join(' ')})\n\n`;
   out += '| allocator | corpus | pages | LZ4 ratio | pool ÷ LZ4 ratio | metadata B/page | store/s | load/s | batch store/s | batch load/s |\n';
   out += '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n';
   for (const r of rows) {
     out += `| ${r.allocator} | ${r.corpus} | ${k(r.pages)} | ${f(r.lz4Ratio, 2)} | ${f(r.ratio)} | ${f(r.metadataPerPage, 1)} | ${k(r.store)} | ${k(r.load)} | ${k(r.storeBatch)} | ${k(r.loadBatch)} |\n`;
   }
-  out += `\nWriteback and churn, heap corpus (raw sequential 4 KiB pwrite: ${k(raw)} pages/s):\n\n`;
+  out += `\nWriteback and churn, heap corpus (raw sequential 4 KiB pwrite: ${raw ? `${k(raw)} pages/s` : 'n/a, no addon'}):\n\n`;
   out += '| allocator | writeback pages/s | ÷ raw pwrite | churn pages | frames after churn ÷ ideal | frames: full → half freed → compacted | compact() ms | RSS MiB: full → after |\n';
   out += '| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |\n';
   for (const r of rows.filter((x) => x.corpus === 'heap')) {
     const c = r.churn;
-    out += `| ${r.allocator} | ${k(r.writebackPagesPerSec)} | ${f(r.writebackPagesPerSec / raw, 2)} | ${k(c.pages)} | ${f(c.overIdeal)} | ${k(c.full.frames)} → ${k(c.halfFreed)} → ${k(c.after.frames)} | ${f(c.compactMs, 1)} | ${f(c.full.rssMiB, 0)} → ${f(c.after.rssMiB, 0)} |\n`;
+    out += `| ${r.allocator} | ${k(r.writebackPagesPerSec)} | ${raw ? f(r.writebackPagesPerSec / raw, 2) : '–'} | ${k(c.pages)} | ${f(c.overIdeal)} | ${k(c.full.frames)} → ${k(c.halfFreed)} → ${k(c.after.frames)} | ${f(c.compactMs, 1)} | ${f(c.full.rssMiB, 0)} → ${f(c.after.rssMiB, 0)} |\n`;
   }
   return out;
 }
