@@ -34,6 +34,7 @@ interface PerfRow {
   storeBatch?: Op;
   loadBatch?: Op;
   poolRatio?: number;
+  keptRatio?: number;
   poolEmpty?: boolean;
 }
 
@@ -103,6 +104,8 @@ describe('npm run bench (--smoke)', () => {
       const heap: PerfRow = r.perf.find((x: PerfRow) => x.subject === label && x.corpus === 'heap');
       expect(heap.poolRatio).toBeGreaterThan(1);
       expect(heap.poolRatio).toBeLessThanOrEqual(most[allocator] ?? r.raw.heap.ratio);
+      // The pool holds at least the compressed bytes: never better than LZ4's own ratio.
+      expect(heap.poolRatio).toBeLessThanOrEqual(heap.keptRatio! * (1 + 1e-9));
       const random: PerfRow = r.perf.find((x: PerfRow) => x.subject === label && x.corpus === 'random');
       expect(random.poolRatio).toBeCloseTo(1, 5);
       const zero: PerfRow = r.perf.find((x: PerfRow) => x.subject === label && x.corpus === 'zero');

@@ -138,6 +138,7 @@ describe('debugfs tree formats', () => {
     expect(help.get('tmem_zcache_stored_pages')).toMatch(/pool/);
     expect(prometheusName('swapcache/3/keys')).toEqual({ name: 'tmem_swapcache_keys', labels: '{id="3"}' });
     expect(prometheusName('zsmalloc/class/1504/obj_used')).toEqual({ name: 'tmem_zsmalloc_class_obj_used', labels: '{size="1504"}' });
+    expect(descriptionKey('zsmalloc/class/32/obj_used')).toBe('zsmalloc/class/<size>/obj_used');
     expect(prometheusName('weird-dir/x.y')).toEqual({ name: 'tmem_weird_dir_x_y', labels: '' });
   });
 

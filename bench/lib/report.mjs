@@ -1,5 +1,6 @@
 // Turns the results object of one run into the Markdown report (targets: targets.mjs, chart:
 // chart.mjs).
+import { readFileSync, writeFileSync } from 'node:fs';
 import { DEFAULT_SUBJECT, PLAIN_PEERS } from './subjects.mjs';
 import { findRow, fmtInt, memRow, ratioToLz4, writebackRows } from './targets.mjs';
 
@@ -33,7 +34,7 @@ export function tradeoffs(results) {
   }).filter(Boolean);
 }
 
-function table(head, rows) {
+export function table(head, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map((h, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
 }
@@ -213,4 +214,15 @@ export function markdown(results) {
   }
   md.push('');
   return md.join('\n');
+}
+
+/** Puts `body` between the `<!-- NAME:start -->` and `<!-- NAME:end -->` lines of `file`. */
+export function replaceBetweenMarkers(file, name, body) {
+  const text = readFileSync(file, 'utf8');
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${file}: no ${start} ... ${end} markers`);
+  writeFileSync(file, `${text.slice(0, a)}${start}\n${body}\n${end}${text.slice(b + end.length)}`);
 }

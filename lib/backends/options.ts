@@ -15,7 +15,7 @@ export type AllocatorName = 'zsmalloc' | 'z3fold' | 'zbud';
  */
 export const ALLOCATORS: Readonly<Record<'zcache' | 'zcache-js', readonly AllocatorName[]>> = {
   zcache: ['zsmalloc', 'z3fold', 'zbud'],
-  'zcache-js': ['zbud'],
+  'zcache-js': ['zsmalloc', 'zbud'],
 };
 
 /** Every allocator name the option accepts (a backend may have fewer: ALLOCATORS). */
