@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { createZcache } from '../lib/backends/zcache/backend';
+import { PageSeals } from '../lib/swap/page-seals';
 import { parseZcacheOptions } from '../lib/backends/options';
 import { loadNative, packageRoot, StoreStatus, type NativePool } from '../lib/native/binding';
 
@@ -359,7 +360,7 @@ describe('native addon', () => {
   it("the zcache backend's frontswap.areaStats reads the pool's per-area counts", async () => {
     const backend = createZcache(parseZcacheOptions({ maxPoolBytes: 16 << 20, writeback: false }));
     const fs = backend.frontswap;
-    fs.init(2, { type: 2, pages: 16, path: '/nonexistent', fd: -1 });
+    fs.init(2, { type: 2, pages: 16, path: '/nonexistent', fd: -1, seals: new PageSeals(2, 16, false) });
     expect(fs.areaStats?.(2)).toEqual({ pages: 0, compressedBytes: 0 });
     expect(fs.store(2, 0, textPage(5))).toBe(true);
     expect(fs.store(2, 1, filledPage(0))).toBe(true);

@@ -5,7 +5,8 @@ import { debugfs } from '../debugfs/tree';
 import { frontswap, type FrontswapArea } from '../frontswap/frontswap';
 import { Bitmap } from '../util/bitmap';
 import { TmemError } from '../util/errors';
-import { checkInteger, checkOffsets, checkOptionKeys, checkOptionsObject, checkPages, describe } from '../util/validate';
+import { checkBoolean, checkInteger, checkOffsets, checkOptionKeys, checkOptionsObject, checkPages, describe } from '../util/validate';
+import { PageSeals } from './page-seals';
 import { SwapFile } from './swapfile';
 
 /** Slot 0 holds the header, like a real swap device. */
@@ -16,6 +17,11 @@ export const MAX_AREA_PAGES = 2 ** 28;
 export interface SwaponOptions {
   /** Number of 4 KiB slots, header slot included. */
   pages: number;
+  /**
+   * Encrypt every page written to the file with AES-256-GCM under a key made now that never
+   * leaves process memory (dm-crypt's random-key swap); a tampered page reads as ERR_TMEM_CORRUPT.
+   */
+  encrypt?: boolean;
 }
 
 export class SwapArea {
@@ -39,7 +45,8 @@ export class SwapArea {
     this.#file = file;
     this.#slots = new Bitmap(pages);
     this.#slots.set(0);
-    this.#fs = frontswap.addArea({ type, pages, path: file.path, fd: file.fd }, (offsets, data) => {
+    const info = { type, pages, path: file.path, fd: file.fd, seals: file.seals };
+    this.#fs = frontswap.addArea(info, (offsets, data) => {
       for (let i = 0; i < offsets.length; i++) this.#file.writeAt(offsets[i], data, i, 1);
     });
     this.#unregisterStats = debugfs.register(`swap/${type}`, () => this.#counters());
@@ -68,6 +75,11 @@ export class SwapArea {
   /** Pages read from the swap file so far (frontswap misses). */
   get fileReads(): number {
     return this.#file.reads;
+  }
+
+  /** True when pages in the file are encrypted (swapon's `encrypt`). */
+  get encrypted(): boolean {
+    return this.#file.seals.encrypted;
   }
 
   /** False after swapoff(). */
@@ -202,6 +214,7 @@ export class SwapArea {
       file_allocated_bytes: allocated,
       file_reads: this.#file.reads,
       file_writes: this.#file.writes,
+      checksum_failures: this.#file.seals.failures,
     };
   }
 
@@ -257,18 +270,23 @@ export class SwapArea {
     try {
       this.#file.readAt(offset, into, index);
     } catch (err) {
+      if (err instanceof TmemError) throw err;
       throw this.#ioError('read', offset, err);
     }
   }
 
   #release(fsArea: FrontswapArea, offset: number): void {
     frontswap.invalidatePageOf(fsArea, offset);
+    this.#file.seals.forget(offset);
     this.#slots.clear(offset);
   }
 
   #releaseAll(fsArea: FrontswapArea, offsets: Uint32Array): void {
     frontswap.invalidatePages(fsArea, offsets);
-    for (let i = 0; i < offsets.length; i++) this.#slots.clear(offsets[i]);
+    for (let i = 0; i < offsets.length; i++) {
+      this.#file.seals.forget(offsets[i]);
+      this.#slots.clear(offsets[i]);
+    }
   }
 
   #scratchHits(n: number): Uint8Array {
@@ -295,11 +313,12 @@ export function swapon(path: string, options: SwaponOptions): SwapArea {
     throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
   }
   const opts = checkOptionsObject('swapon', options);
-  checkOptionKeys('swapon', opts, ['pages']);
+  checkOptionKeys('swapon', opts, ['pages', 'encrypt']);
   const pages = checkInteger('options.pages', opts.pages, FIRST_SLOT + 1, MAX_AREA_PAGES);
+  const encrypt = opts.encrypt === undefined ? false : checkBoolean('options.encrypt', opts.encrypt);
   const type = frontswap.freeType();
   if (type < 0) throw new TmemError('ERR_TMEM_TOO_MANY_AREAS', 'all 32 swap area types are in use; swap one off first');
-  const file = SwapFile.create(path, pages);
+  const file = SwapFile.create(path, pages, new PageSeals(type, pages, encrypt));
   try {
     return new SwapArea(type, pages, file);
   } catch (err) {

@@ -1,9 +1,11 @@
 // The swap file itself: creation (O_CREAT|O_EXCL, mode 0600, sized sparse like a fresh swap file),
 // an mkswap-style header in slot 0, and page I/O with pwrite/pread. Node's fs.writeSync/readSync
-// with an explicit position are pwrite(2)/pread(2) underneath.
+// with an explicit position are pwrite(2)/pread(2) underneath. Every page written is sealed and
+// every page read is checked (page-seals.ts); the header slot is not.
 import * as fs from 'node:fs';
 import { PAGE_SIZE } from '../backends/types';
 import { TmemError } from '../util/errors';
+import type { PageSeals } from './page-seals';
 
 const SWAP_MAGIC = 'SWAPSPACE2';
 const HEADER_VERSION = 1;
@@ -11,18 +13,20 @@ const HEADER_VERSION = 1;
 export class SwapFile {
   readonly path: string;
   readonly fd: number;
+  readonly seals: PageSeals;
   reads = 0;
   writes = 0;
 
-  private constructor(path: string, fd: number) {
+  private constructor(path: string, fd: number, seals: PageSeals) {
     this.path = path;
     this.fd = fd;
+    this.seals = seals;
   }
 
   /** Creates the file; fails with the fs error (EEXIST, EACCES, ...) and leaves nothing behind. */
-  static create(path: string, pages: number): SwapFile {
+  static create(path: string, pages: number, seals: PageSeals): SwapFile {
     const fd = fs.openSync(path, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_RDWR, 0o600);
-    const file = new SwapFile(path, fd);
+    const file = new SwapFile(path, fd, seals);
     try {
       fs.ftruncateSync(fd, pages * PAGE_SIZE);
       file.#writeHeader(pages);
@@ -40,30 +44,39 @@ export class SwapFile {
     header.writeUInt32LE(pages - 1, 1028);
     header.writeUInt32LE(0, 1032);
     header.write(SWAP_MAGIC, PAGE_SIZE - SWAP_MAGIC.length, 'latin1');
-    this.writeAt(0, header, 0, 1);
+    this.#pwrite(0, header, 0, 1);
   }
 
-  /** pwrite of `count` pages from `src` (starting at page `first` of src) to slot `offset` onward. */
+  /** pwrite of `count` pages from `src` (starting at page `first` of src) to slot `offset` onward, sealed. */
   writeAt(offset: number, src: Uint8Array, first: number, count: number): void {
+    const sealed = this.seals.seal(offset, src, first, count);
+    this.#pwrite(offset, sealed.bytes, sealed.first, count);
+    this.writes += count;
+  }
+
+  #pwrite(offset: number, src: Uint8Array, first: number, count: number): void {
     let done = 0;
     const total = count * PAGE_SIZE;
     const base = first * PAGE_SIZE;
     while (done < total) {
       done += fs.writeSync(this.fd, src, base + done, total - done, offset * PAGE_SIZE + done);
     }
-    this.writes += count;
   }
 
-  /** pread of one page at slot `offset` into page `index` of `into`. */
+  /**
+   * pread of one page at slot `offset` into page `index` of `into`, checked (and decrypted). A page
+   * that fails its check, or lies past the end of a truncated file, is ERR_TMEM_CORRUPT.
+   */
   readAt(offset: number, into: Uint8Array, index: number): void {
     let done = 0;
     const base = index * PAGE_SIZE;
     while (done < PAGE_SIZE) {
       const n = fs.readSync(this.fd, into, base + done, PAGE_SIZE - done, offset * PAGE_SIZE + done);
-      if (n === 0) throw new Error(`short read of swap slot ${offset}`);
+      if (n === 0) throw this.seals.corrupt(offset, into, index, 'past the end of the file');
       done += n;
     }
     this.reads++;
+    this.seals.open(offset, into, index);
   }
 
   /** Apparent size and the bytes the filesystem has actually allocated (the file is sparse). */

@@ -34,7 +34,7 @@ function mechanicsOf(pool: NativePool): WritebackMechanics {
 function frontswapOps(pool: NativePool, policy: WritebackPolicy | null): FrontswapOps {
   const usage = new Float64Array(2);
   return {
-    init: (type: number, area: AreaInfo) => pool.initArea(type, area.pages, area.fd),
+    init: (type: number, area: AreaInfo) => pool.initArea(type, area.pages, area.fd, area.seals),
     store(type, offset, page) {
       const status = pool.store(type, offset, page);
       if (policy !== null) {
