@@ -82,6 +82,11 @@ export class SwapArea {
     return this.#file.seals.encrypted;
   }
 
+  /** @internal The seals of the file's pages, for writers outside this class (tests). */
+  get seals(): PageSeals {
+    return this.#file.seals;
+  }
+
   /** False after swapoff(). */
   get active(): boolean {
     return this.#fs !== null;

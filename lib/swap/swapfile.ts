@@ -51,7 +51,6 @@ export class SwapFile {
   writeAt(offset: number, src: Uint8Array, first: number, count: number): void {
     const sealed = this.seals.seal(offset, src, first, count);
     this.#pwrite(offset, sealed.bytes, sealed.first, count);
-    this.writes += count;
   }
 
   #pwrite(offset: number, src: Uint8Array, first: number, count: number): void {
@@ -61,6 +60,7 @@ export class SwapFile {
     while (done < total) {
       done += fs.writeSync(this.fd, src, base + done, total - done, offset * PAGE_SIZE + done);
     }
+    this.writes += count;
   }
 
   /**
