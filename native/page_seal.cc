@@ -14,6 +14,9 @@ namespace tmem {
 namespace {
 
 constexpr int kTagBytes = 16;
+// What the table stores is the CRC XOR this (UNWRITTEN in page-seals.ts: ~CRC32C of a zero page),
+// so that a zeroed table means "no page in the file" (test_unwritten checks the value).
+constexpr uint32_t kUnwritten = 0x6706BE76u;
 constexpr int kNonceBytes = 12;
 
 // Nonce (slot, seal count) after bumping the count; little-endian words, as in page-seals.ts.
@@ -53,7 +56,7 @@ void SealTable::clear() {
 bool seal_page(SealTable& table, uint32_t slot, uint8_t* page) {
   if (table.crcs == nullptr) return true;
   if (table.encrypted() && !encrypt(table, slot, page)) return false;
-  table.crcs[slot] = crc32c(page, kPageSize);
+  table.crcs[slot] = crc32c(page, kPageSize) ^ kUnwritten;
   return true;
 }
 

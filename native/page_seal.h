@@ -25,7 +25,7 @@
 namespace tmem {
 
 struct SealTable {
-  uint32_t* crcs = nullptr;      // one per slot
+  uint32_t* crcs = nullptr;      // one per slot: CRC32C of the bytes written XOR ~CRC32C(zero page)
   uint8_t* tags = nullptr;       // 16 per slot, or null: not encrypted
   uint32_t* counters = nullptr;  // two per slot (low, high), or null
   uint8_t key[32] = {};

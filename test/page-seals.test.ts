@@ -7,6 +7,9 @@
 import * as fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { debugfs, frontswap, loadBackend, swapon, unloadBackend, type SwapArea } from '../lib/index';
+import { loadNative } from '../lib/native/binding';
+import { PageSeals, UNWRITTEN } from '../lib/swap/page-seals';
+import { crc32c } from '../lib/util/crc32c';
 import { backendsUnderTest } from './support/backends';
 import { PAGE, randomPage, tempDir } from './support/pages';
 
@@ -204,5 +207,41 @@ describe('swapon encrypt option', () => {
     } finally {
       tmp.cleanup();
     }
+  });
+});
+
+describe('PageSeals', () => {
+  it('GCM catches a changed page even when its CRC is made to match', () => {
+    const seals = new PageSeals(3, 8, true);
+    const page = markedPage(7);
+    const buf = new Uint8Array(seals.seal(5, page, 0, 1).bytes.subarray(0, PAGE));
+    expect(Buffer.from(buf).includes(Buffer.from(MARKER))).toBe(false);
+    buf[10] ^= 1;
+    seals.crcs[5] = (crc32c(buf) ^ UNWRITTEN) >>> 0; // what only a writer of process memory could do
+    expect(() => seals.open(5, buf, 0)).toThrow(expect.objectContaining({ code: 'ERR_TMEM_CORRUPT', area: 3, offset: 5 }));
+    expect(buf.every((b) => b === 0)).toBe(true);
+    expect(seals.failures).toBe(1);
+  });
+
+  it('a slot sealed twice gets a new nonce: same page, different ciphertext, both open', () => {
+    const seals = new PageSeals(0, 4, true);
+    const page = markedPage(1);
+    const a = new Uint8Array(seals.seal(2, page, 0, 1).bytes.subarray(0, PAGE));
+    const b = new Uint8Array(seals.seal(2, page, 0, 1).bytes.subarray(0, PAGE));
+    expect(Buffer.compare(a, b)).not.toBe(0);
+    seals.open(2, b, 0);
+    expect(Buffer.compare(b, page)).toBe(0);
+    expect(Array.from(seals.counters!.subarray(4, 6))).toEqual([2, 0]);
+  });
+
+  it.runIf((() => { try { return !!loadNative(); } catch { return false; } })())('the addon computes the same CRC32C as JavaScript', () => {
+    const native = loadNative();
+    for (const len of [0, 1, 7, 9, 100, 4095, 4096, 10_000]) {
+      const data = randomPage().subarray(0, Math.min(len, PAGE));
+      const big = new Uint8Array(len);
+      for (let i = 0; i < len; i++) big[i] = data[i % data.length] ^ i;
+      expect(native.crc32c(big)).toBe(crc32c(big));
+    }
+    expect(['sse4.2', 'armv8', 'table']).toContain(native.crc32cImpl);
   });
 });

@@ -4,8 +4,10 @@
 // file or a slot never written comes back as ERR_TMEM_CORRUPT, never as wrong bytes or zeros.
 //
 // Layout: flat typed arrays indexed by slot, no JS object per slot. `crcs` (4 B per slot) holds the
-// CRC32C of the bytes on disk (the ciphertext when encrypted). A slot with no page in the file
-// holds UNWRITTEN, which is not the CRC of the all-zero page a sparse or regrown file reads as.
+// CRC32C of the bytes on disk (the ciphertext when encrypted) XOR UNWRITTEN, so that a slot with no
+// page in the file holds 0 and expects UNWRITTEN, which is not the CRC of the all-zero page a
+// sparse or regrown file reads as; and a fresh table is all zeros, memory the kernel hands out
+// untouched (a 2^28-slot area does not commit 1 GiB at swapon).
 // With encryption, `tags` (16 B per slot) holds the GCM tag and `counters` (two words per slot, a
 // 64-bit little-endian count) the number of times the slot was sealed; the nonce of a seal is
 // (slot, count) in 12 bytes, so no nonce repeats under the area's key. The key is made here at
@@ -26,7 +28,10 @@ const KEY_BYTES = 32;
 const TAG_BYTES = 16;
 const NONCE_BYTES = 12;
 
-/** Marks a slot whose file copy is not a page tmem wrote: ~CRC32C(4096 zero bytes). */
+/**
+ * The CRC a slot with no page in the file expects: ~CRC32C(4096 zero bytes). native/page_seal.cc
+ * has the same constant.
+ */
 export const UNWRITTEN = ~crc32c(new Uint8Array(PAGE_SIZE)) >>> 0;
 
 export class PageSeals {
@@ -46,7 +51,7 @@ export class PageSeals {
 
   constructor(type: number, pages: number, encrypt: boolean) {
     this.type = type;
-    this.crcs = new Uint32Array(pages).fill(UNWRITTEN);
+    this.crcs = new Uint32Array(pages);
     this.tags = encrypt ? new Uint8Array(pages * TAG_BYTES) : null;
     this.counters = encrypt ? new Uint32Array(pages * 2) : null;
     this.key = encrypt ? crypto.randomBytes(KEY_BYTES) : null;
@@ -65,7 +70,7 @@ export class PageSeals {
     if (this.key === null) {
       for (let i = 0; i < count; i++) {
         const at = (first + i) * PAGE_SIZE;
-        this.crcs[offset + i] = crc32c(src, 0, at, at + PAGE_SIZE);
+        this.crcs[offset + i] = crc32c(src, 0, at, at + PAGE_SIZE) ^ UNWRITTEN;
       }
       return { bytes: src, first };
     }
@@ -77,7 +82,7 @@ export class PageSeals {
       cipher.final();
       this.#stage.set(out, i * PAGE_SIZE);
       this.tags!.set(cipher.getAuthTag(), slot * TAG_BYTES);
-      this.crcs[slot] = crc32c(this.#stage, 0, i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+      this.crcs[slot] = crc32c(this.#stage, 0, i * PAGE_SIZE, (i + 1) * PAGE_SIZE) ^ UNWRITTEN;
     }
     return { bytes: this.#stage, first: 0 };
   }
@@ -89,7 +94,7 @@ export class PageSeals {
    */
   open(offset: number, buf: Uint8Array, index: number): void {
     const at = index * PAGE_SIZE;
-    if (crc32c(buf, 0, at, at + PAGE_SIZE) !== this.crcs[offset] || this.crcs[offset] === UNWRITTEN) {
+    if (crc32c(buf, 0, at, at + PAGE_SIZE) !== (this.crcs[offset] ^ UNWRITTEN) >>> 0) {
       throw this.corrupt(offset, buf, index, 'checksum mismatch');
     }
     if (this.key === null) return;
@@ -108,7 +113,7 @@ export class PageSeals {
 
   /** The slot no longer has a page in the file (freed, or its page is elsewhere). */
   forget(offset: number): void {
-    this.crcs[offset] = UNWRITTEN;
+    this.crcs[offset] = 0;
   }
 
   /** Counts a failed check, scrubs the page and makes the error (also for a short read). */
