@@ -48,22 +48,30 @@ export function decompressBlock(
   if (dstCapacity === 0) return srcLen === 1 && src[srcStart] === 0 ? 0 : -1;
   if (srcLen === 0) return -1;
 
+  // The limits of the checks, named for what they bound (positions, not lengths).
+  const shortcutIn = iend - 16;
+  const shortcutOut = oend - 32;
+  const litLengthIn = iend - 15;
+  const lastIn = iend - (LAST_LITERALS + 3);
+  const lastOut = oend - MF_LIMIT;
+  const matchLengthIn = iend - LAST_LITERALS + 1;
+  const matchOut = oend - LAST_LITERALS;
   let ip = srcStart;
   let op = dstStart;
   for (;;) {
     const token = src[ip++];
     let lit = token >>> 4;
-    const shortcut = lit < 15 && ip < iend - 16 && op <= oend - 32;
+    const shortcut = lit < 15 && ip < shortcutIn && op <= shortcutOut;
     if (lit === 15) {
-      if (ip >= iend - 15) return malformed(ip, srcStart);
+      if (ip >= litLengthIn) return malformed(ip, srcStart);
       let s: number;
       do {
         s = src[ip++];
         lit += s;
-        if (ip > iend - 15) return malformed(ip, srcStart);
+        if (ip > litLengthIn) return malformed(ip, srcStart);
       } while (s === 255);
     }
-    if (!shortcut && (op + lit > oend - MF_LIMIT || ip + lit > iend - (LAST_LITERALS + 3))) {
+    if (!shortcut && (op + lit > lastOut || ip + lit > lastIn)) {
       // Only the last sequence may come this close to an end: it must use up the input exactly.
       if (ip + lit !== iend || op + lit > oend) return malformed(ip, srcStart);
       for (let i = 0; i < lit; i++) dst[op + i] = src[ip + i];
@@ -81,13 +89,13 @@ export function decompressBlock(
       do {
         s = src[ip++];
         len += s;
-        if (ip > iend - LAST_LITERALS + 1) return malformed(ip, srcStart);
+        if (ip > matchLengthIn) return malformed(ip, srcStart);
       } while (s === 255);
     }
     len += MIN_MATCH;
     let match = op - offset;
     if (match < dstStart) return malformed(ip, srcStart);
-    if (!(shortcut && len < 15 + MIN_MATCH && offset >= 8) && op + len > oend - LAST_LITERALS) {
+    if (!(shortcut && len < 15 + MIN_MATCH && offset >= 8) && op + len > matchOut) {
       return malformed(ip, srcStart);
     }
 
