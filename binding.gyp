@@ -1,5 +1,5 @@
 {
-  # The tmem addon, built by `npm install` (node-gyp-build) and prebuildify. CMakeLists.txt
+  # The tmem addon, built by `npm install` (scripts/install.js) and scripts/prebuild.sh. CMakeLists.txt
   # builds the same sources for native unit tests and sanitizer runs.
   'targets': [
     {
