@@ -28,6 +28,23 @@ function malformed(ip: number, srcStart: number): number {
 }
 
 /**
+ * The sum of the length bytes from src[ip] on (a byte of 255 means another follows), or -1 when
+ * they run past `limit`: reading stops with an error once the position after a byte is beyond
+ * it, as in liblz4, so the failing position is max(ip, limit) + 1. On success they took
+ * floor(sum / 255) + 1 bytes.
+ */
+function lengthBytes(src: Uint8Array, ip: number, limit: number): number {
+  let sum = 0;
+  let s: number;
+  do {
+    s = src[ip++];
+    sum += s;
+    if (ip > limit) return -1;
+  } while (s === 255);
+  return sum;
+}
+
+/**
  * Decodes the LZ4 block src[srcStart..srcStart+srcLen) into dst[dstStart..), writing at most
  * `dstCapacity` bytes. Returns the number of bytes decoded, or a negative number for a malformed
  * block (LZ4_decompress_safe's value: -1 - the input position where it failed); dst may then hold
@@ -64,12 +81,10 @@ export function decompressBlock(
     const shortcut = lit < 15 && ip < shortcutIn && op <= shortcutOut;
     if (lit === 15) {
       if (ip >= litLengthIn) return malformed(ip, srcStart);
-      let s: number;
-      do {
-        s = src[ip++];
-        lit += s;
-        if (ip > litLengthIn) return malformed(ip, srcStart);
-      } while (s === 255);
+      const more = lengthBytes(src, ip, litLengthIn);
+      if (more < 0) return malformed(litLengthIn + 1, srcStart);
+      lit += more;
+      ip += Math.floor(more / 255) + 1;
     }
     if (!shortcut && (op + lit > lastOut || ip + lit > lastIn)) {
       // Only the last sequence may come this close to an end: it must use up the input exactly.
@@ -85,12 +100,10 @@ export function decompressBlock(
     ip += 2;
     let len = token & 15;
     if (len === 15) {
-      let s: number;
-      do {
-        s = src[ip++];
-        len += s;
-        if (ip > matchLengthIn) return malformed(ip, srcStart);
-      } while (s === 255);
+      const more = lengthBytes(src, ip, matchLengthIn);
+      if (more < 0) return malformed(Math.max(ip, matchLengthIn) + 1, srcStart);
+      len += more;
+      ip += Math.floor(more / 255) + 1;
     }
     len += MIN_MATCH;
     let match = op - offset;

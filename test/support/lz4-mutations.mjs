@@ -45,17 +45,20 @@ export function sequences(block, len = block.length) {
   const out = [];
   let ip = 0;
   let op = 0;
+  // Adds the length bytes that follow a nibble of 15 to n; -1 when the block ends first.
+  const withLengthBytes = (n) => {
+    let s;
+    do {
+      if (ip >= len) return -1;
+      s = block[ip++];
+      n += s;
+    } while (s === 255);
+    return n;
+  };
   while (ip < len) {
     const token = ip;
     let litLen = block[ip++] >>> 4;
-    if (litLen === 15) {
-      let s;
-      do {
-        if (ip >= len) return null;
-        s = block[ip++];
-        litLen += s;
-      } while (s === 255);
-    }
+    if (litLen === 15 && (litLen = withLengthBytes(litLen)) < 0) return null;
     ip += litLen;
     op += litLen;
     if (ip === len) {
@@ -67,14 +70,7 @@ export function sequences(block, len = block.length) {
     const offset = block[ip] | (block[ip + 1] << 8);
     ip += 2;
     let matchLen = (block[token] & 15) + 4;
-    if (matchLen === 19) {
-      let s;
-      do {
-        if (ip >= len) return null;
-        s = block[ip++];
-        matchLen += s;
-      } while (s === 255);
-    }
+    if (matchLen === 19 && (matchLen = withLengthBytes(matchLen)) < 0) return null;
     out.push({ token, litLen, offsetAt, offset, matchLen, outAt: op });
     op += matchLen;
   }
