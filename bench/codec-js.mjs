@@ -1,6 +1,7 @@
 // LZ4 block codecs on 4 KiB pages, one page per call as zcache-js uses them: tmem's own
-// TypeScript codec (lib/lz4, compiled in dist/), the `lz4` npm package's JS block functions
-// (zcache-js's codec before tmem had its own), lz4js, and liblz4 itself through the addon
+// TypeScript codec (lib/lz4, compiled in dist/), lz4js (a pure-JS LZ4 package; the `lz4` package's
+// JS block functions, zcache-js's codec before, were dropped with that package's install step), and
+// liblz4 itself through the addon
 // (binding.lz4: LZ4_compress_default / LZ4_decompress_safe plus one N-API call each). Every block is
 // decoded by liblz4 and compared before anything is timed: "invalid" counts blocks liblz4
 // rejects or decodes wrongly. Codecs are timed in turns, several rounds, best round reported, so
@@ -17,7 +18,6 @@ const require = createRequire(import.meta.url);
 const { Lz4Compressor } = require('../dist/lz4/compress.js');
 const { decompressBlock } = require('../dist/lz4/decompress.js');
 const native = require('../dist/native/binding.js').loadNative().lz4;
-const lz4pkg = require('lz4/lib/binding.js');
 const lz4js = require('lz4js');
 
 const { values } = parseArgs({
@@ -88,17 +88,6 @@ const codecs = {
     return {
       compress: (pages, p) => c.compress(pages, p * PAGE, PAGE, out, 0, PAGE - 1),
       decompress: (block, len, into) => decompressBlock(block, 0, len, into, 0, PAGE),
-    };
-  })(),
-  'lz4 package (JS)': (() => {
-    // Its hash table holds absolute positions: cleared before every page, as zcache-js did.
-    const table = new Uint32Array(1 << 16);
-    return {
-      compress(pages, p) {
-        table.fill(0);
-        return lz4pkg.compressDependent(pageView(pages, p), out, 0, table, 0, out.length);
-      },
-      decompress: (block, len, into) => lz4pkg.uncompress(block, into, 0, len),
     };
   })(),
   lz4js: (() => {

@@ -165,7 +165,7 @@ function machineInfo() {
     napi: v.napi,
     nativeError: v.nativeError,
     loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
-    peers: { 'lz4-napi': pkgVersion('lz4-napi'), lmdb: pkgVersion('lmdb'), lz4: pkgVersion('lz4') },
+    peers: { 'lz4-napi': pkgVersion('lz4-napi'), lmdb: pkgVersion('lmdb'), lz4js: pkgVersion('lz4js') },
   };
 }
 
