@@ -10,7 +10,7 @@ import { PAGE_SIZE } from '../backends/types';
 import { debugfs } from '../debugfs/tree';
 import { TmemError } from '../util/errors';
 import { placeInFreeSlot } from '../util/slots';
-import { checkBoolean, checkInteger, checkPages, describe } from '../util/validate';
+import { checkBoolean, checkInteger, checkOptionKeys, checkOptionsObject, checkPages, checkWords, describe, typedArrayKind } from '../util/validate';
 
 /** A file key: an inode-like number, or a file handle of up to six 32-bit words. */
 export type FileKey = number | Uint32Array | readonly number[];
@@ -94,8 +94,8 @@ export class Cleancache {
     const p = this.#pool(pool);
     const k = this.#fileKey(key);
     checkInteger('index', index, 0, 0xffffffff);
-    checkPages('into', into);
-    if (p.backendId >= 0 && this.#ops!.getPage(p.backendId, k, index, into, p.uuid === null)) {
+    const view = checkPages('into', into);
+    if (p.backendId >= 0 && this.#ops!.getPage(p.backendId, k, index, view, p.uuid === null)) {
       this.#succGets++;
       return true;
     }
@@ -111,10 +111,12 @@ export class Cleancache {
     const p = this.#pool(pool);
     const k = this.#fileKey(key);
     checkInteger('index', index, 0, 0xffffffff);
-    checkPages('page', page);
-    const wasActive = options?.wasActive === undefined ? true : checkBoolean('wasActive', options.wasActive);
+    const view = checkPages('page', page);
+    const o = checkOptionsObject('putPage', options);
+    checkOptionKeys('putPage', o, ['wasActive']);
+    const wasActive = o.wasActive === undefined ? true : checkBoolean('wasActive', o.wasActive);
     if (p.backendId < 0) return;
-    this.#ops!.putPage(p.backendId, k, index, page, wasActive);
+    this.#ops!.putPage(p.backendId, k, index, view, wasActive);
     this.#puts++;
   }
 
@@ -154,7 +156,8 @@ export class Cleancache {
     checkInteger('pageSize', pageSize, PAGE_SIZE, PAGE_SIZE);
   }
 
-  // Normalises a key into the reused six-word buffer (no allocation per call).
+  // Normalises a key into the reused six-word buffer (no allocation per call). Each word of the
+  // caller's key is read once; a Uint32Array key is read through a plain view of its memory.
   #fileKey(key: FileKey): Uint32Array {
     const k = this.#key;
     k.fill(0);
@@ -164,13 +167,13 @@ export class Cleancache {
       k[1] = Math.floor(key / 2 ** 32);
       return k;
     }
-    if (!(key instanceof Uint32Array) && !Array.isArray(key)) {
+    const words: ArrayLike<unknown> | null = typedArrayKind(key) === 'Uint32Array' ? checkWords('key', key) : Array.isArray(key) ? key : null;
+    if (words === null) {
       throw new TypeError(`key must be a non-negative integer or up to ${FILEKEY_WORDS} 32-bit words, got ${describe(key)}`);
     }
-    if (key.length === 0 || key.length > FILEKEY_WORDS) {
-      throw new RangeError(`a file handle key has 1 to ${FILEKEY_WORDS} words, got ${key.length}`);
-    }
-    for (let i = 0; i < key.length; i++) k[i] = checkInteger(`key[${i}]`, key[i], 0, 0xffffffff);
+    const n = words.length;
+    if (n === 0 || n > FILEKEY_WORDS) throw new RangeError(`a file handle key has 1 to ${FILEKEY_WORDS} words, got ${n}`);
+    for (let i = 0; i < n; i++) k[i] = checkInteger(`key[${i}]`, words[i], 0, 0xffffffff);
     return k;
   }
 }
