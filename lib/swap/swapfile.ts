@@ -1,9 +1,12 @@
 // The swap file itself: creation (O_CREAT|O_EXCL, mode 0600, sized sparse like a fresh swap file),
 // an mkswap-style header in slot 0, and page I/O with pwrite/pread. Node's fs.writeSync/readSync
-// with an explicit position are pwrite(2)/pread(2) underneath.
+// with an explicit position are pwrite(2)/pread(2) underneath. The file is an OwnedPath: removal
+// (swapoff, or the end of the process or worker that created it) takes only the file created,
+// never whatever is at the path by then.
 import * as fs from 'node:fs';
 import { PAGE_SIZE } from '../backends/types';
 import { TmemError } from '../util/errors';
+import { OwnedPath } from '../util/owned-paths';
 
 const SWAP_MAGIC = 'SWAPSPACE2';
 const HEADER_VERSION = 1;
@@ -13,16 +16,26 @@ export class SwapFile {
   readonly fd: number;
   reads = 0;
   writes = 0;
+  readonly #owned: OwnedPath;
 
-  private constructor(path: string, fd: number) {
+  private constructor(path: string, fd: number, owned: OwnedPath) {
     this.path = path;
     this.fd = fd;
+    this.#owned = owned;
   }
 
   /** Creates the file; fails with the fs error (EEXIST, EACCES, ...) and leaves nothing behind. */
   static create(path: string, pages: number): SwapFile {
     const fd = fs.openSync(path, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_RDWR, 0o600);
-    const file = new SwapFile(path, fd);
+    let owned: OwnedPath;
+    try {
+      owned = OwnedPath.file(path, fd);
+    } catch (err) {
+      fs.closeSync(fd);
+      fs.unlinkSync(path);
+      throw err;
+    }
+    const file = new SwapFile(path, fd, owned);
     try {
       fs.ftruncateSync(fd, pages * PAGE_SIZE);
       file.#writeHeader(pages);
@@ -72,17 +85,8 @@ export class SwapFile {
     return { size: st.size, allocated: st.blocks * 512 };
   }
 
-  /** Closes and unlinks; never throws (it runs on error paths too). */
+  /** Empties, unlinks (only if the path still names this file) and closes it; never throws (it runs on error paths too). */
   remove(): void {
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // already closed
-    }
-    try {
-      fs.unlinkSync(this.path);
-    } catch {
-      // already gone
-    }
+    this.#owned.release();
   }
 }
