@@ -16,6 +16,8 @@ import { checkBoolean, checkInteger, checkOptionKeys, checkOptionsObject, checkP
 export type FileKey = number | Uint32Array | readonly number[];
 
 export const FILEKEY_WORDS = 6;
+/** Page indexes are 32-bit, as in the kernel's cleancache: the first 16 TiB of a file. */
+export const MAX_PAGE_INDEX = 0xffffffff;
 
 interface Pool {
   /** Backend pool id while a backend is registered, else -1. */
@@ -93,7 +95,7 @@ export class Cleancache {
   getPage(pool: number, key: FileKey, index: number, into: Uint8Array): boolean {
     const p = this.#pool(pool);
     const k = this.#fileKey(key);
-    checkInteger('index', index, 0, 0xffffffff);
+    checkInteger('index', index, 0, MAX_PAGE_INDEX);
     const view = checkPages('into', into);
     if (p.backendId >= 0 && this.#ops!.getPage(p.backendId, k, index, view, p.uuid === null)) {
       this.#succGets++;
@@ -110,7 +112,7 @@ export class Cleancache {
   putPage(pool: number, key: FileKey, index: number, page: Uint8Array, options?: { wasActive?: boolean }): void {
     const p = this.#pool(pool);
     const k = this.#fileKey(key);
-    checkInteger('index', index, 0, 0xffffffff);
+    checkInteger('index', index, 0, MAX_PAGE_INDEX);
     const view = checkPages('page', page);
     const o = checkOptionsObject('putPage', options);
     checkOptionKeys('putPage', o, ['wasActive']);
@@ -123,7 +125,7 @@ export class Cleancache {
   invalidatePage(pool: number, key: FileKey, index: number): void {
     const p = this.#pool(pool);
     const k = this.#fileKey(key);
-    checkInteger('index', index, 0, 0xffffffff);
+    checkInteger('index', index, 0, MAX_PAGE_INDEX);
     if (p.backendId < 0) return;
     this.#ops!.invalidatePage(p.backendId, k, index);
     this.#invalidates++;
