@@ -33,6 +33,17 @@ function join(dir: string, name: string): string {
 export class DebugfsTree {
   #registrations: Registration[] = [];
   #mounts = new Set<DebugfsMount>();
+  #snapshotId = 0;
+  #nextSnapshotId = 1;
+
+  /**
+   * While snapshot() calls the providers, a number naming that snapshot (the same for every
+   * provider it calls); 0 otherwise. Providers whose counters must agree with each other (the
+   * native pool's totals and its per-area usage) use it to answer all from one read.
+   */
+  get snapshotId(): number {
+    return this.#snapshotId;
+  }
 
   /**
    * Registers `provider` under `dir` (may be '' for providers that return full paths).
@@ -54,9 +65,15 @@ export class DebugfsTree {
    * provider is called once, so a native backend's counters cost one call however many there are.
    */
   snapshot(): Record<string, number> {
+    const outer = this.#snapshotId;
+    if (outer === 0) this.#snapshotId = this.#nextSnapshotId++;
     const entries: [string, number][] = [];
-    for (const { dir, provider } of this.#registrations) {
-      for (const [name, value] of Object.entries(provider())) entries.push([join(dir, name), value]);
+    try {
+      for (const { dir, provider } of this.#registrations) {
+        for (const [name, value] of Object.entries(provider())) entries.push([join(dir, name), value]);
+      }
+    } finally {
+      this.#snapshotId = outer;
     }
     entries.sort((a, b) => comparePaths(a[0], b[0]));
     return Object.fromEntries(entries);
