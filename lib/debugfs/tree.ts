@@ -85,8 +85,10 @@ export class DebugfsTree {
     const want = normalizeDir(path);
     for (const { dir, provider } of this.#registrations) {
       if (dir && !want.startsWith(dir + '/')) continue;
-      const value = provider()[dir ? want.slice(dir.length + 1) : want];
-      if (value !== undefined) return value;
+      const counters = provider();
+      const name = dir ? want.slice(dir.length + 1) : want;
+      // Own properties only: 'toString' names no counter.
+      if (Object.hasOwn(counters, name)) return counters[name];
     }
     throw new TmemError('ERR_TMEM_NO_COUNTER', `no counter at debugfs path '${path}'`);
   }

@@ -10,6 +10,7 @@
 // changed size or mtime (changed behind our back) invalidates all of the file's pages, resident
 // and in cleancache, before anything is served. Writes and truncates through the handle
 // invalidate exactly the pages they touch.
+import { constants as bufferConstants } from 'node:buffer';
 import * as fs from 'node:fs';
 import { PAGE_SIZE } from '../backends/types';
 import { ensureBackend, type BackendChoice } from '../backends/registry';
@@ -65,6 +66,8 @@ function sameIdentity(a: Identity, b: Identity): boolean {
 }
 
 let nextCacheId = 0;
+/** The resident pages are one Uint8Array: no larger than the largest one V8 makes. */
+const MAX_RESIDENT_BYTES = Math.floor(bufferConstants.MAX_LENGTH / PAGE_SIZE) * PAGE_SIZE;
 /** Inodes whose identity a PageCache remembers after their files are closed. */
 const KNOWN_INODES = 65536;
 /** Longest truncated tail whose clean pages are invalidated one by one. */
@@ -90,9 +93,11 @@ export class PageCache {
   constructor(options: PageCacheOptions = {}) {
     const o = checkOptionsObject('PageCache', options);
     checkOptionKeys('PageCache', o, ['residentBytes', 'backend']);
-    this.residentBudget = o.residentBytes === undefined ? 64 << 20 : checkInteger('residentBytes', o.residentBytes, PAGE_SIZE, 2 ** 40);
-    ensureBackend(o.backend ?? 'default');
+    this.residentBudget =
+      o.residentBytes === undefined ? 64 << 20 : checkInteger('residentBytes', o.residentBytes, PAGE_SIZE, MAX_RESIDENT_BYTES);
+    // Everything that can fail comes before the backend is loaded: a rejected constructor changes nothing.
     this.resident = new ResidentPages(this.residentBudget);
+    ensureBackend(o.backend ?? 'default');
     this.pool = cleancache.initFs(PAGE_SIZE);
     this.#unregisterStats = debugfs.register(`pagecache/${nextCacheId++}`, () => this.stats());
   }

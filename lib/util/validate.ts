@@ -153,7 +153,14 @@ export function checkOptionKeys(what: string, options: object, known: readonly s
  */
 export function checkOptionsObject(what: string, options: unknown): Record<string, unknown> {
   if (options === undefined) return Object.create(null) as Record<string, unknown>;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+  if (
+    options === null ||
+    typeof options !== 'object' ||
+    Array.isArray(options) ||
+    ArrayBuffer.isView(options) ||
+    options instanceof ArrayBuffer ||
+    options instanceof SharedArrayBuffer
+  ) {
     throw new TypeError(`${what} options must be an object, got ${describe(options)}`);
   }
   return Object.assign(Object.create(null) as Record<string, unknown>, options);
