@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import {
   chmodSync,
@@ -21,6 +22,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { debugfs, DebugfsTree, loadBackend, SwapCache, swapon, unloadBackend } from '../lib/index';
 import { COUNTER_DESCRIPTIONS, descriptionKey } from '../lib/debugfs/descriptions';
 import { comparePaths, prometheusName } from '../lib/debugfs/format';
+import { readCounterFile } from '../lib/cli/stat';
 
 function sampleTree(): { tree: DebugfsTree; state: Record<string, number>; calls: { native: number } } {
   const tree = new DebugfsTree();
@@ -425,6 +427,19 @@ describe('debugfs.mount where others can write', () => {
     expectVictimUntouched(v);
     expect(lstatSync(dir).isSymbolicLink()).toBe(true);
     expect(walk(join(base, 'moved'))).toEqual([]);
+  });
+
+  it('tmem stat reads a counter file without following a symlink or blocking on a FIFO', () => {
+    const file = join(base, 'counter');
+    writeFileSync(file, '42\n');
+    expect(readCounterFile(file)).toBe('42\n');
+    execFileSync('mkfifo', [join(base, 'fifo')]);
+    symlinkSync(join(base, 'fifo'), join(base, 'to-fifo'));
+    symlinkSync('/dev/zero', join(base, 'to-zero'));
+    expect(readCounterFile(join(base, 'fifo'))).toBe(null);
+    expect(readCounterFile(join(base, 'to-fifo'))).toBe(null);
+    expect(readCounterFile(join(base, 'to-zero'))).toBe(null);
+    expect(readCounterFile(join(base, 'missing'))).toBe(null);
   });
 
   it('a directory of the tree swapped for a symlink: nothing written, replaced or removed through it', () => {
