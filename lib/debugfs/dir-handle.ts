@@ -95,7 +95,7 @@ export class DirHandle {
       fd = fs.openSync(this.path(tmpName), CREATE_FILE, 0o644);
     } catch (err) {
       if (errCode(err) !== 'EEXIST') throw err;
-      this.unlink(tmpName);
+      this.remove(tmpName);
       fd = fs.openSync(this.path(tmpName), CREATE_FILE, 0o644);
     }
     try {
@@ -106,25 +106,15 @@ export class DirHandle {
     try {
       fs.renameSync(this.path(tmpName), this.path(name));
     } catch (err) {
-      this.unlink(tmpName);
+      this.remove(tmpName);
       throw err;
     }
   }
 
-  /** Removes file `name`; false when it could not be (already gone, say). */
-  unlink(name: string): boolean {
+  /** Removes file `name`, or with `directory` the subdirectory `name` if empty; false when it could not be. */
+  remove(name: string, directory = false): boolean {
     try {
-      fs.unlinkSync(this.path(name));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Removes the subdirectory `name` if it is empty; false otherwise. */
-  rmdir(name: string): boolean {
-    try {
-      fs.rmdirSync(this.path(name));
+      (directory ? fs.rmdirSync : fs.unlinkSync)(this.path(name));
       return true;
     } catch {
       return false;

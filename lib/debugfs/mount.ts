@@ -245,7 +245,7 @@ export class DebugfsMount {
 
   #unlink(rel: string, handles: Map<string, DirHandle>): void {
     try {
-      this.#openDir(parentOf(rel), false, handles).unlink(nameOf(rel));
+      this.#openDir(parentOf(rel), false, handles).remove(nameOf(rel));
     } catch {
       // its directory is gone already
     }
@@ -258,7 +258,7 @@ export class DebugfsMount {
       handles.delete(rel);
       let removed = false;
       try {
-        removed = this.#openDir(parentOf(rel), false, handles).rmdir(nameOf(rel));
+        removed = this.#openDir(parentOf(rel), false, handles).remove(nameOf(rel), true);
       } catch {
         // its parent is gone already
       }
@@ -279,7 +279,7 @@ export class DebugfsMount {
         handles.get(rel)?.close();
         handles.delete(rel);
         try {
-          this.#openDir(parentOf(rel), false, handles).rmdir(nameOf(rel));
+          this.#openDir(parentOf(rel), false, handles).remove(nameOf(rel), true);
         } catch {
           // its parent is gone already
         }
