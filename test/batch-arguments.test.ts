@@ -156,6 +156,46 @@ describe.each(cases)('batch arguments with $label', ({ load }) => {
     }
   });
 
+  it('pages in a SharedArrayBuffer that another thread keeps changing: pool and file hold one version', async () => {
+    const sab = new SharedArrayBuffer(4 * PAGE + 4);
+    const pages = new Uint8Array(sab, 0, 4 * PAGE);
+    const stop = new Int32Array(sab, 4 * PAGE, 1);
+    const worker = new Worker(
+      `const { workerData } = require('node:worker_threads');
+       const words = new Uint32Array(workerData, 0, ${PAGE}), stop = new Int32Array(workerData, ${4 * PAGE}, 1);
+       for (let r = 1; Atomics.load(stop, 0) === 0; r++) for (let i = 0; i < words.length; i += 7) words[i] = Math.imul(r, 2654435761) >>> (i & 15);`,
+      { eval: true, workerData: sab },
+    );
+    await new Promise((resolve) => worker.once('online', resolve));
+    const offs: number[] = [];
+    frontswap.writethrough = true;
+    try {
+      for (let round = 0; round < 40; round++) {
+        offs.push(area.writePage(pages.subarray(0, PAGE)));
+        offs.push(...area.writePages(pages));
+        if (offs.length > 200) area.freePages(Uint32Array.from(offs.splice(0, 100)));
+      }
+    } finally {
+      frontswap.writethrough = false;
+      Atomics.store(stop, 0, 1);
+      await worker.terminate();
+    }
+    // Whatever version of a page was taken, the pool and the swap file took the same one.
+    const { openSync, readSync, closeSync } = await import('node:fs');
+    const fd = openSync(area.path, 'r');
+    try {
+      const fromPool = new Uint8Array(PAGE);
+      const fromFile = new Uint8Array(PAGE);
+      for (const off of offs) {
+        area.readPage(off, fromPool);
+        readSync(fd, fromFile, 0, PAGE, off * PAGE);
+        expect(Buffer.compare(fromPool, fromFile), `slot ${off}`).toBe(0);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   it('a Uint8Array that lies about its length is measured by its memory', () => {
     const before = debugfs.snapshot();
     expect(() => area.writePage(liar(16, PAGE))).toThrow(RangeError);

@@ -10,7 +10,7 @@ import { PAGE_SIZE } from '../backends/types';
 import { debugfs } from '../debugfs/tree';
 import { TmemError } from '../util/errors';
 import { placeInFreeSlot } from '../util/slots';
-import { checkBoolean, checkInteger, checkOptionKeys, checkOptionsObject, checkPages, checkWords, describe, typedArrayKind } from '../util/validate';
+import { checkBoolean, checkInteger, checkOptionKeys, checkOptionsObject, checkPages, checkWords, describe, typedArrayKind, unshared } from '../util/validate';
 
 /** A file key: an inode-like number, or a file handle of up to six 32-bit words. */
 export type FileKey = number | Uint32Array | readonly number[];
@@ -113,7 +113,7 @@ export class Cleancache {
     const p = this.#pool(pool);
     const k = this.#fileKey(key);
     checkInteger('index', index, 0, MAX_PAGE_INDEX);
-    const view = checkPages('page', page);
+    const view = unshared(checkPages('page', page));
     const o = checkOptionsObject('putPage', options);
     checkOptionKeys('putPage', o, ['wasActive']);
     const wasActive = o.wasActive === undefined ? true : checkBoolean('wasActive', o.wasActive);

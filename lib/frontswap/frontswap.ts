@@ -7,7 +7,7 @@ import { PAGE_SIZE } from '../backends/types';
 import { debugfs } from '../debugfs/tree';
 import { Bitmap } from '../util/bitmap';
 import { TmemError } from '../util/errors';
-import { checkBoolean, checkDistinct, checkFlags, checkInteger, checkOffsets, checkOptionKeys, checkOptionsObject, checkPages } from '../util/validate';
+import { checkBoolean, checkDistinct, checkFlags, checkInteger, checkOffsets, checkOptionKeys, checkOptionsObject, checkPages, unshared } from '../util/validate';
 
 /** Kernel MAX_SWAPFILES: swap area types are 0..31. */
 export const MAX_AREAS = 32;
@@ -133,7 +133,7 @@ export class Frontswap {
   store(type: number, offset: number, page: Uint8Array): boolean {
     const area = this.#area(type);
     this.#checkSlot(area, offset);
-    return this.storePage(area, offset, checkPages('page', page));
+    return this.storePage(area, offset, unshared(checkPages('page', page)));
   }
 
   load(type: number, offset: number, into: Uint8Array, options?: { exclusive?: boolean }): boolean {
@@ -164,7 +164,7 @@ export class Frontswap {
   storeBatch(type: number, offsets: Uint32Array, pages: Uint8Array, results?: Uint8Array): Uint8Array {
     const area = this.#area(type);
     const offs = this.#checkSlots(area, offsets);
-    const view = checkPages('pages', pages, offs.length);
+    const view = unshared(checkPages('pages', pages, offs.length));
     // Two stores of one offset in one batch would race inside the backend; callers split such batches.
     checkDistinct('offsets', offs);
     const out = results === undefined ? undefined : checkFlags('results', results, offs.length);

@@ -15,7 +15,7 @@ import {
   checkPages,
   checkWords,
   describe,
-  isShared,
+  unshared,
 } from '../util/validate';
 import { SwapFile } from './swapfile';
 /** 2^28 slots = a 1 TiB swap file; the bitmaps stay at 32 MiB each. */
@@ -88,7 +88,7 @@ export class SwapArea {
   /** Swaps a page out: frontswap first, the file when frontswap refuses. Returns the slot offset. */
   writePage(page: Uint8Array): number {
     const fsArea = this.#live();
-    const view = this.#stable(checkPages('page', page));
+    const view = unshared(checkPages('page', page));
     const offset = this.#slots.findClear(this.#cursor);
     if (offset < 0) throw this.#full(1);
     this.#take(offset);
@@ -139,7 +139,7 @@ export class SwapArea {
    */
   writePages(pages: Uint8Array, offsets?: Uint32Array): Uint32Array {
     const fsArea = this.#live();
-    const view = this.#stable(checkBytes('pages', pages));
+    const view = unshared(checkBytes('pages', pages));
     if (view.byteLength % PAGE_SIZE !== 0) {
       throw new TypeError(`pages must be a Uint8Array holding whole ${PAGE_SIZE}-byte pages, got ${view.byteLength} bytes`);
     }
@@ -292,12 +292,6 @@ export class SwapArea {
   #take(offset: number): void {
     this.#slots.set(offset);
     this.#cursor = offset + 1 < this.pages ? offset + 1 : FIRST_SLOT;
-  }
-
-  // With writethrough a page goes both to the pool and to the file. A page in a SharedArrayBuffer
-  // could change between the two reads, leaving two different copies of one slot: copy it first.
-  #stable(view: Uint8Array): Uint8Array {
-    return frontswap.writethrough && isShared(view) ? view.slice() : view;
   }
 
   #release(fsArea: FrontswapArea, offset: number): void {

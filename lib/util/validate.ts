@@ -8,6 +8,7 @@
 // a private copy) made from those slots, so no code further down ever calls a method or getter of
 // the caller's object: nothing a caller defines runs in the middle of a call, and a buffer that
 // another thread changes (a SharedArrayBuffer) is read once where reading twice would matter.
+import { types } from 'node:util';
 import { PAGE_SIZE } from '../backends/types';
 
 const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
@@ -22,21 +23,20 @@ const kindOf = intrinsicGetter<string | undefined>(Symbol.toStringTag);
 const bufferOf = intrinsicGetter<ArrayBufferLike>('buffer');
 const byteOffsetOf = intrinsicGetter<number>('byteOffset');
 const byteLengthOf = intrinsicGetter<number>('byteLength');
-const sharedByteLength = Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'byteLength')!.get!;
 
 /** 'Uint8Array', 'Uint32Array', ... for a real typed array (Buffer included), undefined for anything else. */
 export function typedArrayKind(value: unknown): string | undefined {
   return kindOf.call(value);
 }
 
-/** True when `view` (a view from checkBytes/checkPages) lies on a SharedArrayBuffer, which other threads may change. */
-export function isShared(view: Uint8Array): boolean {
-  try {
-    sharedByteLength.call(view.buffer);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Pages to be stored, as bytes nobody else can change: a page in a SharedArrayBuffer is copied
+ * first, since another thread could change it while a compressor reads it or between the two
+ * reads of a writethrough store (pool and file would then hold different pages for one slot).
+ * Anything else is used in place.
+ */
+export function unshared(view: Uint8Array): Uint8Array {
+  return types.isSharedArrayBuffer(view.buffer) ? view.slice() : view;
 }
 
 // A plain `kind` view of the memory `value` views, from its internal slots.
