@@ -140,9 +140,12 @@ export class Frontswap {
     const area = this.#area(type);
     this.#checkSlot(area, offset);
     const view = checkPages('into', into);
-    const o = checkOptionsObject('load', options);
-    checkOptionKeys('load', o, ['exclusive']);
-    const exclusive = o.exclusive === undefined ? false : checkBoolean('exclusive', o.exclusive);
+    let exclusive = false;
+    if (options !== undefined) {
+      const o = checkOptionsObject('load', options);
+      checkOptionKeys('load', o, ['exclusive']);
+      if (o.exclusive !== undefined) exclusive = checkBoolean('exclusive', o.exclusive);
+    }
     return this.loadPage(area, offset, view, exclusive);
   }
 

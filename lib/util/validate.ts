@@ -39,27 +39,35 @@ export function unshared(view: Uint8Array): Uint8Array {
   return types.isSharedArrayBuffer(view.buffer) ? view.slice() : view;
 }
 
-// A plain `kind` view of the memory `value` views, from its internal slots.
-function plainView<T>(name: string, value: unknown, kind: 'Uint8Array' | 'Uint32Array', make: (b: ArrayBufferLike, o: number, n: number) => T, what: string): T {
-  if (kindOf.call(value) !== kind) throw new TypeError(`${name} must be ${what}, got ${describe(value)}`);
-  const buffer = bufferOf.call(value);
-  const bytes = byteLengthOf.call(value);
-  try {
-    return make(buffer, byteOffsetOf.call(value), kind === 'Uint8Array' ? bytes : bytes / 4);
-  } catch (err) {
-    // The only way a view of real memory cannot be re-made: its buffer was detached.
-    throw new TypeError(`${name} views a detached ArrayBuffer`, { cause: err });
-  }
-}
-
 /** A Uint32Array of any length, as a plain view of the same memory (for outputs; inputs get checkOffsets' copy). */
 export function checkWords(name: string, value: unknown): Uint32Array {
-  return plainView(name, value, 'Uint32Array', (b, o, n) => new Uint32Array(b, o, n), 'a Uint32Array');
+  if (kindOf.call(value) !== 'Uint32Array') throw new TypeError(`${name} must be a Uint32Array, got ${describe(value)}`);
+  const buffer = bufferOf.call(value);
+  const offset = byteOffsetOf.call(value);
+  const length = byteLengthOf.call(value) / 4;
+  try {
+    return new Uint32Array(buffer, offset, length);
+  } catch (err) {
+    throw detachedError(name, err);
+  }
 }
 
 /** A Uint8Array (Buffer included) of any length, as a plain view of the same memory. */
 export function checkBytes(name: string, value: unknown): Uint8Array {
-  return plainView(name, value, 'Uint8Array', (b, o, n) => new Uint8Array(b, o, n), 'a Uint8Array or Buffer');
+  if (kindOf.call(value) !== 'Uint8Array') throw new TypeError(`${name} must be a Uint8Array or Buffer, got ${describe(value)}`);
+  const buffer = bufferOf.call(value);
+  const offset = byteOffsetOf.call(value);
+  const length = byteLengthOf.call(value);
+  try {
+    return new Uint8Array(buffer, offset, length);
+  } catch (err) {
+    throw detachedError(name, err);
+  }
+}
+
+// The only way a view of real memory cannot be re-made: its buffer was detached.
+function detachedError(name: string, cause: unknown): TypeError {
+  return new TypeError(`${name} views a detached ArrayBuffer`, { cause });
 }
 
 export function describe(value: unknown): string {
