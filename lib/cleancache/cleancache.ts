@@ -10,7 +10,7 @@ import { PAGE_SIZE } from '../backends/types';
 import { debugfs } from '../debugfs/tree';
 import { TmemError } from '../util/errors';
 import { placeInFreeSlot } from '../util/slots';
-import { checkBoolean, checkInteger, checkOptionKeys, checkOptionsObject, checkPages, checkWords, describe, typedArrayKind, unshared } from '../util/validate';
+import { checkBoolean, checkInteger, checkOptionKeys, checkOptionsObject, checkPage, checkWords, describe, plainBytes, typedArrayKind, unshared } from '../util/validate';
 
 /** A file key: an inode-like number, or a file handle of up to six 32-bit words. */
 export type FileKey = number | Uint32Array | readonly number[];
@@ -96,8 +96,9 @@ export class Cleancache {
     const p = this.#pool(pool);
     const k = this.#fileKey(key);
     checkInteger('index', index, 0, MAX_PAGE_INDEX);
-    const view = checkPages('into', into);
-    if (p.backendId >= 0 && this.#ops!.getPage(p.backendId, k, index, view, p.uuid === null)) {
+    const page = checkPage('into', into);
+    const ops = this.#ops;
+    if (p.backendId >= 0 && ops!.getPage(p.backendId, k, index, ops!.inPlaceViews ? page : plainBytes(page), p.uuid === null)) {
       this.#succGets++;
       return true;
     }
@@ -113,12 +114,13 @@ export class Cleancache {
     const p = this.#pool(pool);
     const k = this.#fileKey(key);
     checkInteger('index', index, 0, MAX_PAGE_INDEX);
-    const view = unshared(checkPages('page', page));
+    const checked = checkPage('page', page);
     const o = checkOptionsObject('putPage', options);
     checkOptionKeys('putPage', o, ['wasActive']);
     const wasActive = o.wasActive === undefined ? true : checkBoolean('wasActive', o.wasActive);
     if (p.backendId < 0) return;
-    this.#ops!.putPage(p.backendId, k, index, view, wasActive);
+    const ops = this.#ops!;
+    ops.putPage(p.backendId, k, index, ops.inPlaceViews ? checked : unshared(plainBytes(checked)), wasActive);
     this.#puts++;
   }
 

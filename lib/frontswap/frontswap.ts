@@ -7,7 +7,7 @@ import { PAGE_SIZE } from '../backends/types';
 import { debugfs } from '../debugfs/tree';
 import { Bitmap } from '../util/bitmap';
 import { TmemError } from '../util/errors';
-import { checkBoolean, checkDistinct, checkFlags, checkInteger, checkOffsets, checkOptionKeys, checkOptionsObject, checkPages, unshared } from '../util/validate';
+import { checkBoolean, checkDistinct, checkFlags, checkInteger, checkOffsets, checkOptionKeys, checkOptionsObject, checkPage, checkPages, plainBytes, unshared } from '../util/validate';
 
 /** Kernel MAX_SWAPFILES: swap area types are 0..31. */
 export const MAX_AREAS = 32;
@@ -133,13 +133,13 @@ export class Frontswap {
   store(type: number, offset: number, page: Uint8Array): boolean {
     const area = this.#area(type);
     this.#checkSlot(area, offset);
-    return this.storePage(area, offset, unshared(checkPages('page', page)));
+    return this.storePage(area, offset, checkPage('page', page));
   }
 
   load(type: number, offset: number, into: Uint8Array, options?: { exclusive?: boolean }): boolean {
     const area = this.#area(type);
     this.#checkSlot(area, offset);
-    const view = checkPages('into', into);
+    const view = checkPage('into', into);
     let exclusive = false;
     if (options !== undefined) {
       const o = checkOptionsObject('load', options);
@@ -239,13 +239,13 @@ export class Frontswap {
 
   // ---- internal hooks used by the swap layer, which has validated its arguments already ----
 
-  /** @internal */
+  /** @internal `page` may be the caller's own array (checkPage): a backend without inPlaceViews gets a plain, unshared copy. */
   storePage(area: FrontswapArea, offset: number, page: Uint8Array): boolean {
     const ops = this.#ops;
     if (!ops) return false;
     const type = area.info.type;
     const dup = area.bits.test(offset);
-    if (ops.store(type, offset, page)) {
+    if (ops.store(type, offset, ops.inPlaceViews ? page : unshared(plainBytes(page)))) {
       area.bits.set(offset);
       this.#succStores++;
       return !this.#writethrough;
@@ -259,11 +259,11 @@ export class Frontswap {
     return false;
   }
 
-  /** @internal */
+  /** @internal `into` may be the caller's own array (checkPage): a backend without inPlaceViews gets a plain view. */
   loadPage(area: FrontswapArea, offset: number, into: Uint8Array, exclusive: boolean): boolean {
     const ops = this.#ops;
     if (!ops || !area.bits.test(offset)) return false;
-    if (!ops.load(area.info.type, offset, into, exclusive)) return false;
+    if (!ops.load(area.info.type, offset, ops.inPlaceViews ? into : plainBytes(into), exclusive)) return false;
     this.#loads++;
     if (exclusive) area.bits.clear(offset);
     return true;

@@ -12,9 +12,11 @@ import {
   checkOffsets,
   checkOptionKeys,
   checkOptionsObject,
+  checkPage,
   checkPages,
   checkWords,
   describe,
+  plainBytes,
   unshared,
 } from '../util/validate';
 import { SwapFile } from './swapfile';
@@ -88,7 +90,8 @@ export class SwapArea {
   /** Swaps a page out: frontswap first, the file when frontswap refuses. Returns the slot offset. */
   writePage(page: Uint8Array): number {
     const fsArea = this.#live();
-    const view = unshared(checkPages('page', page));
+    // Writethrough reads the page twice (pool, then file): one version, also from a SharedArrayBuffer.
+    const view = frontswap.writethrough ? unshared(plainBytes(checkPage('page', page))) : checkPage('page', page);
     const offset = this.#slots.findClear(this.#cursor);
     if (offset < 0) throw this.#full(1);
     this.#take(offset);
@@ -105,7 +108,7 @@ export class SwapArea {
   readPage(offset: number, into: Uint8Array): Uint8Array {
     const fsArea = this.#live();
     this.#checkInUse(offset);
-    const view = checkPages('into', into);
+    const view = checkPage('into', into);
     if (!frontswap.loadPage(fsArea, offset, view, false)) this.#readFile(offset, view, 0);
     return into;
   }
@@ -118,7 +121,7 @@ export class SwapArea {
   takePage(offset: number, into: Uint8Array): Uint8Array {
     const fsArea = this.#live();
     this.#checkInUse(offset);
-    const view = checkPages('into', into);
+    const view = checkPage('into', into);
     if (!frontswap.loadPage(fsArea, offset, view, frontswap.exclusiveGets)) this.#readFile(offset, view, 0);
     this.#release(fsArea, offset);
     return into;

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { PAGE_SIZE } from '../backends/types';
 import { TmemError } from '../util/errors';
 import { OwnedPath } from '../util/owned-paths';
+import { plainBytes } from '../util/validate';
 
 const SWAP_MAGIC = 'SWAPSPACE2';
 const HEADER_VERSION = 1;
@@ -56,23 +57,28 @@ export class SwapFile {
     this.writeAt(0, header, 0, 1);
   }
 
-  /** pwrite of `count` pages from `src` (starting at page `first` of src) to slot `offset` onward. */
+  /**
+   * pwrite of `count` pages from `src` (starting at page `first` of src) to slot `offset` onward.
+   * `src` may be a caller's own array: fs reads its byteLength property, so a plain view goes.
+   */
   writeAt(offset: number, src: Uint8Array, first: number, count: number): void {
+    const view = plainBytes(src);
     let done = 0;
     const total = count * PAGE_SIZE;
     const base = first * PAGE_SIZE;
     while (done < total) {
-      done += fs.writeSync(this.fd, src, base + done, total - done, offset * PAGE_SIZE + done);
+      done += fs.writeSync(this.fd, view, base + done, total - done, offset * PAGE_SIZE + done);
     }
     this.writes += count;
   }
 
-  /** pread of one page at slot `offset` into page `index` of `into`. */
+  /** pread of one page at slot `offset` into page `index` of `into` (a plain view of it, as for writeAt). */
   readAt(offset: number, into: Uint8Array, index: number): void {
+    const view = plainBytes(into);
     let done = 0;
     const base = index * PAGE_SIZE;
     while (done < PAGE_SIZE) {
-      const n = fs.readSync(this.fd, into, base + done, PAGE_SIZE - done, offset * PAGE_SIZE + done);
+      const n = fs.readSync(this.fd, view, base + done, PAGE_SIZE - done, offset * PAGE_SIZE + done);
       if (n === 0) throw new Error(`short read of swap slot ${offset}`);
       done += n;
     }

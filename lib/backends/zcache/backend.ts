@@ -32,6 +32,8 @@ function mechanicsOf(pool: NativePool): WritebackMechanics {
 
 function frontswapOps(pool: NativePool, policy: WritebackPolicy | null, reader: PoolStatsReader): FrontswapOps {
   return {
+    // Pages and buffers only ever reach the pool's N-API methods, which read internal slots.
+    inPlaceViews: true,
     init(type: number, area: AreaInfo) {
       pool.initArea(type, area.pages, area.fd);
       reader.initialised[type] = true;
@@ -77,6 +79,7 @@ function cleancacheOps(pool: NativePool): CleancacheOps {
     if (pageSize !== PAGE_SIZE) throw new RangeError(`zcache: page size must be ${PAGE_SIZE}, got ${pageSize}`);
   };
   return {
+    inPlaceViews: true,
     initFs(pageSize) {
       checkPageSize(pageSize);
       return pool.ephInitFs();
