@@ -2,6 +2,7 @@
 // a batch read that fails part way changes nothing, swapoff removes only the file swapon created,
 // the header slot is the swap layer's alone, counters make sense after swapoff, and a failed
 // unload is a coded error that loses nothing.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -97,6 +98,28 @@ describe('swapoff removes only the file swapon created', () => {
     a.writePage(textPage(4));
     a.swapoff();
     expect(fs.existsSync(a.path)).toBe(false);
+  });
+});
+
+describe('a swap file does not outlive its process', () => {
+  it.each([
+    ['process.exit()', 'process.exit(0)'],
+    ['the end of its event loop', ''],
+  ])('a process that ends by %s without swapoff leaves no swap file (writeback in flight)', (_, end) => {
+    const path = join(tmp.dir, 'exiting');
+    const script = `
+      const { swapon, loadBackend } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'index.js'))});
+      (async () => {
+        const area = swapon(${JSON.stringify(path)}, { pages: 4096 });
+        await loadBackend('zcache', { maxPoolBytes: 64 * 4096 });
+        const page = new Uint8Array(4096);
+        for (let i = 0; i < 2000; i++) { page.fill(i & 0xff, 0, 1000); area.writePage(page); if (i % 100 === 0) await new Promise(setImmediate); }
+        ${end};
+      })();`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(fs.existsSync(path)).toBe(false);
   });
 });
 

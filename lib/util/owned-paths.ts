@@ -44,8 +44,11 @@ function nativeRegistry(): NativeOwnedPaths | null {
 const live = new Set<OwnedPath>();
 let listening = false;
 
+// At 'exit' the native pool's writeback threads may still be writing to a swap file: its path is
+// removed now, but its descriptor is left for the addon's cleanup hook to close once the pools
+// have stopped (or for the process's end). Without the addon no thread can use it: it is closed.
 function releaseAll(): void {
-  for (const owned of [...live]) owned.release();
+  for (const owned of [...live]) owned.release(native ? 'keep-fd' : 'close');
 }
 
 export class OwnedPath {
@@ -97,12 +100,17 @@ export class OwnedPath {
     }
   }
 
-  /** Removes what was created (see the file header); idempotent, never throws (it runs on error paths and at exit). */
-  release(): void {
+  /**
+   * Removes what was created (see the file header); idempotent, never throws (it runs on error
+   * paths and at exit). With 'keep-fd' a file's descriptor stays open and registered with the
+   * addon, whose cleanup hook closes it.
+   */
+  release(fd: 'close' | 'keep-fd' = 'close'): void {
     if (this.#released) return;
     this.#released = true;
     live.delete(this);
-    if (this.#nativeId !== 0) nativeRegistry()!.disownPath(this.#nativeId);
+    const keepFd = fd === 'keep-fd' && this.#nativeId !== 0;
+    if (this.#nativeId !== 0 && !keepFd) nativeRegistry()!.disownPath(this.#nativeId);
     if (this.#fd >= 0) {
       try {
         fs.ftruncateSync(this.#fd, 0);
@@ -119,7 +127,7 @@ export class OwnedPath {
     } catch {
       // gone already, or (a directory) not empty: what is in it is not ours to remove
     }
-    if (this.#fd >= 0) {
+    if (this.#fd >= 0 && !keepFd) {
       try {
         fs.closeSync(this.#fd);
       } catch {
