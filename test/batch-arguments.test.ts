@@ -248,6 +248,34 @@ describe.each(cases)('batch arguments with $label', ({ load }) => {
     expect(area.usedPages).toBe(1);
   });
 
+  it('options are read before the page: a getter that shrinks the page finds it refused', () => {
+    const off = area.writePage(textPage(80));
+    frontswap.store(area.type, 9, textPage(81));
+    const pool = cleancache.initFs();
+    try {
+      const before = debugfs.snapshot();
+      // A length-tracking view of a resizable buffer: a page when the call starts, empty once an
+      // options getter has run.
+      const buffer = new ArrayBuffer(PAGE, { maxByteLength: 2 * PAGE });
+      const page = new Uint8Array(buffer);
+      const shrinking = (key: string): object =>
+        Object.defineProperty({}, key, {
+          enumerable: true,
+          get: () => {
+            buffer.resize(0);
+            return true;
+          },
+        });
+      expect(() => frontswap.load(area.type, 9, page, shrinking('exclusive'))).toThrow(RangeError);
+      buffer.resize(PAGE);
+      expect(() => cleancache.putPage(pool, 3, 0, page, shrinking('wasActive'))).toThrow(RangeError);
+      expect(debugfs.snapshot()).toEqual(before);
+      expect(Buffer.compare(area.readPage(off, new Uint8Array(PAGE)), textPage(80))).toBe(0);
+    } finally {
+      cleancache.invalidateFs(pool);
+    }
+  });
+
   it('cleancache pages and keys are read once, through their memory', () => {
     const pool = cleancache.initFs();
     try {

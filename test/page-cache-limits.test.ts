@@ -1,6 +1,7 @@
 // PageCache at the edges of its key space (issue 14, items 3 and 4): pages of files opened after
 // millions of others, pages past 16 TiB (beyond cleancache's 32-bit index), and a huge truncation.
 // Every read is checked against the bytes on disk.
+import { execFileSync } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -126,6 +127,30 @@ describe('PageCache file handles and inode memory', () => {
       expect(file.read(0, 1)[0]).toBe(1);
       closeSync(other);
       expect(readFileSync(join(dir, 'other'))[0]).toBe(7);
+    } finally {
+      cache.close();
+    }
+  });
+
+  it('refuses a FIFO or a device, also one put in place of an open file (a write to a FIFO would block)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'tmem-pagecache-'));
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const a = join(dir, 'a');
+    writeFileSync(a, Buffer.alloc(PAGE_SIZE, 2));
+    const cache = new PageCache({ residentBytes: 4 * PAGE_SIZE, backend: 'none' });
+    try {
+      for (const special of [fifo, '/dev/zero', '/dev/null']) {
+        expect(() => cache.open(special)).toThrow(expect.objectContaining({ code: 'ERR_TMEM_UNSUPPORTED' }));
+      }
+      expect(cache.stats().open_files).toBe(0);
+      const file = cache.open(a);
+      renameSync(a, `${a}.away`);
+      renameSync(fifo, a);
+      expect(() => file.write(0, Buffer.alloc(128 << 10, 3))).toThrow(expect.objectContaining({ code: 'ERR_TMEM_UNSUPPORTED' }));
+      renameSync(a, fifo);
+      renameSync(`${a}.away`, a);
+      expect(file.read(0, 2)).toEqual(Buffer.from([2, 2]));
     } finally {
       cache.close();
     }

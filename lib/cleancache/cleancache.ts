@@ -114,10 +114,11 @@ export class Cleancache {
     const p = this.#pool(pool);
     const k = this.#fileKey(key);
     checkInteger('index', index, 0, MAX_PAGE_INDEX);
-    const checked = checkPage('page', page);
+    // Options first: a getter of theirs runs before the page is measured, not after.
     const o = checkOptionsObject('putPage', options);
     checkOptionKeys('putPage', o, ['wasActive']);
     const wasActive = o.wasActive === undefined ? true : checkBoolean('wasActive', o.wasActive);
+    const checked = checkPage('page', page);
     if (p.backendId < 0) return;
     const ops = this.#ops!;
     ops.putPage(p.backendId, k, index, ops.inPlaceViews ? checked : unshared(plainBytes(checked)), wasActive);

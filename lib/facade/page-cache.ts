@@ -46,6 +46,15 @@ function identityOf(st: fs.BigIntStats): Identity {
 }
 
 /** The cleancache key of an inode: inode and device, as a six-word file handle. */
+// A page cache caches regular files: a FIFO or a device opened read-write would block a write (a
+// FIFO nobody reads) or serve bytes with no stable identity, so open() refuses anything else.
+function openRegular(path: string): number {
+  const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  if (fs.fstatSync(fd).isFile()) return fd;
+  fs.closeSync(fd);
+  throw new TmemError('ERR_TMEM_UNSUPPORTED', `${path} is not a regular file`);
+}
+
 function fileKeyOf(id: Identity, key: Uint32Array): Uint32Array {
   key[0] = Number(id.ino & 0xffffffffn);
   key[1] = Number((id.ino >> 32n) & 0xffffffffn);
@@ -165,7 +174,7 @@ export class CachedFile {
     this.#cache = cache;
     this.path = path;
     this.id = id;
-    this.#fd = fs.openSync(path, 'r+');
+    this.#fd = openRegular(path);
     this.#adopt(identityOf(fs.fstatSync(this.#fd, { bigint: true })), false);
   }
 
@@ -297,7 +306,7 @@ export class CachedFile {
     if (st.ino !== this.#identity.ino || st.dev !== this.#identity.dev) {
       // Open the new file before letting go of the old one: if the open fails, #fd must not be
       // left naming a closed descriptor that the next open in the process (a swap file) reuses.
-      const fd = fs.openSync(this.path, 'r+');
+      const fd = openRegular(this.path);
       fs.closeSync(this.#fd);
       this.#fd = fd;
     }

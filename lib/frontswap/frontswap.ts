@@ -139,13 +139,14 @@ export class Frontswap {
   load(type: number, offset: number, into: Uint8Array, options?: { exclusive?: boolean }): boolean {
     const area = this.#area(type);
     this.#checkSlot(area, offset);
-    const view = checkPage('into', into);
+    // Options first: a getter of theirs runs before the page is measured, not after.
     let exclusive = false;
     if (options !== undefined) {
       const o = checkOptionsObject('load', options);
       checkOptionKeys('load', o, ['exclusive']);
       if (o.exclusive !== undefined) exclusive = checkBoolean('exclusive', o.exclusive);
     }
+    const view = checkPage('into', into);
     return this.loadPage(area, offset, view, exclusive);
   }
 
