@@ -156,6 +156,36 @@ describe('debugfs tree formats', () => {
     const { samples } = parseExposition(tree.prometheus());
     expect(samples.map((s) => s.value)).toEqual([2 ** 60, Infinity, NaN, -3]);
   });
+
+  it('a name that could leave the tree or start a line of its own is refused or left out', () => {
+    const tree = new DebugfsTree();
+    for (const dir of ['..', '../up', 'a/../../up', '.', 'a//b', 'new\nline', 'nul\0', 'sp ace', 'x{y="1"}']) {
+      expect(() => tree.register(dir, () => ({ v: 1 })), dir).toThrow(RangeError);
+    }
+    tree.register('ok', () => ({
+      v: 1,
+      '../up': 2,
+      'a/../b': 3,
+      'fake 9\ntmem_injected': 4,
+      '': 5,
+      'sub/.': 6,
+      text: '7\ninjected 8' as unknown as number,
+    }));
+    expect(tree.snapshot()).toEqual({ 'ok/v': 1 });
+    expect(tree.format()).toBe('ok/v 1\n');
+    expect(tree.prometheus()).not.toMatch(/injected|up/);
+    for (const path of ['ok/../up', 'ok/a/../b', 'ok/text', 'ok/fake 9\ntmem_injected']) {
+      expect(() => tree.read(path), path).toThrow(expect.objectContaining({ code: 'ERR_TMEM_NO_COUNTER' }));
+    }
+    const base = mkdtempSync(join(tmpdir(), 'tmem-names-'));
+    try {
+      tree.mount(join(base, 'm'), { intervalMs: 0 });
+      expect(walk(base)).toEqual(['m/ok/v']);
+      tree.unmount();
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('the real layers register documented counters', () => {

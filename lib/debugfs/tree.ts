@@ -26,6 +26,16 @@ function normalizeDir(dir: string): string {
   return dir.replace(/^\/+|\/+$/g, '');
 }
 
+// A counter path is '/'-separated segments of letters, digits, '_', '.' and '-', none of them '.'
+// or '..'. It becomes a file name under a mount, a line of format() and a Prometheus name, so a
+// name that a provider makes up cannot point outside the tree or start a line of its own.
+const SEGMENT = /^(?!\.\.?$)[A-Za-z0-9_.-]+$/;
+
+/** Whether `path` can name a counter (or, for register, a directory). */
+export function isCounterPath(path: string): boolean {
+  return path.split('/').every((segment) => SEGMENT.test(segment));
+}
+
 function join(dir: string, name: string): string {
   return dir ? `${dir}/${name}` : name;
 }
@@ -52,7 +62,11 @@ export class DebugfsTree {
   register(dir: string, provider: CounterProvider): () => void {
     if (typeof dir !== 'string') throw new TypeError('debugfs dir must be a string');
     if (typeof provider !== 'function') throw new TypeError('debugfs provider must be a function');
-    const registration = { dir: normalizeDir(dir), provider };
+    const normalized = normalizeDir(dir);
+    if (normalized !== '' && !isCounterPath(normalized)) {
+      throw new RangeError(`debugfs dir must be segments of letters, digits, '_', '.' and '-' (not '.' or '..'), got ${JSON.stringify(dir)}`);
+    }
+    const registration = { dir: normalized, provider };
     this.#registrations.push(registration);
     return () => {
       const i = this.#registrations.indexOf(registration);
@@ -63,6 +77,7 @@ export class DebugfsTree {
   /**
    * All counters as one flat object of `path: value`, sorted by path (see comparePaths). Each
    * provider is called once, so a native backend's counters cost one call however many there are.
+   * What a provider returns that is not a number under a counter path (isCounterPath) is left out.
    */
   snapshot(): Record<string, number> {
     const outer = this.#snapshotId;
@@ -70,7 +85,9 @@ export class DebugfsTree {
     const entries: [string, number][] = [];
     try {
       for (const { dir, provider } of this.#registrations) {
-        for (const [name, value] of Object.entries(provider())) entries.push([join(dir, name), value]);
+        for (const [name, value] of Object.entries(provider())) {
+          if (typeof value === 'number' && isCounterPath(name)) entries.push([join(dir, name), value]);
+        }
       }
     } finally {
       this.#snapshotId = outer;
@@ -83,12 +100,13 @@ export class DebugfsTree {
   read(path: string): number {
     if (typeof path !== 'string') throw new TypeError(`debugfs path must be a string, got ${typeof path}`);
     const want = normalizeDir(path);
-    for (const { dir, provider } of this.#registrations) {
+    // What snapshot() leaves out cannot be read either.
+    for (const { dir, provider } of isCounterPath(want) ? this.#registrations : []) {
       if (dir && !want.startsWith(dir + '/')) continue;
       const counters = provider();
       const name = dir ? want.slice(dir.length + 1) : want;
       // Own properties only: 'toString' names no counter.
-      if (Object.hasOwn(counters, name)) return counters[name];
+      if (Object.hasOwn(counters, name) && typeof counters[name] === 'number') return counters[name];
     }
     throw new TmemError('ERR_TMEM_NO_COUNTER', `no counter at debugfs path '${path}'`);
   }
