@@ -190,6 +190,12 @@ const entryPoints: EntryPoint[] = [
   },
   { name: 'unloadBackend', args: () => [loadedBackend() === 'zcache' ? 'zcache-js' : 'zcache'], call: (_, a) => unloadBackend(...(a as ['zcache'])) },
   { name: 'debugfs.read', args: () => ['zcache/no_such'], call: (_, a) => debugfs.read(...(a as [string])) },
+  ...(['list', 'format', 'unmount'] as const).map((method) => ({
+    name: `debugfs.${method}`,
+    args: () => ['zcache'],
+    call: (_: unknown, a: unknown[]) => debugfs[method](...(a as [string])),
+    accepts: (p: number, l: string, v: unknown) => stringAt(0)(p, l, v) || labelsAt(0, 'undefined', 'empty string')(p, l),
+  })),
   {
     name: 'debugfs.mount',
     args: (c) => [`${c.dir}/mnt-never`, { intervalMs: 0 }],

@@ -6,6 +6,7 @@
 // The tree can be read as an object, as `path value` lines, in Prometheus text format, mounted as
 // a real directory of one file per counter (mount.ts), and served over HTTP (http.ts).
 import { TmemError } from '../util/errors';
+import { describe } from '../util/validate';
 import { comparePaths, formatLines, toPrometheus } from './format';
 import { createTreeHandler, type HandlerOptions, type RequestListener } from './http';
 import { DebugfsMount, type MountOptions } from './mount';
@@ -22,7 +23,8 @@ interface Registration {
   provider: CounterProvider;
 }
 
-function normalizeDir(dir: string): string {
+function normalizeDir(what: string, dir: unknown): string {
+  if (typeof dir !== 'string') throw new TypeError(`debugfs ${what} must be a string, got ${describe(dir)}`);
   return dir.replace(/^\/+|\/+$/g, '');
 }
 
@@ -60,9 +62,8 @@ export class DebugfsTree {
    * Returns a function that removes it again.
    */
   register(dir: string, provider: CounterProvider): () => void {
-    if (typeof dir !== 'string') throw new TypeError('debugfs dir must be a string');
+    const normalized = normalizeDir('dir', dir);
     if (typeof provider !== 'function') throw new TypeError('debugfs provider must be a function');
-    const normalized = normalizeDir(dir);
     if (normalized !== '' && !isCounterPath(normalized)) {
       throw new RangeError(`debugfs dir must be segments of letters, digits, '_', '.' and '-' (not '.' or '..'), got ${JSON.stringify(dir)}`);
     }
@@ -98,8 +99,7 @@ export class DebugfsTree {
 
   /** One counter; throws a coded error for a path that names no counter. */
   read(path: string): number {
-    if (typeof path !== 'string') throw new TypeError(`debugfs path must be a string, got ${typeof path}`);
-    const want = normalizeDir(path);
+    const want = normalizeDir('path', path);
     // What snapshot() leaves out cannot be read either.
     for (const { dir, provider } of isCounterPath(want) ? this.#registrations : []) {
       if (dir && !want.startsWith(dir + '/')) continue;
@@ -113,7 +113,7 @@ export class DebugfsTree {
 
   /** Paths of the counters under `dir` ('' for all), sorted. */
   list(dir = ''): string[] {
-    const prefix = normalizeDir(dir);
+    const prefix = normalizeDir('dir', dir);
     return Object.keys(this.snapshot()).filter((p) => !prefix || p.startsWith(prefix + '/'));
   }
 
@@ -122,7 +122,7 @@ export class DebugfsTree {
    * `dir`, sorted by path.
    */
   format(dir = ''): string {
-    const prefix = normalizeDir(dir);
+    const prefix = normalizeDir('dir', dir);
     const snap = this.snapshot();
     if (!prefix) return formatLines(snap);
     return formatLines(Object.fromEntries(Object.entries(snap).filter(([p]) => p.startsWith(prefix + '/'))));
@@ -150,6 +150,7 @@ export class DebugfsTree {
 
   /** Unmounts the tree mounted at `dir`, or every mount of this tree when no `dir` is given. */
   unmount(dir?: string): void {
+    if (dir !== undefined) normalizeDir('dir', dir);
     for (const m of [...this.#mounts]) {
       if (dir === undefined || m.matches(dir)) m.unmount();
     }
