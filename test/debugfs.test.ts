@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { debugfs, DebugfsTree, loadBackend, SwapCache, swapon, unloadBackend } from '../lib/index';
+import { ALLOCATORS, debugfs, DebugfsTree, loadBackend, SwapCache, swapon, unloadBackend } from '../lib/index';
 import { COUNTER_DESCRIPTIONS, descriptionKey } from '../lib/debugfs/descriptions';
 import { comparePaths, prometheusName } from '../lib/debugfs/format';
 import { readCounterFile } from '../lib/cli/stat';
