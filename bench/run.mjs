@@ -27,6 +27,7 @@ import { onJsonLines } from './lib/json-lines.mjs';
 import { buildLz4Loop } from './lib/native-build.mjs';
 import { computeTargets, markdown, replaceBetweenMarkers, svgChart } from './lib/report.mjs';
 import { ALLOCATOR_SUBJECTS, ROOT, SUBJECTS } from './lib/subjects.mjs';
+import { measureSeals, sealsMarkdown } from './seals.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -193,6 +194,7 @@ async function main() {
     ...allocatorSubjects.map((a) => ({ name: `writeback ${a.name}`, weight: 2 })),
     { name: 'pwrite', weight: 1 },
     ...churnSubjects.map((a) => ({ name: `churn ${a.name}`, weight: 3 })),
+    { name: 'seals', weight: 2 },
   ];
   const step = async (name, label, fn) => {
     const job = plan.find((j) => j.name === name);
@@ -237,6 +239,8 @@ async function main() {
     for (const a of churnSubjects) {
       churn.push(...(await step(`churn ${a.name}`, `${a.name} · churn of ${config.churnPages} pages`, (w) => runWorker({ ...common, mode: 'churn', subject: a.name }, w))));
     }
+    const seals = await step('seals', 'checksums and encryption of swap-file pages', () =>
+      measureSeals({ minSeconds: Math.min(config.minSeconds, 0.5), minRounds: config.minRounds, heap: 4096, heapFile: corpora.heap.file }));
     endBar();
 
     const results = {
@@ -252,9 +256,10 @@ async function main() {
       memory,
       writeback,
       churn,
+      seals,
     };
     results.targets = computeTargets(results);
-    const md = markdown(results);
+    const md = markdown(results) + '\n' + sealsMarkdown(seals);
     writeFileSync(join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
     writeFileSync(join(outDir, 'latest.md'), md);
     writeFileSync(join(outDir, 'latest.svg'), svgChart(results));

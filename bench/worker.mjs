@@ -287,7 +287,7 @@ function writebackSyncRow(buf, n, allocator) {
   const fd = openSync(path, 'w+', 0o600);
   try {
     ftruncateSync(fd, n * PAGE);
-    pool.initArea(0, n, fd);
+    pool.initArea(0, n, fd, { crcs: new Uint32Array(n), tags: null, counters: null, key: null });
     const page = views(buf, n);
     let written = 0;
     row.writeback = rounds(n, () => {
@@ -300,7 +300,7 @@ function writebackSyncRow(buf, n, allocator) {
       }
     }, () => {
       pool.invalidateArea(0);
-      pool.initArea(0, n, fd);
+      pool.initArea(0, n, fd, { crcs: new Uint32Array(n), tags: null, counters: null, key: null });
       for (let i = 0; i < n; i++) pool.store(0, i, page[i]);
     });
     // rounds() divides by n; rescale to the pages actually written.

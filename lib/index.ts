@@ -15,6 +15,7 @@ export {
   type RequestListener,
 } from './debugfs/tree';
 export { swapon, SwapArea, MAX_AREA_PAGES, type SwaponOptions } from './swap/area';
+export type { PageSeals } from './swap/page-seals';
 export { TmemError, type TmemErrorCode } from './util/errors';
 export { versions, type Versions } from './versions';
 export { SwapCache, type SwapCacheOptions } from './facade/swap-cache';

@@ -22,7 +22,7 @@ bool Pool::init() {
   return true;
 }
 
-PoolError Pool::init_area(uint32_t type, uint32_t pages, int fd) {
+PoolError Pool::init_area(uint32_t type, uint32_t pages, int fd, const SealTable& seals) {
   std::lock_guard<std::mutex> lock(mu_);
   if (type >= kMaxAreas) return PoolError::kBadType;
   if (pages == 0) return PoolError::kBadPages;
@@ -30,6 +30,7 @@ PoolError Pool::init_area(uint32_t type, uint32_t pages, int fd) {
   if (area.index.active()) return PoolError::kAreaExists;
   if (!area.index.init(pages)) return PoolError::kNoMemory;
   area.fd = fd;
+  area.seals = seals;
   return PoolError::kOk;
 }
 
@@ -47,6 +48,7 @@ PoolError Pool::invalidate_area(uint32_t type) {
   area.index.drain([this](uint32_t, uint64_t entry) { drop_entry(entry); });
   area.index.reset();
   area.fd = -1;
+  area.seals.clear();
   invalidates_++;
   auto_compact();
   publish_size();

@@ -18,8 +18,9 @@
 //     batch's private buffer, its index entry gets the "under writeback" bit, and it leaves the
 //     LRU: no other batch picks it. Its object stays allocated (and may be moved by compaction:
 //     the batch keeps no pointer into the arena, only the entry's (area, offset) and handle).
-//  2. Write, without the mutex: pwrite/pwritev each page to its own slot (offset * 4096) in its
-//     area's swap file, runs of adjacent slots of one file in one pwritev. Short writes are
+//  2. Write, without the mutex: seal each page (page_seal.h: its CRC32C into the area's table,
+//     encrypted first on an encrypted area), then pwrite/pwritev each page to its own slot
+//     (offset * 4096) in its area's swap file, runs of adjacent slots of one file in one pwritev. Short writes are
 //     continued; the first error stops the batch.
 //  3. Finish, under the mutex: each written page whose entry is still the one picked (plus the
 //     bit) is removed from the index and its object freed (written_back_pages). Pages of the run
@@ -89,6 +90,7 @@
 #include "codec.h"
 #include "entry_lru.h"
 #include "eph_index.h"
+#include "page_seal.h"
 #include "stats.h"
 
 namespace tmem {
@@ -147,7 +149,10 @@ class Pool final : private HandleResolver {
   bool init();
   const char* allocator_name() const { return alloc_->name(); }
 
-  PoolError init_area(uint32_t type, uint32_t pages, int fd);
+  // `seals`: where writeback records each page's checksum (and encrypts it), see page_seal.h; its
+  // arrays must stay valid until invalidate_area(type) returns. The N-API layer always gives one;
+  // the default (no table) leaves pages unsealed, for unit tests of the pool alone.
+  PoolError init_area(uint32_t type, uint32_t pages, int fd, const SealTable& seals = SealTable());
   PoolError invalidate_area(uint32_t type);
 
   PoolError store(uint32_t type, uint32_t offset, const uint8_t* page, int* status);
@@ -209,6 +214,7 @@ class Pool final : private HandleResolver {
   struct Area {
     AreaIndex index;
     int fd = -1;            // the swap file, target of writeback
+    SealTable seals;        // per-slot checksums (and key) of the pages written to it
     uint32_t inflight = 0;  // pages of this area in running writeback batches
     bool draining = false;  // invalidate_area is waiting for them: pick no more
   };

@@ -196,7 +196,12 @@ uint32_t Pool::writeback(uint32_t max_pages) {
     return picks[a].fd != picks[b].fd ? picks[a].fd < picks[b].fd : picks[a].offset < picks[b].offset;
   });
   std::memset(outcome, kNotTried, n);
+  // Seal every page first (the tables' slots are this batch's alone, see page_seal.h). A cipher
+  // failure (out of memory) writes nothing: the pages stay in the pool.
   bool failed = false;
+  for (uint32_t i = 0; i < n && !failed; i++) {
+    failed = !seal_page(areas_[picks[i].type].seals, picks[i].offset, pages + size_t{i} * kPageSize);
+  }
   for (uint32_t i = 0; i < n && !failed;) {
     const Picked& first = picks[order[i]];
     uint32_t j = i;

@@ -3,11 +3,12 @@
 // the public API only. It checks that the native addon came from the expected prebuild, the
 // frontswap contract (DESIGN §4, the points of test/frontswap-conformance.test.ts) against the
 // native zcache, and a 50,000-page round trip through zcache: every page read back from the pool,
-// then, after unloadBackend drained the pool, from the swap file.
+// then, after unloadBackend drained the pool, from the swap file; and an encrypted area, whose
+// pages the native writeback encrypts with the OpenSSL this Node exports to addons.
 //
 //   node addon-check.mjs [--prebuild linux-x64|linux-arm64] [--pages 50000]
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,6 +177,22 @@ await check('§4.8 counters: loads, succ_stores, failed_stores, invalidates', as
     [2, 1, 1, 1],
   );
   await unloadBackend('zcache');
+  a.swapoff();
+});
+
+await check('swapon encrypt: the native writeback encrypts (OpenSSL from Node), every page comes back', async () => {
+  const a = swapon(join(dir, 'encrypted'), { pages: 4097, encrypt: true });
+  await loadBackend('zcache', { maxPoolBytes: 128 << 10 });
+  const offs = [...Array(4096)].map((_, i) => a.writePage(mixedPage(i)));
+  while (counter('zcache/outstanding_writeback_pages') > 0) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(counter('zcache/written_back_pages') > 0, 'the native writeback ran');
+  const back = (from) => offs.forEach((off, i) => assert.ok(same(a.readPage(off, new Uint8Array(PAGE)), mixedPage(i)), `page ${i} from ${from}`));
+  back('pool and file');
+  await unloadBackend('zcache');
+  back('the file');
+  const file = readFileSync(a.path);
+  for (const i of [0, 1, 2, 3, 5, 4000]) assert.ok(!file.includes(mixedPage(i).subarray(0, 64)), `page ${i} is in the file as plaintext`);
+  assert.equal(counter(`swap/${a.type}/checksum_failures`), 0);
   a.swapoff();
 });
 

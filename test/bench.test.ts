@@ -63,6 +63,14 @@ describe('npm run bench (--smoke)', () => {
     expect(r.mode).toBe('smoke');
   });
 
+  it('measures the checksum and encryption cost per page on heap and random pages', () => {
+    expect(r.seals.rows.map((row: { corpus: string }) => row.corpus)).toEqual(['heap', 'random']);
+    for (const row of r.seals.rows) {
+      for (const k of ['crcJs', 'crcNative', 'gcmSeal', 'gcmOpen', 'roundTrip', 'roundTripEncrypted']) expect(row[k], k).toBeGreaterThan(0);
+    }
+    expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain('Checksums and encryption of swap-file pages');
+  });
+
   it('has a raw liblz4 row per corpus with a sane ratio', () => {
     for (const c of CORPORA) {
       const raw = r.raw[c];

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { createZcache } from '../lib/backends/zcache/backend';
+import { PageSeals } from '../lib/swap/page-seals';
 import { parseZcacheOptions } from '../lib/backends/options';
 import { loadNative, packageRoot, StoreStatus, type NativePool } from '../lib/native/binding';
 
@@ -79,7 +80,7 @@ describe('native addon', () => {
 
   it('round-trips compressed, same-filled and raw pages', () => {
     const pool = new b.Pool({ storeIncompressible: true });
-    pool.initArea(0, 1024, -1);
+    pool.initArea(0, 1024, -1, new PageSeals(0, 1024, false));
     const text = textPage(1);
     const fill = filledPage(0xdeadbeef);
     const noise = new Uint8Array(randomBytes(PAGE));
@@ -115,13 +116,13 @@ describe('native addon', () => {
     expect(c['zcache/stored_pages']).toBe(0);
     expect(c['zcache/pool_pages']).toBe(0);
     expect(() => pool.load(0, 12, into, false)).toThrow(expect.objectContaining({ code: 'ERR_TMEM_NO_AREA' }));
-    pool.initArea(0, 10, -1); // a forgotten area can be initialised again
+    pool.initArea(0, 10, -1, new PageSeals(0, 10, false)); // a forgotten area can be initialised again
     pool.close();
   });
 
   it('refuses poor and over-limit pages, dropping the old copy', () => {
     const pool = new b.Pool({ maxPoolBytes: 2 * PAGE, maxMeanCompressedBytes: PAGE });
-    pool.initArea(5, 100, -1);
+    pool.initArea(5, 100, -1, new PageSeals(5, 100, false));
     const into = new Uint8Array(PAGE);
     expect(pool.store(5, 1, textPage(1))).toBe(StoreStatus.Compressed);
     expect(pool.store(5, 1, new Uint8Array(randomBytes(PAGE)))).toBe(StoreStatus.CompressPoor);
@@ -145,7 +146,7 @@ describe('native addon', () => {
 
   it('stores, loads and invalidates in batches', () => {
     const pool = new b.Pool();
-    pool.initArea(3, 1 << 16, -1);
+    pool.initArea(3, 1 << 16, -1, new PageSeals(3, 1 << 16, false));
     const n = 32;
     const offsets = Uint32Array.from({ length: n }, (_, i) => i * 997);
     const pages = new Uint8Array(n * PAGE);
@@ -170,7 +171,7 @@ describe('native addon', () => {
   it('keeps pages outside the V8 heap and gives freed frames back to the OS', () => {
     const pool = new b.Pool();
     const pages = 16384;
-    pool.initArea(0, pages, -1);
+    pool.initArea(0, pages, -1, new PageSeals(0, pages, false));
     const page = textPage(3);
     page.set(randomBytes(1500), 1000); // ~1.6 KB compressed: at least two pages per frame
     const rss0 = process.memoryUsage().rss;
@@ -192,7 +193,7 @@ describe('native addon', () => {
 
   it('close() frees the pool; later calls throw ERR_TMEM_CLOSED', () => {
     const pool = new b.Pool();
-    pool.initArea(0, 10, -1);
+    pool.initArea(0, 10, -1, new PageSeals(0, 10, false));
     pool.store(0, 1, textPage(1));
     pool.close();
     pool.close(); // idempotent
@@ -200,7 +201,7 @@ describe('native addon', () => {
     const page = new Uint8Array(PAGE);
     expect(() => pool.store(0, 1, page)).toThrow(closed);
     expect(() => pool.load(0, 1, page, false)).toThrow(closed);
-    expect(() => pool.initArea(1, 10, -1)).toThrow(closed);
+    expect(() => pool.initArea(1, 10, -1, new PageSeals(1, 10, false))).toThrow(closed);
     expect(() => pool.invalidatePage(0, 1)).toThrow(closed);
     expect(() => pool.invalidateArea(0)).toThrow(closed);
     expect(() => pool.storeBatch(0, new Uint32Array(0), page.subarray(0, 0), new Int8Array(0))).toThrow(closed);
@@ -213,7 +214,7 @@ describe('native addon', () => {
 
   it('throws on bad arguments without changing anything', () => {
     const pool = new b.Pool();
-    pool.initArea(0, 100, -1);
+    pool.initArea(0, 100, -1, new PageSeals(0, 100, false));
     const page = textPage(7);
     expect(pool.store(0, 5, page)).toBe(StoreStatus.Compressed);
     const before = counters(pool);
@@ -241,10 +242,10 @@ describe('native addon', () => {
     rangeError(() => pool.store(1, 1, page)); // area not initialised
     rangeError(() => pool.load(0, 5, new Uint8Array(PAGE - 1), false));
     rangeError(() => pool.stats(new Float64Array(3)));
-    rangeError(() => pool.initArea(0, 0, -1));
-    rangeError(() => pool.initArea(-1, 10, -1));
-    rangeError(() => pool.initArea(1, 10, -2));
-    expect(() => pool.initArea(0, 10, -1)).toThrow(expect.objectContaining({ code: 'ERR_TMEM_AREA_EXISTS' }));
+    rangeError(() => pool.initArea(0, 0, -1, new PageSeals(0, 0, false)));
+    rangeError(() => pool.initArea(-1, 10, -1, new PageSeals(-1, 10, false)));
+    rangeError(() => pool.initArea(1, 10, -2, new PageSeals(1, 10, false)));
+    expect(() => pool.initArea(0, 10, -1, new PageSeals(0, 10, false))).toThrow(expect.objectContaining({ code: 'ERR_TMEM_AREA_EXISTS' }));
     // A batch with one bad offset or a wrong length is refused whole.
     const results = new Int8Array(2);
     rangeError(() => pool.storeBatch(0, Uint32Array.of(1, 100), new Uint8Array(2 * PAGE), results));
@@ -295,8 +296,8 @@ describe('native addon', () => {
         expect([pages, bytes]).toEqual([c['zcache/stored_pages'], c['zcache/compressed_bytes']]);
       };
       expect(area(3)).toEqual([0, 0]); // never initialised
-      pool.initArea(0, 64, fd);
-      pool.initArea(1, 64, -1);
+      pool.initArea(0, 64, fd, new PageSeals(0, 64, false));
+      pool.initArea(1, 64, -1, new PageSeals(1, 64, false));
       expect(area(0)).toEqual([0, 0]);
 
       expect(pool.store(0, 1, textPage(1))).toBe(StoreStatus.Compressed);
@@ -358,7 +359,7 @@ describe('native addon', () => {
   it("the zcache backend's frontswap.areaStats reads the pool's per-area counts", async () => {
     const backend = createZcache(parseZcacheOptions({ maxPoolBytes: 16 << 20, writeback: false }));
     const fs = backend.frontswap;
-    fs.init(2, { type: 2, pages: 16, path: '/nonexistent', fd: -1 });
+    fs.init(2, { type: 2, pages: 16, path: '/nonexistent', fd: -1, seals: new PageSeals(2, 16, false) });
     expect(fs.areaStats?.(2)).toEqual({ pages: 0, compressedBytes: 0 });
     expect(fs.store(2, 0, textPage(5))).toBe(true);
     expect(fs.store(2, 1, filledPage(0))).toBe(true);
@@ -379,8 +380,8 @@ describe('native addon', () => {
     try {
       ftruncateSync(fd, 2048 * PAGE);
       const pool = new b.Pool({ maxPoolBytes: 16 << 20, acceptThresholdPercent: 50 });
-      pool.initArea(0, 2048, fd);
-      pool.initArea(1, 16, -1); // no file: never written back
+      pool.initArea(0, 2048, fd, new PageSeals(0, 2048, false));
+      pool.initArea(1, 16, -1, new PageSeals(1, 16, false)); // no file: never written back
       for (let off = 0; off < 1000; off++) pool.store(0, off, textPage(off));
       pool.store(0, 1000, filledPage(7)); // same-filled: no frame, never written back
       pool.store(1, 3, textPage(3));
@@ -438,7 +439,7 @@ describe('native addon', () => {
       const b = require(${JSON.stringify(require.resolve('node-gyp-build', { paths: [root] }))})(${JSON.stringify(root)});
       const fd = fs.openSync(${JSON.stringify(join(dir, 'swap'))} + require('node:worker_threads').threadId, 'w+');
       const pool = new b.Pool({ maxPoolBytes: 64 << 20 });
-      pool.initArea(0, 8192, fd);
+      pool.initArea(0, 8192, fd, { crcs: new Uint32Array(8192), tags: null, counters: null, key: null });
       for (let off = 0; off < 8192; off++) pool.store(0, off, Buffer.alloc(4096, 'page ' + off));
       for (let i = 0; i < 32; i++) pool.writeback(256, () => {});
       process.exit(0); // the environment goes away with batches queued and running
@@ -465,7 +466,7 @@ describe('native addon', () => {
       const pools = [];
       for (let i = 0; i < 4; i++) {
         const pool = new b.Pool({ maxPoolBytes: 1 << 30 });
-        pool.initArea(0, 4096, -1);
+        pool.initArea(0, 4096, -1, { crcs: new Uint32Array(4096), tags: null, counters: null, key: null });
         const page = Buffer.alloc(4096, 'worker ' + i);
         for (let off = 0; off < 4096; off++) pool.store(0, off, page);
         pools.push(pool);

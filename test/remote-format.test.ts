@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Counters, COUNTER_BYTES, C } from '../lib/remote/counters';
-import { crc32c, crc32cWords } from '../lib/remote/crc32c';
+import { crc32c, crc32cWords } from '../lib/util/crc32c';
 import { HEADER_BYTES, identityOf, identitySeed, Kind, MAX_VERSION, ReadStatus, verifyValue, writeHeader, payloadLength } from '../lib/remote/format';
 import { GroupKeys, handleGroup, handleOf, handleVersion, namespaceId, namespaceName, slotOf } from '../lib/remote/keys';
 import { parseRemoteOptions, REMOTE_DEFAULTS } from '../lib/remote/options';

@@ -46,8 +46,9 @@ describe.each(backendsUnderTest)('takePages with $label', ({ backend, allocator 
     expect(a.poolUsage.pages).toBe(2);
     fs.truncateSync(a.path, 3 * PAGE);
     const before = debugfs.snapshot();
+    // A slot cut off the file fails its check (page-seals.ts): ERR_TMEM_CORRUPT.
     expect(() => a.takePages(Uint32Array.of(1, 2, 3), new Uint8Array(3 * PAGE))).toThrow(
-      expect.objectContaining({ code: 'ERR_TMEM_IO', message: expect.stringContaining('slot 3') }),
+      expect.objectContaining({ code: 'ERR_TMEM_CORRUPT', offset: 3, message: expect.stringContaining('slot 3') }),
     );
     expect(a.usedPages).toBe(3);
     expect(a.poolUsage.pages).toBe(2);

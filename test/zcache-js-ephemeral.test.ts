@@ -4,6 +4,7 @@
 // ephemeral-pressure.test.ts).
 import { describe, expect, it } from 'vitest';
 import { ALLOCATORS, parseZcacheOptions } from '../lib/backends/options';
+import { PageSeals } from '../lib/swap/page-seals';
 import { PAGE_SIZE, type Backend, type CleancacheOps, type ZcacheOptions } from '../lib/backends/types';
 import { createZcacheJs } from '../lib/backends/zcache-js';
 import { EphIndex } from '../lib/backends/zcache-js/eph-index';
@@ -197,7 +198,7 @@ describe.each(ALLOCATORS['zcache-js'])('zcache-js ephemeral pool with %s', (allo
       const b = backend();
       const ops = cc(b);
       const fs = b.frontswap;
-      fs.init(0, { type: 0, pages: 16, path: '/tmp/zcache-js-eph', fd: -1 });
+      fs.init(0, { type: 0, pages: 16, path: '/tmp/zcache-js-eph', fd: -1, seals: new PageSeals(0, 16, false) });
       const pool = ops.initFs(PAGE_SIZE);
       // Text pages compress to about a quarter of a page: several of a kind share a frame.
       ops.putPage(pool, key(1), 0, textPage(1), true);
@@ -352,7 +353,7 @@ describe.each(ALLOCATORS['zcache-js'])('zcache-js ephemeral pool with %s', (allo
         afterStore: () => calls.afterStore++,
         onPoolFull: () => calls.onPoolFull++,
       };
-      fs.init(0, { type: 0, pages: 64, path: '/nonexistent', fd: -1 }); // a writeback would fail, and be counted
+      fs.init(0, { type: 0, pages: 64, path: '/nonexistent', fd: -1, seals: new PageSeals(0, 64, false) }); // a writeback would fail, and be counted
       const raw = Array.from({ length: 8 }, () => randomPage());
       raw.forEach((p, off) => expect(fs.store(0, off, p)).toBe(true));
       expect(zc(b).pers_pageframes).toBe(8);
@@ -379,7 +380,7 @@ describe.each(ALLOCATORS['zcache-js'])('zcache-js ephemeral pool with %s', (allo
       const b = backend({ maxPoolBytes: 20 * PAGE_SIZE, acceptThresholdPercent: 50, storeIncompressible: true });
       const fs = b.frontswap;
       const ops = cc(b);
-      fs.init(0, { type: 0, pages: 256, path: '/tmp/zcache-js-eph', fd: -1 });
+      fs.init(0, { type: 0, pages: 256, path: '/tmp/zcache-js-eph', fd: -1, seals: new PageSeals(0, 256, false) });
       let off = 0;
       while (fs.store(0, off, randomPage())) off++;
       expect([off, zc(b).pool_limit_hit]).toEqual([20, 1]);
@@ -408,7 +409,7 @@ describe.each(ALLOCATORS['zcache-js'])('zcache-js ephemeral pool with %s', (allo
       const b = backend({ maxPoolBytes: 64 * PAGE_SIZE });
       const fs = b.frontswap;
       const ops = cc(b);
-      fs.init(0, { type: 0, pages: 64, path: '/nonexistent', fd: -1 }); // a pwrite would fail
+      fs.init(0, { type: 0, pages: 64, path: '/nonexistent', fd: -1, seals: new PageSeals(0, 64, false) }); // a pwrite would fail
       for (let o = 0; o < 10; o++) expect(fs.store(0, o, textPage(o))).toBe(true);
       const pool = ops.initFs(PAGE_SIZE);
       for (let i = 0; i < 10; i++) ops.putPage(pool, key(1), i, textPage(100 + i), true);

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALLOCATORS, parseZcacheOptions } from '../lib/backends/options';
+import { PageSeals } from '../lib/swap/page-seals';
 import { createZcacheJs } from '../lib/backends/zcache-js';
 import type { WritebackMechanics } from '../lib/backends/writeback-policy';
 import { debugfs, unloadBackend, type SwapArea, type ZcacheOptions } from '../lib/index';
@@ -180,7 +181,7 @@ describe.each(ALLOCATORS['zcache-js'])('zcache-js with %s', (allocator) => {
         fs.ftruncateSync(fd, (N + 1) * PAGE);
         const b = createZcacheJs(parseZcacheOptions({ maxPoolBytes: 64 << 20, writeback: false, allocator }));
         const mech = b.frontswap as unknown as WritebackMechanics;
-        b.frontswap.init(0, { type: 0, pages: N + 1, path, fd });
+        b.frontswap.init(0, { type: 0, pages: N + 1, path, fd, seals: new PageSeals(0, N + 1, false) });
         for (let i = 1; i <= N; i++) expect(b.frontswap.store(0, i, textPage(i))).toBe(true);
         expect(mech.poolBytes()).toBe(b.stats().zcache.pool_total_size);
         const written = mech.writebackSync(N);

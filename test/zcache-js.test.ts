@@ -4,6 +4,7 @@
 // against a Map model. The allocators alone: zcache-js-allocators.test.ts.
 import { describe, expect, it } from 'vitest';
 import { ALLOCATORS, parseZcacheOptions } from '../lib/backends/options';
+import { PageSeals } from '../lib/swap/page-seals';
 import { PAGE_SIZE, type AreaInfo, type Backend, type ZcacheOptions } from '../lib/backends/types';
 import { createZcacheJs as createFromConfig } from '../lib/backends/zcache-js';
 import { PERS } from '../lib/backends/zcache-js/allocator';
@@ -53,7 +54,7 @@ function samePage(value: number): Uint8Array {
 }
 
 function area(type: number, pages: number): AreaInfo {
-  return { type, pages, path: `/tmp/zcache-js-test-${type}`, fd: -1 };
+  return { type, pages, path: `/tmp/zcache-js-test-${type}`, fd: -1, seals: new PageSeals(type, pages, false) };
 }
 
 function compressedLength(page: Uint8Array): number {

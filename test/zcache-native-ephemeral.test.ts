@@ -8,6 +8,7 @@ import { PAGE_SIZE, type Backend, type ZcacheOptions } from '../lib/backends/typ
 import { createZcache } from '../lib/backends/zcache/backend';
 import { createZcacheJs } from '../lib/backends/zcache-js';
 import { loadNative } from '../lib/native/binding';
+import { PageSeals } from '../lib/swap/page-seals';
 import { equalPages, randomPage, textPage } from './support/pages';
 import { cleancacheOf as cc, closedAfterEach, fileKey as key, zcacheStats as zc } from './support/harness';
 
@@ -117,7 +118,7 @@ describe('native zcache cleancache ops', () => {
     for (let i = 0; i < 10; i++) pool.ephPut(id, key(1), i, textPage(i), true);
     const frames = stat('eph_pageframes');
     expect(frames).toBeGreaterThan(0);
-    pool.initArea(0, 16, -1);
+    pool.initArea(0, 16, -1, new PageSeals(0, 16, false));
     pool.store(0, 3, textPage(77));
     // The area has no file: only ephemeral frames can go, and they count as progress.
     expect(pool.writebackSync(1000)).toBe(10);

@@ -104,7 +104,8 @@ describe.each(backendsUnderTest.filter((b) => b.backend === 'zcache'))('native z
           const off = live[Math.floor(rand() * live.length)];
           const p = pageFor();
           if (!frontswap.store(a.type, off, p)) {
-            fs.writeSync(fd, p, 0, PAGE, off * PAGE);
+            const sealed = a.seals.seal(off, p, 0, 1);
+            fs.writeSync(fd, sealed.bytes, sealed.first * PAGE, PAGE, off * PAGE);
             refusedRestores++;
           }
           want[off] = p;

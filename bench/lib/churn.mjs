@@ -17,7 +17,7 @@ export function churnRun(spec, progress) {
   progress(`${spec.subject} · churn: storing ${n} pages`);
   const pool = nativePool(n, { allocator, autoCompact: false });
   try {
-    pool.initArea(0, n, -1);
+    pool.initArea(0, n, -1, { crcs: new Uint32Array(n), tags: null, counters: null, key: null });
     for (let i = 0; i < n; i++) pool.store(0, i, buf.subarray((i % m) * PAGE, (i % m + 1) * PAGE));
     const stored = poolCounters(pool);
     progress(`${spec.subject} · churn: freeing half`);

@@ -108,7 +108,7 @@ function poolSubject(allocator) {
     allocator,
     async open({ n }) {
       const pool = nativePool(n, { allocator });
-      pool.initArea(0, n, -1);
+      pool.initArea(0, n, -1, { crcs: new Uint32Array(n), tags: null, counters: null, key: null });
       const status = new Map(); // results arrays per batch, as Int8Array views
       const i8 = (b) => {
         let s = status.get(b);
@@ -122,7 +122,7 @@ function poolSubject(allocator) {
         loadBatch: (b, into) => pool.loadBatch(0, b.offsets, into, b.hits, false),
         clear() {
           pool.invalidateArea(0);
-          pool.initArea(0, n, -1);
+          pool.initArea(0, n, -1, { crcs: new Uint32Array(n), tags: null, counters: null, key: null });
         },
         info: () => zcacheInfo(poolCounters(pool)),
         async close() {

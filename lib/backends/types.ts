@@ -2,6 +2,8 @@
 // They mirror the kernel's frontswap_ops: the front end validates every argument and keeps the
 // "is this offset in frontswap" bitmap, so a backend only ever sees well-formed calls.
 
+import type { PageSeals } from '../swap/page-seals';
+
 export const PAGE_SIZE = 4096;
 
 /** What a backend learns about a swap area when it is initialised for it. */
@@ -14,6 +16,8 @@ export interface AreaInfo {
   readonly path: string;
   /** Open file descriptor of the swap file, for writeback with pwrite. */
   readonly fd: number;
+  /** The per-slot checksums (and encryption) every page written to the file must carry. */
+  readonly seals: PageSeals;
 }
 
 /**

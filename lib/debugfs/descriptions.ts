@@ -34,6 +34,7 @@ export const COUNTER_DESCRIPTIONS: Readonly<Record<string, CounterDescription>> 
   'swap/<type>/file_allocated_bytes': g('Bytes the file system has allocated for the swap file.'),
   'swap/<type>/file_reads': c('Pages read from the swap file (frontswap misses).'),
   'swap/<type>/file_writes': c('Pages written to the swap file (refused stores, writeback).'),
+  'swap/<type>/checksum_failures': c('Pages read from the swap file that failed their check (CRC32C, or the GCM tag of an encrypted area): ERR_TMEM_CORRUPT.'),
 
   'zcache/stored_pages': g('Pages held in the pool (compressed, raw and same-filled).'),
   'zcache/pool_total_size': g('Bytes of page frames the pool uses.'),

@@ -6,6 +6,7 @@
 // appear later in the process.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { PageSeals } from '../swap/page-seals';
 import { TmemError } from '../util/errors';
 
 export const PAGE_SIZE = 4096;
@@ -77,8 +78,11 @@ export interface NativePool {
   readonly statNames: readonly string[];
   /** The allocator this pool was created with. */
   readonly allocator: 'zsmalloc' | 'z3fold' | 'zbud';
-  /** Creates the index of area `type` for offsets 0..pages-1. Throws ERR_TMEM_AREA_EXISTS if already initialised. */
-  initArea(type: number, pages: number, fd: number): void;
+  /**
+   * Creates the index of area `type` for offsets 0..pages-1. Throws ERR_TMEM_AREA_EXISTS if already
+   * initialised. Writeback seals each page it writes into `seals` (kept referenced until invalidateArea).
+   */
+  initArea(type: number, pages: number, fd: number, seals: PageSeals): void;
   /** `page` must be 4096 bytes. An existing entry is dropped even when the store is refused. */
   store(type: number, offset: number, page: Uint8Array): StoreStatus;
   /** Fills `into` (4096 bytes) on a hit. With `exclusive` the entry is freed after the copy. */
@@ -172,6 +176,10 @@ export interface NativeBinding {
   readonly PAGE_SIZE: 4096;
   versions(): NativeVersions;
   readonly Pool: NativePoolConstructor;
+  /** CRC32C of the bytes (hardware instructions where the CPU has them); same values as lib/util/crc32c.ts. */
+  crc32c(data: Uint8Array): number;
+  /** Which CRC32C implementation crc32c uses: 'sse4.2', 'armv8' or 'table'. */
+  readonly crc32cImpl: string;
   readonly lz4: NativeLz4;
 }
 

@@ -14,7 +14,7 @@
 // All little-endian. A value that is missing (lost write, rolled-back failover, wiped master) is a
 // miss; one whose CRC, identity, version or length disagrees is counted and also a miss. Either way
 // the caller never sees bytes that are not the page it stored.
-import { crc32c, crc32cWords } from './crc32c';
+import { crc32c, crc32cWords } from '../util/crc32c';
 
 export const HEADER_BYTES = 24;
 export const FORMAT = 1;

@@ -6,6 +6,7 @@ import { FIRST_SLOT, frontswap, type FrontswapArea } from '../frontswap/frontswa
 import { Bitmap } from '../util/bitmap';
 import { TmemError } from '../util/errors';
 import {
+  checkBoolean,
   checkBytes,
   checkDistinct,
   checkInteger,
@@ -19,6 +20,7 @@ import {
   plainBytes,
   unshared,
 } from '../util/validate';
+import { PageSeals } from './page-seals';
 import { SwapFile } from './swapfile';
 /** 2^28 slots = a 1 TiB swap file; the bitmaps stay at 32 MiB each. */
 export const MAX_AREA_PAGES = 2 ** 28;
@@ -26,6 +28,11 @@ export const MAX_AREA_PAGES = 2 ** 28;
 export interface SwaponOptions {
   /** Number of 4 KiB slots, header slot included. */
   pages: number;
+  /**
+   * Encrypt every page written to the file with AES-256-GCM under a key made now that never
+   * leaves process memory (dm-crypt's random-key swap); a tampered page reads as ERR_TMEM_CORRUPT.
+   */
+  encrypt?: boolean;
 }
 
 export class SwapArea {
@@ -51,7 +58,8 @@ export class SwapArea {
     this.#slots.set(0);
     // Pages frontswap hands back (shrink, unload) go to their slots in the file; a failed write
     // is a coded error, and frontswap keeps the page (see Frontswap.shrink).
-    this.#fs = frontswap.addArea({ type, pages, path: file.path, fd: file.fd }, (offsets, data) => {
+    const info = { type, pages, path: file.path, fd: file.fd, seals: file.seals };
+    this.#fs = frontswap.addArea(info, (offsets, data) => {
       for (let i = 0; i < offsets.length; i++) this.#writeFile(offsets[i], data, i, 1);
     });
     this.#unregisterStats = debugfs.register(`swap/${type}`, () => this.#counters());
@@ -80,6 +88,16 @@ export class SwapArea {
   /** Pages read from the swap file so far (frontswap misses). */
   get fileReads(): number {
     return this.#file.reads;
+  }
+
+  /** True when pages in the file are encrypted (swapon's `encrypt`). */
+  get encrypted(): boolean {
+    return this.#file.seals.encrypted;
+  }
+
+  /** @internal The seals of the file's pages, for writers outside this class (tests). */
+  get seals(): PageSeals {
+    return this.#file.seals;
   }
 
   /** False after swapoff(). */
@@ -227,6 +245,7 @@ export class SwapArea {
       file_allocated_bytes: allocated,
       file_reads: this.#file.reads,
       file_writes: this.#file.writes,
+      checksum_failures: this.#file.seals.failures,
     };
   }
 
@@ -288,6 +307,7 @@ export class SwapArea {
     try {
       this.#file.readAt(offset, into, index);
     } catch (err) {
+      if (err instanceof TmemError) throw err;
       throw this.#ioError('read', offset, err);
     }
   }
@@ -299,12 +319,16 @@ export class SwapArea {
 
   #release(fsArea: FrontswapArea, offset: number): void {
     frontswap.invalidatePageOf(fsArea, offset);
+    this.#file.seals.forget(offset);
     this.#slots.clear(offset);
   }
 
   #releaseAll(fsArea: FrontswapArea, offsets: Uint32Array): void {
     frontswap.invalidatePages(fsArea, offsets);
-    for (let i = 0; i < offsets.length; i++) this.#slots.clear(offsets[i]);
+    for (let i = 0; i < offsets.length; i++) {
+      this.#file.seals.forget(offsets[i]);
+      this.#slots.clear(offsets[i]);
+    }
   }
 
   #scratchHits(n: number): Uint8Array {
@@ -330,11 +354,12 @@ export function swapon(path: string, options: SwaponOptions): SwapArea {
     throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
   }
   const opts = checkOptionsObject('swapon', options);
-  checkOptionKeys('swapon', opts, ['pages']);
+  checkOptionKeys('swapon', opts, ['pages', 'encrypt']);
   const pages = checkInteger('options.pages', opts.pages, FIRST_SLOT + 1, MAX_AREA_PAGES);
+  const encrypt = opts.encrypt === undefined ? false : checkBoolean('options.encrypt', opts.encrypt);
   const type = frontswap.freeType();
   if (type < 0) throw new TmemError('ERR_TMEM_TOO_MANY_AREAS', 'all 32 swap area types are in use; swap one off first');
-  const file = SwapFile.create(path, pages);
+  const file = SwapFile.create(path, pages, new PageSeals(type, pages, encrypt));
   try {
     return new SwapArea(type, pages, file);
   } catch (err) {

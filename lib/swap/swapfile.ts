@@ -1,13 +1,15 @@
 // The swap file itself: creation (O_CREAT|O_EXCL, mode 0600, sized sparse like a fresh swap file),
 // an mkswap-style header in slot 0, and page I/O with pwrite/pread. Node's fs.writeSync/readSync
-// with an explicit position are pwrite(2)/pread(2) underneath. The file is an OwnedPath: removal
-// (swapoff, or the end of the process or worker that created it) takes only the file created,
-// never whatever is at the path by then.
+// with an explicit position are pwrite(2)/pread(2) underneath. Every page written is sealed and
+// every page read is checked (page-seals.ts); the header slot is not. The file is an OwnedPath:
+// removal (swapoff, or the end of the process or worker that created it) takes only the file
+// created, never whatever is at the path by then.
 import * as fs from 'node:fs';
 import { PAGE_SIZE } from '../backends/types';
 import { TmemError } from '../util/errors';
 import { OwnedPath } from '../util/owned-paths';
 import { plainBytes } from '../util/validate';
+import type { PageSeals } from './page-seals';
 
 const SWAP_MAGIC = 'SWAPSPACE2';
 const HEADER_VERSION = 1;
@@ -15,18 +17,20 @@ const HEADER_VERSION = 1;
 export class SwapFile {
   readonly path: string;
   readonly fd: number;
+  readonly seals: PageSeals;
   reads = 0;
   writes = 0;
   readonly #owned: OwnedPath;
 
-  private constructor(path: string, fd: number, owned: OwnedPath) {
+  private constructor(path: string, fd: number, owned: OwnedPath, seals: PageSeals) {
     this.path = path;
     this.fd = fd;
     this.#owned = owned;
+    this.seals = seals;
   }
 
   /** Creates the file; fails with the fs error (EEXIST, EACCES, ...) and leaves nothing behind. */
-  static create(path: string, pages: number): SwapFile {
+  static create(path: string, pages: number, seals: PageSeals): SwapFile {
     const fd = fs.openSync(path, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_RDWR, 0o600);
     let owned: OwnedPath;
     try {
@@ -36,7 +40,7 @@ export class SwapFile {
       fs.unlinkSync(path);
       throw err;
     }
-    const file = new SwapFile(path, fd, owned);
+    const file = new SwapFile(path, fd, owned, seals);
     try {
       fs.ftruncateSync(fd, pages * PAGE_SIZE);
       file.#writeHeader(pages);
@@ -54,15 +58,19 @@ export class SwapFile {
     header.writeUInt32LE(pages - 1, 1028);
     header.writeUInt32LE(0, 1032);
     header.write(SWAP_MAGIC, PAGE_SIZE - SWAP_MAGIC.length, 'latin1');
-    this.writeAt(0, header, 0, 1);
+    this.#pwrite(0, header, 0, 1);
   }
 
   /**
-   * pwrite of `count` pages from `src` (starting at page `first` of src) to slot `offset` onward.
-   * `src` may be a caller's own array: fs reads its byteLength property, so a plain view goes.
+   * pwrite of `count` pages from `src` (starting at page `first` of src) to slot `offset` onward,
+   * sealed. `src` may be a caller's own array: fs reads its byteLength property, so a plain view goes.
    */
   writeAt(offset: number, src: Uint8Array, first: number, count: number): void {
-    const view = plainBytes(src);
+    const sealed = this.seals.seal(offset, plainBytes(src), first, count);
+    this.#pwrite(offset, sealed.bytes, sealed.first, count);
+  }
+
+  #pwrite(offset: number, view: Uint8Array, first: number, count: number): void {
     let done = 0;
     const total = count * PAGE_SIZE;
     const base = first * PAGE_SIZE;
@@ -72,17 +80,22 @@ export class SwapFile {
     this.writes += count;
   }
 
-  /** pread of one page at slot `offset` into page `index` of `into` (a plain view of it, as for writeAt). */
+  /**
+   * pread of one page at slot `offset` into page `index` of `into` (a plain view of it, as for
+   * writeAt), checked (and decrypted). A page that fails its check, or lies past the end of a
+   * truncated file, is ERR_TMEM_CORRUPT.
+   */
   readAt(offset: number, into: Uint8Array, index: number): void {
     const view = plainBytes(into);
     let done = 0;
     const base = index * PAGE_SIZE;
     while (done < PAGE_SIZE) {
       const n = fs.readSync(this.fd, view, base + done, PAGE_SIZE - done, offset * PAGE_SIZE + done);
-      if (n === 0) throw new Error(`short read of swap slot ${offset}`);
+      if (n === 0) throw this.seals.corrupt(offset, view, index, 'past the end of the file');
       done += n;
     }
     this.reads++;
+    this.seals.open(offset, view, index);
   }
 
   /** Apparent size and the bytes the filesystem has actually allocated (the file is sparse). */

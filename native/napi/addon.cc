@@ -3,7 +3,9 @@
 #include <napi.h>
 
 #include "../codec.h"
+#include "../crc32c.h"
 #include "addon_data.h"
+#include "args.h"
 #include "lz4_wrap.h"
 #include "owned_paths.h"
 #include "pool_wrap.h"
@@ -20,6 +22,14 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
   return v;
 }
 
+// crc32c(bytes): the native CRC32C, for the bench and for tests that it matches lib/util/crc32c.ts.
+Napi::Value Crc32c(const Napi::CallbackInfo& info) {
+  void* data;
+  size_t length;
+  if (!ArgTypedArray(info, 0, "data", napi_uint8_array, &data, &length)) return Napi::Value();
+  return Napi::Number::New(info.Env(), crc32c(static_cast<const uint8_t*>(data), length));
+}
+
 }  // namespace
 
 }  // namespace tmem
@@ -34,6 +44,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("PAGE_SIZE", Napi::Number::New(env, static_cast<double>(kPageSize)));
   exports.Set("versions", Napi::Function::New<Versions>(env, "versions"));
   exports.Set("Pool", PoolWrap::Define(env, data));
+  exports.Set("crc32c", Napi::Function::New<Crc32c>(env, "crc32c"));
+  exports.Set("crc32cImpl", Napi::String::New(env, crc32c_impl()));
   exports.Set("lz4", DefineLz4(env));
   return exports;
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "args.h"
+#include "seal_args.h"
 #include "pool_options.h"
 #include "writeback_worker.h"
 
@@ -134,11 +135,16 @@ Napi::Value PoolWrap::InitArea(const Napi::CallbackInfo& info) {
   Pool* pool = Open(info);
   uint32_t type, pages;
   double fd;
+  SealTable seals;
   if (pool == nullptr || !ArgU32(info, 0, "type", UINT32_MAX, &type) ||
-      !ArgU32(info, 1, "pages", UINT32_MAX, &pages) || !ArgInteger(info, 2, "fd", -1, INT32_MAX, &fd)) {
+      !ArgU32(info, 1, "pages", UINT32_MAX, &pages) || !ArgInteger(info, 2, "fd", -1, INT32_MAX, &fd) ||
+      !ArgSealTable(info, 3, pages, &seals)) {
     return Napi::Value();
   }
-  Check(info.Env(), pool->init_area(type, pages, static_cast<int>(fd)));
+  const bool ok = Check(info.Env(), pool->init_area(type, pages, static_cast<int>(fd), seals));
+  seals.clear();
+  // The pool writes into the seals' arrays until the area is invalidated: keep them alive.
+  if (ok) seal_refs_[type] = Napi::Persistent(info[3].As<Napi::Object>());
   return Napi::Value();
 }
 
@@ -189,7 +195,7 @@ Napi::Value PoolWrap::InvalidateArea(const Napi::CallbackInfo& info) {
   Pool* pool = Open(info);
   uint32_t type;
   if (pool == nullptr || !ArgU32(info, 0, "type", UINT32_MAX, &type)) return Napi::Value();
-  Check(info.Env(), pool->invalidate_area(type));
+  if (Check(info.Env(), pool->invalidate_area(type))) seal_refs_[type].Reset();
   return Napi::Value();
 }
 

@@ -66,6 +66,8 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
 
   napi_env env_;
   std::shared_ptr<Pool> pool_;
+  // Each initialised area's PageSeals, whose arrays the pool's writeback writes (page_seal.h).
+  Napi::ObjectReference seal_refs_[Pool::kMaxAreas];
   int allocator_ = -1;  // AllocatorKind, once constructed
   size_t stat_count_ = 0;
   const char* allocator_name_ = "";

@@ -7,7 +7,7 @@
 // the room asked for) and after (so that the objects freed become free frames). The staging
 // buffers are kept from one round to the next, so a round allocates nothing per page it writes.
 import * as fs from 'node:fs';
-import { PAGE_SIZE } from '../types';
+import { PAGE_SIZE, type AreaInfo } from '../types';
 import type { WritebackMechanics } from '../writeback-policy';
 import { EPH } from './allocator';
 import { copyBytes } from './codec';
@@ -153,7 +153,7 @@ export class ZcacheWriteback implements WritebackMechanics {
       while (end < n && sorted[end] === first + (end - k)) end++;
       const type = Math.floor(first / TYPE_SCALE);
       const info = this.#pers.infos[type];
-      const done = info ? this.#pwrite(info.fd, pages, k, end - k, first - type * TYPE_SCALE) : 0;
+      const done = info ? this.#pwrite(info, pages, k, end - k, first - type * TYPE_SCALE) : 0;
       const idx = areas[type]!;
       for (let j = k; j < k + done; j++) {
         this.#pers.drop(idx, sorted[j] - type * TYPE_SCALE);
@@ -176,15 +176,17 @@ export class ZcacheWriteback implements WritebackMechanics {
     this.#pers.areas[type]!.lru.putBackOldest(key - type * TYPE_SCALE);
   }
 
-  // pwrite of `count` staged pages from page `first` on to slot `offset` onward; partial writes are
-  // continued. Returns how many whole pages reached the file before an error (count on success).
-  #pwrite(fd: number, pages: Uint8Array, first: number, count: number, offset: number): number {
+  // pwrite of `count` staged pages from page `first` on to slot `offset` onward, sealed (checksum,
+  // encryption) by the area's seals first; partial writes are continued. Returns how many whole
+  // pages reached the file before an error (count on success).
+  #pwrite(info: AreaInfo, pages: Uint8Array, first: number, count: number, offset: number): number {
+    const sealed = info.seals.seal(offset, pages, first, count);
     const total = count * PAGE_SIZE;
-    const base = first * PAGE_SIZE;
+    const base = sealed.first * PAGE_SIZE;
     let done = 0;
     try {
       while (done < total) {
-        const got = fs.writeSync(fd, pages, base + done, total - done, offset * PAGE_SIZE + done);
+        const got = fs.writeSync(info.fd, sealed.bytes, base + done, total - done, offset * PAGE_SIZE + done);
         if (got <= 0) break;
         done += got;
       }

@@ -37,7 +37,7 @@ function frontswapOps(pool: NativePool, policy: WritebackPolicy | null, reader: 
     // Pages and buffers only ever reach the pool's N-API methods, which read internal slots.
     inPlaceViews: true,
     init(type: number, area: AreaInfo) {
-      pool.initArea(type, area.pages, area.fd);
+      pool.initArea(type, area.pages, area.fd, area.seals);
       reader.initialised[type] = true;
     },
     store(type, offset, page) {

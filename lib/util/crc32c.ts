@@ -1,7 +1,8 @@
 // CRC32C (Castagnoli, reflected polynomial 0x82F63B78): the checksum of every page the remote tier
-// keeps in the cluster. Node 20 has zlib.crc32 (the IEEE polynomial) but no CRC32C; Castagnoli is
-// the one with hardware support (SSE4.2 crc32, ARMv8 crc32c), so an addon version can later
-// compute the same values much faster. Table-driven, slicing-by-8: eight lookups per 8 bytes,
+// keeps in the cluster and of every page in a swap file (lib/swap/page-seals.ts). Node 20 has
+// zlib.crc32 (the IEEE polynomial) but no CRC32C; Castagnoli is the one with hardware support
+// (SSE4.2 crc32, ARMv8 crc32c), which the addon's native/crc32c.cc uses for the pages its
+// writeback seals; both give the same values. Table-driven, slicing-by-8: eight lookups per 8 bytes,
 // about a microsecond for a compressed page.
 const POLY = 0x82f63b78;
 
