@@ -3,10 +3,10 @@
 // The cleancache methods are in pool_wrap_eph.cc, the async writeback batch in writeback_worker.cc.
 #include "pool_wrap.h"
 
-#include <cmath>
 #include <new>
 #include <string>
 
+#include "arg_checks.h"
 #include "args.h"
 #include "writeback_worker.h"
 
@@ -24,7 +24,7 @@ bool OptionInteger(Napi::Object options, const char* name, double max, double* o
     return false;
   }
   double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= max && std::trunc(d) == d)) {
+  if (!IsIntegerIn(d, 0, max)) {
     ThrowRangeError(options.Env(), "ERR_OUT_OF_RANGE",
                     (what + " must be an integer in [0, " + std::to_string(static_cast<uint64_t>(max)) + "]").c_str());
     return false;
@@ -251,7 +251,7 @@ Napi::Value PoolWrap::StoreBatch(const Napi::CallbackInfo& info) {
       !ArgTypedArray(info, 1, "offsets", napi_uint32_array, &offsets, &n) ||
       !ArgTypedArray(info, 2, "pages", napi_uint8_array, &pages, &pages_len) ||
       !ArgTypedArray(info, 3, "results", napi_int8_array, &results, &results_len) ||
-      !ExpectLength(info.Env(), "pages", pages_len, n * kPageSize) ||
+      !ExpectPages(info.Env(), "pages", pages_len, n) ||
       !ExpectLength(info.Env(), "results", results_len, n)) {
     return Napi::Value();
   }
@@ -273,7 +273,7 @@ Napi::Value PoolWrap::LoadBatch(const Napi::CallbackInfo& info) {
       !ArgTypedArray(info, 1, "offsets", napi_uint32_array, &offsets, &n) ||
       !ArgTypedArray(info, 2, "into", napi_uint8_array, &into, &into_len) ||
       !ArgTypedArray(info, 3, "hits", napi_uint8_array, &hits, &hits_len) ||
-      !ArgBool(info, 4, "exclusive", &exclusive) || !ExpectLength(info.Env(), "into", into_len, n * kPageSize) ||
+      !ArgBool(info, 4, "exclusive", &exclusive) || !ExpectPages(info.Env(), "into", into_len, n) ||
       !ExpectLength(info.Env(), "hits", hits_len, n)) {
     return Napi::Value();
   }
