@@ -56,9 +56,13 @@ export class FaultControl {
     return new FaultControl(path, openSync(path, 'r+'));
   }
 
-  /** Environment that preloads `lib` and aims it at files whose path starts with `prefix`. */
+  /**
+   * Environment that preloads `lib` and aims it at files whose path starts with `prefix`. An
+   * LD_PRELOAD already set (the ASan runtime, which must come first) is kept in front.
+   */
   env(lib, prefix) {
-    return { LD_PRELOAD: lib, TMEM_FAULT_PREFIX: prefix, TMEM_FAULT_CONTROL: this.path };
+    const preload = [process.env.LD_PRELOAD, lib].filter(Boolean).join(':');
+    return { LD_PRELOAD: preload, TMEM_FAULT_PREFIX: prefix, TMEM_FAULT_CONTROL: this.path };
   }
 
   set(cls, rule) {
