@@ -1,0 +1,135 @@
+// Mutation run of zcache-js's LZ4 block decoder (PageCodec.decompress, lib/backends/zcache-js/
+// codec.ts, from dist/). Valid blocks of real page kinds are mutated (bit flips, byte changes,
+// insertions, deletions, truncation, extension, splices, long length runs) and decoded:
+//  - twice, embedded in buffers whose bytes around the block differ: the result must not depend
+//    on bytes outside [start, start + len);
+//  - against liblz4's LZ4_decompress_safe (the `lz4` package's native binding, the same liblz4
+//    source the addon's bundled variant uses): a block is a page exactly when liblz4 decodes it to
+//    4096 bytes and it has no match offset of 0 (which the block format forbids; liblz4 does not
+//    check it and fills the match with zeros), and then the bytes agree.
+// A decode that takes over a second counts as a finding too. Findings are written to --out and the
+// run exits 1.
+//
+//   node test/fuzz/js-lz4.mjs [--seconds 30] [--seed n] [--out dir]
+import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PageSource } from '../soak/pages.mjs';
+import { rng } from '../support/rng.mjs';
+
+const require = createRequire(import.meta.url);
+const { PageCodec, COMPRESS_BOUND } = require('../../dist/backends/zcache-js/codec.js');
+const liblz4 = require('lz4/build/Release/lz4.node');
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '30' },
+    seed: { type: 'string', default: String(Date.now() % 2 ** 31) },
+    out: { type: 'string', default: 'build-fuzz/artifacts/js-lz4' },
+  },
+});
+const PAGE = 4096;
+const seed = Number(args.seed);
+const rand = rng(seed);
+const int = (n) => Math.floor(rand() * n);
+const codec = new PageCodec();
+
+// Seed blocks: every page kind of the soak's page source, compressed by the codec itself.
+const src = new PageSource(seed);
+const page = new Uint8Array(PAGE);
+const seeds = [];
+for (let id = 0; id < 256; id++) {
+  src.fill(id, page);
+  const n = codec.compress(page);
+  if (n <= PAGE) seeds.push(codec.out.slice(0, n));
+}
+
+function mutate(block) {
+  let b = Array.from(block);
+  for (let k = 1 + int(4); k > 0; k--) {
+    const at = int(b.length + 1);
+    switch (int(9)) {
+      case 0: if (b.length) b[at % b.length] ^= 1 << int(8); break;
+      case 1: if (b.length) b[at % b.length] = int(256); break;
+      case 2: b.splice(at, 0, int(256)); break;
+      case 3: b.splice(at, 1 + int(4)); break;
+      case 4: b = b.slice(0, Math.max(0, b.length - 1 - int(16))); break;
+      case 5: for (let i = int(16); i >= 0; i--) b.push(int(256)); break;
+      case 6: { const o = seeds[int(seeds.length)]; b = b.slice(0, at).concat(Array.from(o.subarray(int(o.length)))); break; }
+      case 7: b.splice(at, 0, ...new Array(1 + int(8)).fill(255)); break;
+      default: if (b.length > 2) { const i = at % (b.length - 1); b[i] = int(2) ? 0 : 255; b[i + 1] = int(256); } break;
+    }
+  }
+  return Uint8Array.from(b);
+}
+
+const pad = 32;
+// Two buffers that differ in every byte; a block is copied into both at the same place and the
+// bytes it covered are restored afterwards.
+const baseA = Uint8Array.from({ length: COMPRESS_BOUND + 2 * pad + 4096 }, () => int(256));
+const baseB = baseA.map((v) => 255 - v);
+const bufA = baseA.slice();
+const bufB = baseB.slice();
+const outA = new Uint8Array(PAGE);
+const outB = new Uint8Array(PAGE);
+const outRef = Buffer.alloc(PAGE);
+// Walks the block's sequences as the format defines them: true when a match has offset 0.
+function hasOffsetZero(b) {
+  for (let i = 0; i < b.length; ) {
+    const token = b[i++];
+    let lit = token >> 4;
+    if (lit === 15) for (let l = 255; l === 255 && i < b.length; lit += l) l = b[i++];
+    i += lit;
+    if (i >= b.length - 1) return false; // the last sequence has no match
+    if ((b[i] | (b[i + 1] << 8)) === 0) return true;
+    i += 2;
+    if ((token & 15) === 15) while (i < b.length && b[i++] === 255);
+  }
+  return false;
+}
+
+/** True when the block is one page by the format: liblz4 decodes it to 4096 bytes, no offset 0. */
+function isPage(block) {
+  return block.length > 0 && liblz4.uncompress(Buffer.from(block), outRef) === PAGE && !hasOffsetZero(block);
+}
+const findings = [];
+
+function check(block) {
+  if (block.length + 2 * pad > bufA.length) return;
+  const start = int(pad);
+  bufA.set(block, start);
+  bufB.set(block, start);
+  const t0 = performance.now();
+  const a = codec.decompress(bufA, start, block.length, outA);
+  const ms = performance.now() - t0;
+  const b = codec.decompress(bufB, start, block.length, outB);
+  bufA.set(baseA.subarray(start, start + block.length), start);
+  bufB.set(baseB.subarray(start, start + block.length), start);
+  const ref = isPage(block);
+  let what = null;
+  if (a !== b || (a && Buffer.compare(outA, outB) !== 0)) what = 'depends on bytes outside the block';
+  else if (a && !ref) what = 'accepts a block liblz4 rejects';
+  else if (!a && ref) what = 'rejects a block liblz4 decodes to a page';
+  else if (a && Buffer.compare(outA, outRef) !== 0) what = 'decodes differently from liblz4';
+  else if (ms > 1000) what = `took ${ms.toFixed(0)} ms`;
+  if (what) findings.push({ what, block });
+}
+
+// The unmutated seeds must all decode.
+for (const s of seeds) check(s);
+const deadline = performance.now() + Number(args.seconds) * 1000;
+let execs = seeds.length;
+while (performance.now() < deadline && findings.length < 50) {
+  for (let i = 0; i < 64; i++, execs++) check(mutate(seeds[int(seeds.length)]));
+}
+
+const kinds = {};
+for (const f of findings) kinds[f.what] = (kinds[f.what] ?? 0) + 1;
+console.log(`js-lz4: ${execs} executions (${seeds.length} seed blocks, seed ${seed}), ${findings.length} finding(s) ${JSON.stringify(kinds)}`);
+if (findings.length > 0) {
+  mkdirSync(args.out, { recursive: true });
+  findings.forEach((f, i) => writeFileSync(join(args.out, `finding-${i}.lz4`), f.block));
+  console.log(`js-lz4: blocks written to ${args.out}/`);
+  process.exit(1);
+}
