@@ -35,14 +35,28 @@ const rand = rng(seed);
 const int = (n) => Math.floor(rand() * n);
 const codec = new PageCodec();
 
-// Seed blocks: every page kind of the soak's page source, compressed by the codec itself.
+// Seed blocks, compressed by the codec itself: every page kind of the soak's page source, text of
+// random words (so that sequences end everywhere), and pages whose first n bytes are random.
 const src = new PageSource(seed);
 const page = new Uint8Array(PAGE);
 const seeds = [];
-for (let id = 0; id < 256; id++) {
-  src.fill(id, page);
+const addSeed = () => {
   const n = codec.compress(page);
   if (n <= PAGE) seeds.push(codec.out.slice(0, n));
+};
+for (let id = 0; id < 256; id++) {
+  src.fill(id, page);
+  addSeed();
+}
+const words = ['alpha', 'beta', 'gamma', '{"id":', '"name":', 'true', 'null', '\n'];
+for (let k = 0; k < 256; k++) {
+  for (let i = 0; i < PAGE; ) for (const c of `${words[int(words.length)]}${int(1000)} `) if (i < PAGE) page[i++] = c.charCodeAt(0);
+  addSeed();
+}
+for (let n = 1; n < PAGE; n += 1 + int(64)) {
+  page.fill(0);
+  for (let i = 0; i < n; i++) page[i] = int(256);
+  addSeed();
 }
 
 function mutate(block) {
@@ -94,6 +108,7 @@ function isPage(block) {
   return block.length > 0 && liblz4.uncompress(Buffer.from(block), outRef) === PAGE && !hasOffsetZero(block);
 }
 const findings = [];
+let pages = 0;
 
 function check(block) {
   if (block.length + 2 * pad > bufA.length) return;
@@ -107,6 +122,7 @@ function check(block) {
   bufA.set(baseA.subarray(start, start + block.length), start);
   bufB.set(baseB.subarray(start, start + block.length), start);
   const ref = isPage(block);
+  if (a && ref) pages++;
   let what = null;
   if (a !== b || (a && Buffer.compare(outA, outB) !== 0)) what = 'depends on bytes outside the block';
   else if (a && !ref) what = 'accepts a block liblz4 rejects';
@@ -126,7 +142,10 @@ while (performance.now() < deadline && findings.length < 50) {
 
 const kinds = {};
 for (const f of findings) kinds[f.what] = (kinds[f.what] ?? 0) + 1;
-console.log(`js-lz4: ${execs} executions (${seeds.length} seed blocks, seed ${seed}), ${findings.length} finding(s) ${JSON.stringify(kinds)}`);
+console.log(
+  `js-lz4: ${execs} executions (${seeds.length} seed blocks, seed ${seed}; ${pages} decoded to a page), ` +
+    `${findings.length} finding(s) ${JSON.stringify(kinds)}`,
+);
 if (findings.length > 0) {
   mkdirSync(args.out, { recursive: true });
   findings.forEach((f, i) => writeFileSync(join(args.out, `finding-${i}.lz4`), f.block));

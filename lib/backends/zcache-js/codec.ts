@@ -1,5 +1,6 @@
 // Page codec of the pure-JS zcache: LZ4 block compression of one 4 KiB page with the `lz4`
-// package's JavaScript block functions (lz4/lib/binding.js), plus same-filled page detection.
+// package's JavaScript block compressor (lz4/lib/binding.js), decoding with our bounds-checked
+// decoder (lz4-block.ts), plus same-filled page detection.
 //
 // Why this codec: bench/codec-js.mjs measures it against lz4js 0.2.0. lz4js is as fast, but its
 // compressor lets the last match start as close as 10 bytes to the end of the block, which the
@@ -8,13 +9,12 @@
 // pages. Its hash table holds absolute positions and is reused across pages, so it is cleared
 // before every page: a stale entry can equal the current position and produce an offset-0 match.
 import { PAGE_SIZE } from '../types';
+import { decodeBlock } from './lz4-block';
 
 interface Lz4Binding {
   compressBound(n: number): number;
   /** Compresses all of `src` from `pos` into dst[sIdx..eIdx); returns the end index in dst, 0 if no match was found. */
   compressDependent(src: Uint8Array, dst: Uint8Array, pos: number, hashTable: Uint32Array, sIdx: number, eIdx: number): number;
-  /** Decodes input[sIdx..eIdx) into output from index 0; returns the decoded length, negative on a bad offset. */
-  uncompress(input: Uint8Array, output: Uint8Array, sIdx: number, eIdx: number): number;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -43,13 +43,7 @@ export class PageCodec {
    * is malformed or does not decode to exactly one page.
    */
   decompress(src: Uint8Array, start: number, len: number, into: Uint8Array): boolean {
-    let n: number;
-    try {
-      n = lz4.uncompress(src, into, start, start + len);
-    } catch {
-      return false;
-    }
-    return n === PAGE_SIZE;
+    return decodeBlock(src, start, start + len, into) === PAGE_SIZE;
   }
 }
 
