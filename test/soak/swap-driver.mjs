@@ -107,6 +107,12 @@ export class SwapDriver {
     }
   }
 
+  // A call that failed must be coded and leave every slot as it was.
+  #failed(err, what, usedBefore) {
+    this.#tally.error(err, what);
+    if (this.#area.usedPages !== usedBefore) this.#tally.fail(`failed ${what} changed usedPages ${usedBefore} -> ${this.#area.usedPages}`);
+  }
+
   #check(slot, buf, at, what) {
     const id = this.#held.ids[slot];
     if (!this.#src.equals(id, buf, at)) this.#tally.fail(`${what}: slot ${slot} (page ${id}) read back wrong bytes`);
@@ -122,8 +128,7 @@ export class SwapDriver {
       if (this.#held.has(slot)) this.#tally.fail(`writePage returned slot ${slot}, which holds page ${this.#held.ids[slot]}`);
       else this.#held.add(slot, id);
     } catch (err) {
-      this.#tally.error(err, 'writePage');
-      if (this.#area.usedPages !== used) this.#tally.fail(`failed writePage changed usedPages ${used} -> ${this.#area.usedPages}`);
+      this.#failed(err, 'writePage', used);
     }
   }
 
@@ -140,8 +145,7 @@ export class SwapDriver {
         else this.#held.add(slots[i], first + i);
       }
     } catch (err) {
-      this.#tally.error(err, 'writePages');
-      if (this.#area.usedPages !== used) this.#tally.fail(`failed writePages changed usedPages ${used} -> ${this.#area.usedPages}`);
+      this.#failed(err, 'writePages', used);
     }
   }
 
@@ -176,8 +180,7 @@ export class SwapDriver {
       this.#check(slot, this.#into, 0, 'takePage');
       this.#held.remove(slot);
     } catch (err) {
-      this.#tally.error(err, 'takePage');
-      if (this.#area.usedPages !== used) this.#tally.fail(`failed takePage changed usedPages ${used} -> ${this.#area.usedPages}`);
+      this.#failed(err, 'takePage', used);
     }
   }
 
@@ -191,8 +194,7 @@ export class SwapDriver {
         this.#held.remove(slots[i]);
       }
     } catch (err) {
-      this.#tally.error(err, 'takePages');
-      if (this.#area.usedPages !== used) this.#tally.fail(`failed takePages changed usedPages ${used} -> ${this.#area.usedPages}`);
+      this.#failed(err, 'takePages', used);
     }
   }
 
