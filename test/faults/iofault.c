@@ -89,13 +89,25 @@ static void* next(const char* name) {
   return f;
 }
 
+// The v2 calls came with glibc 2.26; without them nothing can call them either.
+static ssize_t no_v2(int fd, const struct iovec* iov, int cnt, off_t pos, int flags) {
+  (void)fd, (void)iov, (void)cnt, (void)pos, (void)flags;
+  errno = ENOSYS;
+  return -1;
+}
+
+static void* next_v2(const char* name) {
+  void* f = dlsym(RTLD_NEXT, name);
+  return f != NULL ? f : (void*)no_v2;
+}
+
 __attribute__((constructor)) static void init(void) {
   real_pwrite64 = next("pwrite64");
   real_pwritev64 = next("pwritev64");
-  real_pwritev64v2 = next("pwritev64v2");
+  real_pwritev64v2 = next_v2("pwritev64v2");
   real_pread64 = next("pread64");
   real_preadv64 = next("preadv64");
-  real_preadv64v2 = next("preadv64v2");
+  real_preadv64v2 = next_v2("preadv64v2");
   real_fsync = next("fsync");
   real_fdatasync = next("fdatasync");
   const char* p = getenv("TMEM_FAULT_PREFIX");
