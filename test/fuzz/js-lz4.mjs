@@ -3,16 +3,18 @@
 // insertions, deletions, truncation, extension, splices, long length runs) and decoded:
 //  - twice, embedded in buffers whose bytes around the block differ: the result must not depend
 //    on bytes outside [start, start + len);
-//  - against liblz4's LZ4_decompress_safe (the `lz4` package's native binding, the same liblz4
-//    source the addon's bundled variant uses): a block is a page exactly when liblz4 decodes it to
-//    4096 bytes and it has no match offset of 0 (which the block format forbids; liblz4 does not
-//    check it and fills the match with zeros), and then the bytes agree.
+//  - against liblz4's LZ4_decompress_safe (the system liblz4 the addon links, through a small C
+//    helper, lz4-oracle.c, built here): a block is a page exactly when liblz4 decodes it to 4096
+//    bytes and it has no match offset of 0 (which the block format forbids; liblz4 does not check
+//    it and fills the match with zeros), and then the bytes agree.
 // A decode that takes over a second counts as a finding too. Findings are written to --out and the
 // run exits 1.
 //
 //   node test/fuzz/js-lz4.mjs [--seconds 30] [--seed n] [--out dir]
+import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PageSource } from '../soak/pages.mjs';
@@ -20,7 +22,13 @@ import { rng } from '../support/rng.mjs';
 
 const require = createRequire(import.meta.url);
 const { PageCodec, COMPRESS_BOUND } = require('../../dist/backends/zcache-js/codec.js');
-const liblz4 = require('lz4/build/Release/lz4.node');
+
+// The oracle, built for this run.
+const oracleDir = mkdtempSync(join(tmpdir(), 'tmem-lz4-oracle-'));
+const oracle = join(oracleDir, 'lz4-oracle');
+execFileSync(process.env.CC || 'cc', ['-O2', '-o', oracle, new URL('./lz4-oracle.c', import.meta.url).pathname, '-llz4'], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
 
 const { values: args } = parseArgs({
   options: {
@@ -59,23 +67,34 @@ for (let n = 1; n < PAGE; n += 1 + int(64)) {
   addSeed();
 }
 
+const cat = (...parts) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
+const randomBytes = (n) => Uint8Array.from({ length: n }, () => int(256));
+
 function mutate(block) {
-  let b = Array.from(block);
+  let b = block.slice();
   for (let k = 1 + int(4); k > 0; k--) {
     const at = int(b.length + 1);
     switch (int(9)) {
       case 0: if (b.length) b[at % b.length] ^= 1 << int(8); break;
       case 1: if (b.length) b[at % b.length] = int(256); break;
-      case 2: b.splice(at, 0, int(256)); break;
-      case 3: b.splice(at, 1 + int(4)); break;
+      case 2: b = cat(b.subarray(0, at), randomBytes(1), b.subarray(at)); break;
+      case 3: b = cat(b.subarray(0, at), b.subarray(at + 1 + int(4))); break;
       case 4: b = b.slice(0, Math.max(0, b.length - 1 - int(16))); break;
-      case 5: for (let i = int(16); i >= 0; i--) b.push(int(256)); break;
-      case 6: { const o = seeds[int(seeds.length)]; b = b.slice(0, at).concat(Array.from(o.subarray(int(o.length)))); break; }
-      case 7: b.splice(at, 0, ...new Array(1 + int(8)).fill(255)); break;
+      case 5: b = cat(b, randomBytes(1 + int(16))); break;
+      case 6: { const o = seeds[int(seeds.length)]; b = cat(b.subarray(0, at), o.subarray(int(o.length))); break; }
+      case 7: b = cat(b.subarray(0, at), new Uint8Array(1 + int(8)).fill(255), b.subarray(at)); break;
       default: if (b.length > 2) { const i = at % (b.length - 1); b[i] = int(2) ? 0 : 255; b[i + 1] = int(256); } break;
     }
   }
-  return Uint8Array.from(b);
+  return b;
 }
 
 const pad = 32;
@@ -87,7 +106,6 @@ const bufA = baseA.slice();
 const bufB = baseB.slice();
 const outA = new Uint8Array(PAGE);
 const outB = new Uint8Array(PAGE);
-const outRef = Buffer.alloc(PAGE);
 // Walks the block's sequences as the format defines them: true when a match has offset 0.
 function hasOffsetZero(b) {
   for (let i = 0; i < b.length; ) {
@@ -103,42 +121,82 @@ function hasOffsetZero(b) {
   return false;
 }
 
-/** True when the block is one page by the format: liblz4 decodes it to 4096 bytes, no offset 0. */
-function isPage(block) {
-  return block.length > 0 && liblz4.uncompress(Buffer.from(block), outRef) === PAGE && !hasOffsetZero(block);
+// liblz4 in one child process for the whole run: blocks go down its stdin, verdicts come back.
+const child = spawn(oracle, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+let received = Buffer.alloc(0);
+let wake = () => {};
+child.stdout.on('data', (d) => {
+  received = Buffer.concat([received, d]);
+  wake();
+});
+
+/** liblz4's verdict on each block: its page when it decodes to one (and has no offset 0), else null. */
+async function oraclePages(blocks) {
+  child.stdin.write(Buffer.concat(blocks.flatMap((b) => [Buffer.from(Uint32Array.of(b.length).buffer), Buffer.from(b)])));
+  const pages = [];
+  while (pages.length < blocks.length) {
+    const r = received.length >= 4 ? received.readInt32LE(0) : null;
+    const size = r === PAGE ? 4 + PAGE : 4;
+    if (r === null || received.length < size) {
+      await new Promise((resolve) => (wake = resolve));
+      continue;
+    }
+    const ok = r === PAGE && !hasOffsetZero(blocks[pages.length]);
+    pages.push(ok ? received.subarray(4, 4 + PAGE) : null);
+    received = received.subarray(size);
+  }
+  return pages;
 }
+
 const findings = [];
 let pages = 0;
 
-function check(block) {
-  if (block.length + 2 * pad > bufA.length) return;
-  const start = int(pad);
-  bufA.set(block, start);
-  bufB.set(block, start);
-  const t0 = performance.now();
-  const a = codec.decompress(bufA, start, block.length, outA);
-  const ms = performance.now() - t0;
-  const b = codec.decompress(bufB, start, block.length, outB);
-  bufA.set(baseA.subarray(start, start + block.length), start);
-  bufB.set(baseB.subarray(start, start + block.length), start);
-  const ref = isPage(block);
-  if (a && ref) pages++;
-  let what = null;
-  if (a !== b || (a && Buffer.compare(outA, outB) !== 0)) what = 'depends on bytes outside the block';
-  else if (a && !ref) what = 'accepts a block liblz4 rejects';
-  else if (!a && ref) what = 'rejects a block liblz4 decodes to a page';
-  else if (a && Buffer.compare(outA, outRef) !== 0) what = 'decodes differently from liblz4';
-  else if (ms > 1000) what = `took ${ms.toFixed(0)} ms`;
-  if (what) findings.push({ what, block });
+// Decodes each block twice, in buffers that differ around it, then asks liblz4 about all of them.
+async function checkBatch(blocks) {
+  const seen = [];
+  for (const block of blocks) {
+    const start = int(pad);
+    bufA.set(block, start);
+    bufB.set(block, start);
+    const t0 = performance.now();
+    const a = codec.decompress(bufA, start, block.length, outA);
+    const ms = performance.now() - t0;
+    const b = codec.decompress(bufB, start, block.length, outB);
+    bufA.set(baseA.subarray(start, start + block.length), start);
+    bufB.set(baseB.subarray(start, start + block.length), start);
+    let what = null;
+    if (a !== b || (a && Buffer.compare(outA, outB) !== 0)) what = 'depends on bytes outside the block';
+    else if (ms > 1000) what = `took ${ms.toFixed(0)} ms`;
+    seen.push({ a, page: a ? outA.slice() : null, what });
+  }
+  const ref = await oraclePages(blocks);
+  blocks.forEach((block, i) => {
+    const { a, page } = seen[i];
+    if (a && ref[i]) pages++;
+    const what =
+      seen[i].what ??
+      (a && !ref[i]
+        ? 'accepts a block liblz4 rejects'
+        : !a && ref[i]
+          ? 'rejects a block liblz4 decodes to a page'
+          : a && Buffer.compare(page, ref[i]) !== 0
+            ? 'decodes differently from liblz4'
+            : null);
+    if (what) findings.push({ what, block });
+  });
 }
 
 // The unmutated seeds must all decode.
-for (const s of seeds) check(s);
+await checkBatch(seeds);
 const deadline = performance.now() + Number(args.seconds) * 1000;
 let execs = seeds.length;
 while (performance.now() < deadline && findings.length < 50) {
-  for (let i = 0; i < 64; i++, execs++) check(mutate(seeds[int(seeds.length)]));
+  const batch = Array.from({ length: 512 }, () => mutate(seeds[int(seeds.length)])).filter((b) => b.length + 2 * pad <= bufA.length);
+  await checkBatch(batch);
+  execs += batch.length;
 }
+child.stdin.end();
+rmSync(oracleDir, { recursive: true, force: true });
 
 const kinds = {};
 for (const f of findings) kinds[f.what] = (kinds[f.what] ?? 0) + 1;
