@@ -4,6 +4,9 @@
 // (test/soak/worker.mjs). Prints ops/s, coded errors, faults injected and failures per run; exits
 // non-zero on any failure. Uses the built package (dist/): run `npm run build` first.
 //
+// --ops is per backend, shared evenly by its allocators (10M for zcache with three allocators is
+// three runs of 3,333,334 ops).
+//
 //   npm run soak                                  10M ops per backend, seed from the clock
 //   npm run soak -- --ops 1000000 --seed 7        CI size
 //   npm run soak -- --backend zcache-js --faults none
@@ -25,21 +28,24 @@ const { values: args } = parseArgs({
     open: { type: 'string', default: '' },
   },
 });
-const ops = Number(args.ops);
+const backendOps = Number(args.ops);
 const seed = args.seed === undefined ? Date.now() % 2 ** 31 : Number(args.seed);
 const runs = Object.entries(ALLOCATORS)
   .filter(([backend]) => args.backend === undefined || backend === args.backend)
-  .flatMap(([backend, allocators]) => allocators.map((allocator) => ({ backend, allocator })));
+  .flatMap(([backend, allocators]) =>
+    allocators.map((allocator) => ({ backend, allocator, ops: Math.ceil(backendOps / allocators.length) })),
+  );
 if (runs.length === 0) throw new Error(`no backend named ${args.backend}`);
 
 const root = mkdtempSync(join(tmpdir(), 'tmem-soak-'));
 const lib = args.faults === 'none' ? null : buildIofault(root);
 
-console.log(`soak: ${ops.toLocaleString('en-US')} ops per run, seed ${seed}, faults ${args.faults}, ${runs.length} run(s)`);
+console.log(`soak: ${backendOps.toLocaleString('en-US')} ops per backend, seed ${seed}, faults ${args.faults}, ${runs.length} run(s)`);
 let failed = false;
+const totals = {};
 try {
   // One run at a time: the rates printed are then each run's own.
-  for (const [i, { backend, allocator }] of runs.entries()) {
+  for (const [i, { backend, allocator, ops }] of runs.entries()) {
     const params = { backend, allocator, ops, seed: seed + i, faults: args.faults, open: args.open.split(',').filter(Boolean) };
     const r = await runWorker(join(root, `${backend}-${allocator}`), params, lib);
     const label = `${backend}/${allocator}`;
@@ -57,6 +63,16 @@ try {
     );
     for (const f of r.failures) console.log(`  ${f}`);
     if (r.failureCount > 0) failed = true;
+    const t = (totals[backend] ??= { ops: 0, seconds: 0, failures: 0 });
+    t.ops += r.ops;
+    t.seconds += r.seconds;
+    t.failures += r.failureCount;
+  }
+  for (const [backend, t] of Object.entries(totals)) {
+    console.log(
+      `${backend}: ${t.ops.toLocaleString('en-US')} ops in ${t.seconds.toFixed(1)} s = ` +
+        `${Math.round(t.ops / t.seconds).toLocaleString('en-US')} ops/s; mismatches/failures ${t.failures}`,
+    );
   }
 } finally {
   rmSync(root, { recursive: true, force: true });
