@@ -3,10 +3,10 @@
 // The cleancache methods are in pool_wrap_eph.cc, the async writeback batch in writeback_worker.cc.
 #include "pool_wrap.h"
 
+#include <cmath>
 #include <new>
 #include <string>
 
-#include "arg_checks.h"
 #include "args.h"
 #include "writeback_worker.h"
 
@@ -24,7 +24,7 @@ bool OptionInteger(Napi::Object options, const char* name, double max, double* o
     return false;
   }
   double d = v.As<Napi::Number>().DoubleValue();
-  if (!IsIntegerIn(d, 0, max)) {
+  if (!(d >= 0 && d <= max && std::trunc(d) == d)) {
     ThrowRangeError(options.Env(), "ERR_OUT_OF_RANGE",
                     (what + " must be an integer in [0, " + std::to_string(static_cast<uint64_t>(max)) + "]").c_str());
     return false;
