@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the libFuzzer targets (CMake TMEM_FUZZ=ON with clang-14: ASan + UBSan, assertions on,
-# liblz4 compiled in) into build-fuzz/ and runs each native/fuzz/*_fuzz.cc target for a fixed time,
+# the system liblz4 linked uninstrumented) into build-fuzz/ and runs each native/fuzz/*_fuzz.cc target for a fixed time,
 # starting from its seed corpus in native/fuzz/corpus/<target>/ (read only; new inputs go to
 # build-fuzz/corpus/). Stops at the first finding: the crashing input is kept in
 # build-fuzz/artifacts/ and the script exits non-zero. Prints the executions of each target.

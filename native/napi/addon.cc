@@ -1,15 +1,10 @@
-// Module entry point: PAGE_SIZE, versions() and the Pool class.
+// Module entry point: PAGE_SIZE, versions(), the Pool class and liblz4's raw block functions.
 #include <napi.h>
 
 #include "../codec.h"
 #include "addon_data.h"
+#include "lz4_wrap.h"
 #include "pool_wrap.h"
-
-#ifndef TMEM_LZ4_SOURCE
-#error "the build must define TMEM_LZ4_SOURCE as system or bundled"
-#endif
-#define TMEM_STRINGIFY2(x) #x
-#define TMEM_STRINGIFY(x) TMEM_STRINGIFY2(x)
 
 namespace tmem {
 
@@ -19,8 +14,6 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object v = Napi::Object::New(env);
   v.Set("lz4", Codec::lz4_version());
-  // Which liblz4 was linked in, decided at build time by native/build/lz4.js.
-  v.Set("lz4Source", TMEM_STRINGIFY(TMEM_LZ4_SOURCE));
   v.Set("napi", Napi::Number::New(env, NAPI_VERSION));
   return v;
 }
@@ -37,6 +30,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("PAGE_SIZE", Napi::Number::New(env, static_cast<double>(kPageSize)));
   exports.Set("versions", Napi::Function::New<Versions>(env, "versions"));
   exports.Set("Pool", PoolWrap::Define(env, data));
+  exports.Set("lz4", DefineLz4(env));
   return exports;
 }
 
