@@ -13,6 +13,7 @@ import { ensureBackend, type BackendChoice } from '../backends/registry';
 import { debugfs } from '../debugfs/tree';
 import { swapon, type SwapArea } from '../swap/area';
 import { TmemError } from '../util/errors';
+import { OwnedPath } from '../util/owned-paths';
 import { checkInteger, checkOptionKeys, checkOptionsObject, describe } from '../util/validate';
 import { resolveSerializer, type Serializer, type SerializerOption } from './serializer';
 import { ownCopy, SwapGroups, type Group } from './swap-groups';
@@ -60,6 +61,8 @@ export class SwapCache<V = Uint8Array> {
   #lru = new Map<string, Entry>();
   #area: SwapArea;
   #ownsArea: string | null;
+  /** The private temp dir, registered so that the end of a terminated worker removes it too. */
+  #tempDir: OwnedPath | null = null;
   #groups: SwapGroups;
   #serializer: Serializer<V>;
   #residentBytes = 0;
@@ -86,9 +89,11 @@ export class SwapCache<V = Uint8Array> {
       const dir = o.path === undefined ? mkdtempSync(join(tmpdir(), 'tmem-swapcache-')) : null;
       const path = dir ? join(dir, 'swapfile') : (o.path as string);
       try {
+        if (dir) this.#tempDir = OwnedPath.directory(dir);
         this.#area = swapon(path, { pages });
       } catch (err) {
         if (dir) rmSync(dir, { recursive: true, force: true });
+        this.#tempDir?.release();
         throw err;
       }
       this.#ownsArea = dir ?? path;
@@ -327,5 +332,6 @@ export class SwapCache<V = Uint8Array> {
 
   #removeOwnedFile(): void {
     if (this.#ownsArea) rmSync(this.#ownsArea, { recursive: true, force: true });
+    this.#tempDir?.release();
   }
 }

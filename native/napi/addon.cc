@@ -1,9 +1,11 @@
-// Module entry point: PAGE_SIZE, versions(), the Pool class and liblz4's raw block functions.
+// Module entry point: PAGE_SIZE, versions(), the Pool class, liblz4's raw block functions and
+// ownPath/disownPath.
 #include <napi.h>
 
 #include "../codec.h"
 #include "addon_data.h"
 #include "lz4_wrap.h"
+#include "owned_paths.h"
 #include "pool_wrap.h"
 
 namespace tmem {
@@ -25,6 +27,8 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
 // Runs once per environment that loads the addon (the main thread and each worker).
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace tmem;
+  // First, so that its cleanup hook runs after every pool's (hooks run in reverse order).
+  DefineOwnedPaths(env, exports);
   AddonData* data = new AddonData();
   env.SetInstanceData(data);  // deleted with the environment
   exports.Set("PAGE_SIZE", Napi::Number::New(env, static_cast<double>(kPageSize)));
