@@ -24,8 +24,6 @@ const { values: args } = parseArgs({
     seed: { type: 'string' },
     backend: { type: 'string' },
     faults: { type: 'string', default: 'mixed' },
-    // Findings another branch fixes, to leave out (see test/soak/worker.mjs): takePages,unload-codes.
-    open: { type: 'string', default: '' },
   },
 });
 const backendOps = Number(args.ops);
@@ -46,7 +44,7 @@ const totals = {};
 try {
   // One run at a time: the rates printed are then each run's own.
   for (const [i, { backend, allocator, ops }] of runs.entries()) {
-    const params = { backend, allocator, ops, seed: seed + i, faults: args.faults, open: args.open.split(',').filter(Boolean) };
+    const params = { backend, allocator, ops, seed: seed + i, faults: args.faults };
     const r = await runWorker(join(root, `${backend}-${allocator}`), params, lib);
     const label = `${backend}/${allocator}`;
     if (r.crashed) {

@@ -14,11 +14,6 @@ import { runWorker } from './soak/run-worker.mjs';
 import { backendsUnderTest } from './support/backends';
 import { tempDir } from './support/pages';
 
-// Issue 14 findings 2 (a failed takePages loses the pool hits it took) and 11 (unloadBackend
-// rethrows raw errno errors) are fixed on the hardening branch; until it lands they are left out
-// of these runs. `npm run soak` runs everything.
-const OPEN_FINDINGS = ['takePages', 'unload-codes'];
-
 const tmp = tempDir();
 let shim = '';
 beforeAll(() => {
@@ -82,7 +77,6 @@ describe.each(backendsUnderTest)('swap-file I/O faults with $label', ({ backend,
       phaseOps: 2000,
       reloadEvery: 16_000,
       verifyEvery: 10_000,
-      open: OPEN_FINDINGS,
     }, shim);
 
   it('EIO, ENOSPC and short counts: no page lost or wrong, every error ERR_TMEM_IO with its cause', async () => {

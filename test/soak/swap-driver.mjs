@@ -66,11 +66,8 @@ export class SwapDriver {
   #page = new Uint8Array(MAX_BATCH * PAGE);
   #into = new Uint8Array(MAX_BATCH * PAGE);
   #offsets = new Uint32Array(MAX_BATCH);
-  #takePages;
 
-  /** options.takePages: false leaves batch takes out. */
-  constructor(area, src, tally, rand, firstId, options = {}) {
-    this.#takePages = options.takePages ?? true;
+  constructor(area, src, tally, rand, firstId) {
     this.#area = area;
     this.#src = src;
     this.#tally = tally;
@@ -90,7 +87,7 @@ export class SwapDriver {
     if (this.#held.size === 0 || (r < 0.3 && fill < 0.75)) return r < 0.2 ? this.#write1() : this.#writeN();
     if (r < 0.55) return this.#read1();
     if (r < 0.65) return this.#readN();
-    if (r < 0.75 || fill > 0.75) return r < 0.7 || !this.#takePages ? this.#take1() : this.#takeN();
+    if (r < 0.75 || fill > 0.75) return r < 0.7 ? this.#take1() : this.#takeN();
     if (r < 0.9) return this.#free1();
     return this.#freeN();
   }

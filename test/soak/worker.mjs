@@ -25,10 +25,6 @@ const config = {
   reloadEvery: 60_000,
   verifyEvery: 50_000,
   faults: 'none',
-  // Findings of issue 14 that another branch fixes, left out until it lands: 'takePages' (a failed
-  // file read loses the pool hits taken before it), 'unload-codes' (unloadBackend rethrows raw
-  // errno errors).
-  open: [],
   ...JSON.parse(process.argv[2]),
 };
 const { backend, allocator, ops, seed, dir } = config;
@@ -86,7 +82,7 @@ await loadBackend(backend, backendOptions);
 
 // Page ids are disjoint per driver, so a page showing up in the wrong place is detected.
 const drivers = [
-  [0.35, new SwapDriver(swapArea, src, tally, rand, 1, { takePages: !config.open.includes('takePages') })],
+  [0.35, new SwapDriver(swapArea, src, tally, rand, 1)],
   [0.6, new FrontswapDriver(fsArea, fsFileFd, src, tally, rand, 1 << 28)],
   [0.8, new CleancacheDriver(src, tally, rand, 2 << 28)],
   [1, new SwapCacheDriver({ residentBytes: 48 << 10, path: join(swapDir, 'swapcache'), pages: 8192 }, src, tally, rand, 3 << 28)],
@@ -126,7 +122,7 @@ async function reload() {
       break;
     } catch (err) {
       totals.unloadRetries++;
-      tally.error(err, 'unloadBackend', config.open.includes('unload-codes') ? ['ERR_TMEM_IO', 'EIO', 'ENOSPC'] : undefined);
+      tally.error(err, 'unloadBackend');
       if (loadedBackend() !== backend) {
         tally.fail('a failed unloadBackend left no backend loaded');
         break;
