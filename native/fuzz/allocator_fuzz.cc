@@ -1,197 +1,165 @@
-// libFuzzer target: an allocator behind the Allocator interface (allocator.h), driven by a
-// sequence of alloc / free / touch / check operations decoded from the input, against a model of
-// the live objects. A new allocator joins with one line in kAllocators; the input's first byte
-// picks one.
+// libFuzzer target: every allocator behind the Allocator interface (allocator.h), made by
+// make_allocator() and driven by a sequence of alloc / free / rewrite / compact / unit / check
+// operations decoded from the input, against the allocator model the unit tests use
+// (test/allocator_model.h: every object's bytes derive from its id and version, its header names
+// its id). The input's first byte picks the allocator; a new AllocatorKind joins by raising
+// kNumKinds.
 //
-// What must hold, for any allocator:
-//  - alloc succeeds for sizes 1..4096 unless the arena is out of frames; kTooBig exactly for 0
-//    and sizes above a page; kNoMemory only when every arena frame is in use;
-//  - a new handle is not a live one; an object's bytes lie inside the arena, overlap no other live
-//    object and share no frame with an object of the other class (persistent and ephemeral pages
-//    are kept apart); its contents survive every later operation on other objects;
-//  - stats agree with the model (frames, per-class frames and bytes, pool_bytes) and freeing
+// What must hold, for any allocator and any sequence:
+//  - every live object reads back intact after every operation on others, compaction included
+//    (the model checks bytes and the owner in the header);
+//  - alloc refuses sizes 0 and above a page with kTooBig and changes nothing; it fails with
+//    kNoMemory only when the arena cannot give the frames one object may need;
+//  - the objects of one unit (unit_headers) are live, of one class, and include the asked one;
+//  - stats agree with the model and the arena (frames per class, bytes per class) and freeing
 //    every object returns every frame to the arena.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdint>
-#include <cstring>
-#include <map>
 #include <memory>
 
 #include "../allocator.h"
 #include "../arena.h"
+#include "../entry_lru.h"
+#include "../test/allocator_model.h"
 #include "../test/check.h"
-#include "../zbud.h"
 
 using namespace tmem;
+using tmem_test::AllocatorModel;
 
 namespace {
 
-struct Factory {
-  const char* name;
-  std::unique_ptr<Allocator> (*make)(Arena* arena);
-};
-
-template <typename A>
-std::unique_ptr<Allocator> Make(Arena* arena) {
-  auto a = std::make_unique<A>(arena);
-  CHECK(a->init());
-  return a;
-}
-
-const Factory kAllocators[] = {
-    {"zbud", Make<Zbud>},
-};
-constexpr size_t kNumAllocators = sizeof(kAllocators) / sizeof(kAllocators[0]);
-
+constexpr uint8_t kNumKinds = static_cast<uint8_t>(AllocatorKind::kZbud) + 1;
 // Small enough that inputs reach "arena full" quickly.
 constexpr uint32_t kFrames = 48;
-
-// Object contents: a window of this buffer starting at the object's seed, checked with one memcmp.
-const uint8_t* Pattern() {
-  static uint8_t bytes[kPageSize + 256];
-  static bool init = false;
-  if (!init) {
-    for (size_t i = 0; i < sizeof(bytes); i++) bytes[i] = static_cast<uint8_t>(i * 131 + (i >> 8) * 7 + 1);
-    init = true;
-  }
-  return bytes;
-}
-
-struct Object {
-  size_t size;
-  AllocClass cls;
-  uint8_t seed;
-};
+// The most frames one allocation may take at once (a zspage of zsmalloc's longest class).
+constexpr uint32_t kMaxUnitFrames = 8;
 
 class Harness {
  public:
-  explicit Harness(const Factory& f) {
+  explicit Harness(AllocatorKind kind) {
     CHECK(arena_.init(kFrames));
-    alloc_ = f.make(&arena_);
+    alloc_ = make_allocator(kind, &arena_);
+    CHECK(alloc_ != nullptr && alloc_->init());
+    model_ = std::make_unique<AllocatorModel>(*alloc_);
   }
 
   ~Harness() {
-    // Everything freed: every frame must be back in the arena.
-    while (!live_.empty()) free_object(live_.begin()->first);
+    model_->check_all();
+    check_stats();
+    while (!model_->live().empty()) model_->remove(model_->live().size() - 1);
     AllocatorStats s;
     alloc_->stats(&s);
-    CHECK_EQ(s.frames, 0);
-    CHECK_EQ(alloc_->pool_bytes(), 0);
+    CHECK_EQ(s.class_frames[0] + s.class_frames[1], 0);
+    CHECK_EQ(s.class_object_bytes[0] + s.class_object_bytes[1], 0);
     CHECK_EQ(arena_.frames_in_use(), 0);
   }
 
-  void alloc(size_t size, AllocClass cls, uint8_t seed) {
-    Handle h;
-    AllocStatus st = alloc_->alloc(size, cls, OwnerRef{static_cast<uint8_t>(seed & 31), seed}, &h);
-    bool fits = size >= 1 && size <= kPageSize;
-    if (st == AllocStatus::kTooBig) {
-      CHECK(!fits);
-      return;
-    }
-    CHECK(fits);
-    if (st == AllocStatus::kNoMemory) {
-      CHECK_EQ(arena_.frames_in_use(), kFrames);
-      return;
-    }
-    CHECK(st == AllocStatus::kOk);
-    CHECK(live_.count(h) == 0);
-    uint8_t* p = alloc_->map(h);
-    check_placement(p, size, cls);
-    std::memcpy(p, Pattern() + seed, size);
-    live_[h] = Object{size, cls, seed};
+  void alloc(uint32_t size, AllocClass cls) {
+    if (!model_->add(size, cls)) CHECK(arena_.frames_in_use() + kMaxUnitFrames > kFrames);
   }
 
-  void free_object(Handle h) {
-    check_contents(h);
-    alloc_->free(h);
-    live_.erase(h);
+  void alloc_too_big(size_t size, AllocClass cls) {
+    AllocatorStats before, after;
+    alloc_->stats(&before);
+    const uint32_t frames = arena_.frames_in_use();
+    Handle h = kNoHandle;
+    CHECK(alloc_->alloc(size, cls, &h) == AllocStatus::kTooBig);
+    alloc_->stats(&after);
+    CHECK_EQ(arena_.frames_in_use(), frames);
+    for (int c = 0; c < kNumAllocClasses; c++) {
+      CHECK_EQ(after.class_frames[c], before.class_frames[c]);
+      CHECK_EQ(after.class_object_bytes[c], before.class_object_bytes[c]);
+    }
   }
 
-  // The object at position `pick` (mod the number live), or nothing when none is.
-  bool pick(uint32_t pick, Handle* out) const {
-    if (live_.empty()) return false;
-    auto it = live_.begin();
-    std::advance(it, pick % live_.size());
-    *out = it->first;
+  // The live object at position `pick` (mod the number live); false when none is.
+  bool pick(uint32_t pick, uint32_t* id) const {
+    if (model_->live().empty()) return false;
+    *id = model_->live()[pick % model_->live().size()];
     return true;
   }
 
-  void touch(Handle h) { alloc_->touch(h); }
+  void free(uint32_t id) { model_->remove_id(id); }
+  void rewrite(uint32_t id) { model_->rewrite(id); }
 
-  void check_all() {
-    uint64_t bytes[kNumAllocClasses] = {};
-    for (const auto& [h, o] : live_) {
-      check_contents(h);
-      bytes[static_cast<int>(o.cls)] += o.size;
+  // Moved objects are checked when they are freed or picked, and all at the end of the input.
+  void compact(CompactMode mode) { alloc_->compact(mode, *model_); }
+
+  void unit(uint32_t id) {
+    const AllocClass cls = model_->object(id).cls;
+    const uint32_t n = alloc_->unit_headers(model_->object(id).handle, headers_);
+    CHECK(n >= 1 && n <= Allocator::kMaxUnitObjects);
+    bool self = false;
+    for (uint32_t i = 0; i < n; i++) {
+      const Owner o = header::owner(headers_ + i * kHeaderBytes);
+      const uint8_t type = cls == AllocClass::kEphemeral ? kEphemeralOwner : uint8_t{0};
+      CHECK_EQ(o.type, type);
+      CHECK(model_->object(o.offset).handle != kNoHandle);
+      CHECK(model_->object(o.offset).cls == cls);
+      self = self || o.offset == id;
     }
+    CHECK(self);
+  }
+
+  // One object's bytes and header; every object's at the end of the input (checking all of them
+  // after every operation would cost most of the run).
+  void check(uint32_t id) { model_->check(id); }
+
+  void check_stats() {
+    uint64_t bytes[kNumAllocClasses] = {};
+    for (uint32_t id : model_->live()) bytes[static_cast<int>(model_->object(id).cls)] += model_->object(id).size;
     AllocatorStats s;
     alloc_->stats(&s);
-    CHECK_EQ(alloc_->pool_bytes(), s.frames * kPageSize);
-    CHECK_EQ(s.frames, arena_.frames_in_use());
-    CHECK_EQ(s.class_frames[0] + s.class_frames[1], s.frames);
-    CHECK_EQ(s.class_object_bytes[0] + s.class_object_bytes[1], s.object_bytes);
+    CHECK_EQ(s.class_frames[0] + s.class_frames[1], arena_.frames_in_use());
     for (int c = 0; c < kNumAllocClasses; c++) {
-      // Objects take at least their size (rounded up to the allocator's unit) and at most their frames.
+      // Objects take at least their size (headers and rounding come on top), at most their frames.
       CHECK(s.class_object_bytes[c] >= bytes[c]);
       CHECK(s.class_object_bytes[c] <= s.class_frames[c] * kPageSize);
-      CHECK((s.class_frames[c] == 0) == (bytes[c] == 0));
+      if (bytes[c] == 0) CHECK_EQ(s.class_object_bytes[c], 0);
     }
   }
 
  private:
-  void check_contents(Handle h) {
-    const Object& o = live_.at(h);
-    CHECK(std::memcmp(alloc_->map(h), Pattern() + o.seed, o.size) == 0);
-  }
-
-  void check_placement(const uint8_t* p, size_t size, AllocClass cls) {
-    const uint8_t* lo = arena_.frame(0);
-    const uint8_t* hi = arena_.frame(kFrames);
-    CHECK(p >= lo && p + size <= hi);
-    const size_t first = static_cast<size_t>(p - lo) / kPageSize;
-    const size_t last = static_cast<size_t>(p + size - 1 - lo) / kPageSize;
-    for (const auto& [other, o] : live_) {
-      const uint8_t* q = alloc_->map(other);
-      CHECK(p + size <= q || q + o.size <= p);
-      const size_t qf = static_cast<size_t>(q - lo) / kPageSize;
-      const size_t ql = static_cast<size_t>(q + o.size - 1 - lo) / kPageSize;
-      if (o.cls != cls) CHECK(last < qf || ql < first);
-    }
-  }
-
   Arena arena_;
   std::unique_ptr<Allocator> alloc_;
-  std::map<Handle, Object> live_;
+  std::unique_ptr<AllocatorModel> model_;
+  uint8_t headers_[kHeaderBytes * Allocator::kMaxUnitObjects];
 };
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
-  Harness harness(kAllocators[in.ConsumeIntegral<uint8_t>() % kNumAllocators]);
-  uint8_t seed = 1;
+  Harness harness(static_cast<AllocatorKind>(in.ConsumeIntegral<uint8_t>() % kNumKinds));
   while (in.remaining_bytes() > 0) {
     const uint8_t op = in.ConsumeIntegral<uint8_t>();
-    Handle h;
+    const AllocClass cls = (op & 0x80) ? AllocClass::kEphemeral : AllocClass::kPersistent;
+    uint32_t id;
     switch (op % 16) {
-      case 0: case 1: case 2: case 3: case 4: case 5: {
-        // Sizes around the interesting edges: tiny, chunk multiples, near a page, past a page.
-        size_t n = in.ConsumeIntegralInRange<size_t>(0, kPageSize + 64);
-        harness.alloc(n, (op & 0x80) ? AllocClass::kEphemeral : AllocClass::kPersistent, seed++);
+      case 0: case 1: case 2: case 3: case 4: case 5:
+        harness.alloc(in.ConsumeIntegralInRange<uint32_t>(1, kPageSize), cls);
         break;
-      }
-      case 6: case 7: case 8: case 9: case 10:
-        if (harness.pick(in.ConsumeIntegral<uint16_t>(), &h)) harness.free_object(h);
+      case 6:
+        harness.alloc_too_big((op & 0x40) ? 0 : in.ConsumeIntegralInRange<size_t>(kPageSize + 1, 2 * kPageSize), cls);
         break;
-      case 11: case 12: case 13: case 14:
-        if (harness.pick(in.ConsumeIntegral<uint16_t>(), &h)) harness.touch(h);
+      case 7: case 8: case 9: case 10:
+        if (harness.pick(in.ConsumeIntegral<uint16_t>(), &id)) harness.free(id);
+        break;
+      case 11:
+        if (harness.pick(in.ConsumeIntegral<uint16_t>(), &id)) harness.rewrite(id);
+        break;
+      case 12:
+        if (harness.pick(in.ConsumeIntegral<uint16_t>(), &id)) harness.unit(id);
+        break;
+      case 13: case 14:
+        harness.compact((op & 0x40) ? CompactMode::kAll : CompactMode::kAuto);
         break;
       default:
-        harness.check_all();
+        if (harness.pick(in.ConsumeIntegral<uint16_t>(), &id)) harness.check(id);
+        harness.check_stats();
         break;
     }
   }
-  harness.check_all();
   return 0;
 }
