@@ -37,8 +37,12 @@ setInterval(() => sessions.size + access.length + series[1] + counters[2] + docs
 
 /** Up to `maxPages` real heap pages from a fresh child process, as one Buffer. */
 export async function heapPages({ maxPages = 65536 } = {}) {
+  // A plain node: a preloaded runtime (the ASan one of the sanitizer run) would put its own
+  // mappings, mostly zero shadow memory, first in the child's address space.
+  const { LD_PRELOAD, ...env } = process.env;
   const child = spawn(process.execPath, ['--max-old-space-size=1024', '-e', WORKLOAD], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env,
   });
   try {
     await new Promise((resolve, reject) => {

@@ -5,7 +5,7 @@
 // platforms without a build. Both the outcome and a failure are cached: a missing addon does not
 // appear later in the process.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { PageSeals } from '../swap/page-seals';
 import { TmemError } from '../util/errors';
 
@@ -209,8 +209,11 @@ export function loadNative(): NativeBinding {
   if (cached === undefined) {
     try {
       // node-gyp-build finds build/Release/*.node or a matching prebuild under prebuilds/.
+      // TMEM_NATIVE_ADDON names another build of the same sources to load instead, such as the
+      // ASan + UBSan one the sanitizer CI stage runs the suites on (native/build/sanitize-js.sh).
       const load = require('node-gyp-build') as (dir: string) => unknown;
-      cached = { binding: load(packageRoot()) as NativeBinding };
+      const other = process.env.TMEM_NATIVE_ADDON;
+      cached = { binding: (other ? require(resolve(other)) : load(packageRoot())) as NativeBinding };
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       cached = {

@@ -1,7 +1,8 @@
 #include "args.h"
 
-#include <cmath>
 #include <string>
+
+#include "arg_checks.h"
 
 namespace tmem {
 
@@ -21,8 +22,7 @@ bool ArgInteger(const Napi::CallbackInfo& info, size_t i, const char* name, doub
     return false;
   }
   double d = v.As<Napi::Number>().DoubleValue();
-  // Written so that NaN fails too.
-  if (!(d >= min && d <= max && std::trunc(d) == d)) {
+  if (!IsIntegerIn(d, min, max)) {
     std::string msg = std::string("The \"") + name + "\" argument must be an integer in [" +
                       std::to_string(static_cast<int64_t>(min)) + ", " +
                       std::to_string(static_cast<int64_t>(max)) + "]";
@@ -54,6 +54,14 @@ bool ExpectLength(napi_env env, const char* name, size_t actual, size_t expected
   if (actual == expected) return true;
   std::string msg = std::string("The \"") + name + "\" argument must have length " + std::to_string(expected) +
                     ", got " + std::to_string(actual);
+  ThrowRangeError(env, "ERR_OUT_OF_RANGE", msg.c_str());
+  return false;
+}
+
+bool ExpectPages(napi_env env, const char* name, size_t actual, size_t pages) {
+  if (IsPagesLength(pages, actual)) return true;
+  std::string msg = std::string("The \"") + name + "\" argument must hold " + std::to_string(pages) + " pages of " +
+                    std::to_string(kPageSize) + " bytes, got " + std::to_string(actual) + " bytes";
   ThrowRangeError(env, "ERR_OUT_OF_RANGE", msg.c_str());
   return false;
 }

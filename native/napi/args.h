@@ -25,6 +25,8 @@ bool ArgBool(const Napi::CallbackInfo& info, size_t i, const char* name, bool* o
 
 // Throws ERR_OUT_OF_RANGE unless a typed array argument's length is exactly `expected`.
 bool ExpectLength(napi_env env, const char* name, size_t actual, size_t expected);
+// Throws ERR_OUT_OF_RANGE unless a byte array argument holds exactly `pages` pages.
+bool ExpectPages(napi_env env, const char* name, size_t actual, size_t pages);
 
 // A typed array of the given element type; *data points at its first element, no copy made.
 bool ArgTypedArray(const Napi::CallbackInfo& info, size_t i, const char* name, napi_typedarray_type type,

@@ -1,8 +1,8 @@
 #include "pool_options.h"
 
-#include <cmath>
 #include <string>
 
+#include "arg_checks.h"
 #include "args.h"
 
 namespace tmem {
@@ -19,7 +19,7 @@ bool OptionInteger(Napi::Object options, const char* name, double max, double* o
     return false;
   }
   double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= max && std::trunc(d) == d)) {
+  if (!IsIntegerIn(d, 0, max)) {
     ThrowRangeError(options.Env(), "ERR_OUT_OF_RANGE",
                     (what + " must be an integer in [0, " + std::to_string(static_cast<uint64_t>(max)) + "]").c_str());
     return false;

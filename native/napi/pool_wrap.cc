@@ -208,7 +208,7 @@ Napi::Value PoolWrap::StoreBatch(const Napi::CallbackInfo& info) {
       !ArgTypedArray(info, 1, "offsets", napi_uint32_array, &offsets, &n) ||
       !ArgTypedArray(info, 2, "pages", napi_uint8_array, &pages, &pages_len) ||
       !ArgTypedArray(info, 3, "results", napi_int8_array, &results, &results_len) ||
-      !ExpectLength(info.Env(), "pages", pages_len, n * kPageSize) ||
+      !ExpectPages(info.Env(), "pages", pages_len, n) ||
       !ExpectLength(info.Env(), "results", results_len, n)) {
     return Napi::Value();
   }
@@ -230,7 +230,7 @@ Napi::Value PoolWrap::LoadBatch(const Napi::CallbackInfo& info) {
       !ArgTypedArray(info, 1, "offsets", napi_uint32_array, &offsets, &n) ||
       !ArgTypedArray(info, 2, "into", napi_uint8_array, &into, &into_len) ||
       !ArgTypedArray(info, 3, "hits", napi_uint8_array, &hits, &hits_len) ||
-      !ArgBool(info, 4, "exclusive", &exclusive) || !ExpectLength(info.Env(), "into", into_len, n * kPageSize) ||
+      !ArgBool(info, 4, "exclusive", &exclusive) || !ExpectPages(info.Env(), "into", into_len, n) ||
       !ExpectLength(info.Env(), "hits", hits_len, n)) {
     return Napi::Value();
   }

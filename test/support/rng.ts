@@ -1,11 +1,4 @@
-// A small deterministic PRNG (mulberry32), so a randomized test replays with the same seed.
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+// The suite's PRNG lives in rng.mjs, shared with the soak; typed here for the TypeScript tests.
+import { rng as mulberry32 } from './rng.mjs';
+
+export const rng: (seed: number) => () => number = mulberry32;
