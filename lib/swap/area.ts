@@ -30,6 +30,9 @@ export class SwapArea {
   #fs: FrontswapArea | null;
   #unregisterStats: () => void;
   #hits = new Uint8Array(0);
+  // readPagesAsync calls in flight; swapoff leaves the file open for them (see #settleAsyncRead).
+  #asyncReads = 0;
+  #removeWhenIdle = false;
 
   /** @internal use swapon() */
   constructor(type: number, pages: number, file: SwapFile) {
@@ -161,6 +164,44 @@ export class SwapArea {
     return into;
   }
 
+  /**
+   * readPages with the swap file's part on the libuv thread pool: pages frontswap holds are
+   * copied at once, the rest are pread off the main thread (adjacent slots in one read). The
+   * caller must not touch `offsets` or `into` until the promise settles. A slot freed while its
+   * read is in flight yields whatever the file holds by then: callers that free concurrently
+   * check afterwards that the slots are still theirs.
+   */
+  readPagesAsync(offsets: Uint32Array, into: Uint8Array): Promise<Uint8Array> {
+    const fsArea = this.#live();
+    this.#checkAllInUse(offsets, false);
+    checkPages('into', into, offsets.length);
+    const n = offsets.length;
+    const hits = new Uint8Array(n);
+    if (frontswap.loadPages(fsArea, offsets, into, hits, false) === n) return Promise.resolve(into);
+    const reads: Promise<void>[] = [];
+    for (let i = 0; i < n; ) {
+      if (hits[i]) {
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      while (j < n && !hits[j] && offsets[j] === offsets[j - 1] + 1) j++;
+      reads.push(this.#file.readAtAsync(offsets[i], into, i, j - i));
+      i = j;
+    }
+    this.#asyncReads++;
+    return Promise.all(reads).then(
+      () => this.#settleAsyncRead(into),
+      (err) => this.#settleAsyncRead(null, this.#ioError('read', -1, err)),
+    );
+  }
+
+  #settleAsyncRead(into: Uint8Array | null, err?: TmemError): Uint8Array {
+    if (--this.#asyncReads === 0 && this.#removeWhenIdle) this.#file.remove();
+    if (err) throw err;
+    return into!;
+  }
+
   /** Reads the pages at `offsets` and frees their slots. Returns `into`. */
   takePages(offsets: Uint32Array, into: Uint8Array): Uint8Array {
     const fsArea = this.#live();
@@ -184,7 +225,9 @@ export class SwapArea {
     frontswap.removeArea(fsArea);
     this.#fs = null;
     this.#unregisterStats();
-    this.#file.remove();
+    // A read still in flight must not find its fd closed (or reused by another file).
+    if (this.#asyncReads > 0) this.#removeWhenIdle = true;
+    else this.#file.remove();
     this.#slots = new Bitmap(0);
   }
 
