@@ -219,7 +219,7 @@ size_t KeyIndex::memory_bytes() const {
     } else {
       int64_t top = -1;
       for (int64_t id = next_live(static_cast<uint32_t>(c << kChunkShift)); id >= 0; id = next_live(static_cast<uint32_t>(id) + 1)) top = id;
-      n += (static_cast<size_t>(top - (int64_t{c} << kChunkShift)) + 1) * sizeof(KeyRecord);
+      n += (static_cast<size_t>(top - static_cast<int64_t>(c << kChunkShift)) + 1) * sizeof(KeyRecord);
     }
   }
   return n;

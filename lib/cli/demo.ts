@@ -3,7 +3,6 @@
 // values are swapped through frontswap into the zcache pool and, past the pool's limit, the swap
 // file. Zipf-distributed gets with some sets; every value read is checked against the SHA-1 of
 // what was stored.
-import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadBackend, loadDefaultBackend, unloadBackend, type BackendName } from '../backends/registry';
@@ -11,6 +10,7 @@ import { PAGE_SIZE } from '../backends/types';
 import { debugfs } from '../debugfs/tree';
 import { SwapCache } from '../facade/swap-cache';
 import { numberOption, parse } from './args';
+import { Ledger, MemoryWatch, settle } from './demo-memory';
 import { count, mib, percent, Progress, table, UsageError } from './ui';
 import { keyOf, valueOf, Zipf } from './workload';
 
@@ -64,7 +64,30 @@ function parseListen(value: string): { host: string; port: number } {
   return { host: m[1] ?? '127.0.0.1', port: Number(m[2]) };
 }
 
+/** Sessions are at least this long: sizes the demo's ledger before the first value. */
+const MIN_VALUE_BYTES = 512;
+
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+// Runs the workload's code paths once on a throwaway cache, so that the baseline is of a process
+// that has already loaded and compiled what the run uses: once before the backend is loaded
+// (values go to the swap file and back), once after (through the pool). Formatting a number
+// pages in Node's ICU data, 4 MiB of the binary that the progress lines touch.
+function warmUp(): void {
+  count(1234567);
+  const c = new SwapCache({ residentBytes: 64 << 10, pages: 1024, backend: 'none' });
+  const ledger = new Ledger(256);
+  try {
+    for (let id = 0; id < 256; id++) {
+      const value = valueOf(id, 0);
+      c.set(keyOf(id), value);
+      ledger.record(id, 0, value);
+    }
+    for (let id = 0; id < 256; id++) ledger.matches(id, c.get(keyOf(id)));
+  } finally {
+    c.close();
+  }
+}
 
 export async function demo(argv: string[], io: Io): Promise<number> {
   const { values: v } = parse('demo', argv, OPTIONS, false);
@@ -87,6 +110,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
   const listen = v.listen === undefined ? null : parseListen(v.listen);
   if (v['interval-ms'] !== undefined && v.mount === undefined) throw new UsageError('--interval-ms needs --mount');
 
+  warmUp();
   // Without --backend, the default choice: zcache, or zcache-js with a warning where the addon is missing.
   let backend: BackendName;
   if (chosen) {
@@ -105,6 +129,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
+    warmUp();
     // Room for every value, plus runs left part-used by replaced values.
     const pages = Math.min(2 ** 28, Math.ceil((dataBytes * 3) / PAGE_SIZE) + 4096);
     cache = new SwapCache({ residentBytes, pages });
@@ -124,32 +149,31 @@ export async function demo(argv: string[], io: Io): Promise<number> {
       io.stderr.write(`tmem: serving counters at http://${host}:${port}/debug/tmem (Prometheus: /metrics)\n`);
     }
 
-    // Load: fill the cache with sessions and documents until the data size is reached.
-    const lengths: number[] = [];
-    const versions: number[] = [];
-    const digests: Buffer[] = [];
-    const sha1 = (b: Uint8Array) => createHash('sha1').update(b).digest();
+    // Load: fill the cache with sessions and documents until the data size is reached. The
+    // ledger (sizes, versions, digests) is allocated first, so the baseline includes it.
+    const ledger = new Ledger(Math.ceil(dataBytes / MIN_VALUE_BYTES) + 1);
+    await settle();
+    const memory = new MemoryWatch();
     let stored = 0;
     const tLoad = performance.now();
     const loadBar = new Progress(io.stderr, 'load');
     let slice = performance.now();
-    while (stored < dataBytes && !stop) {
-      const id = lengths.length;
+    while (stored < dataBytes && !stop && !ledger.full) {
+      const id = ledger.count;
       const value = valueOf(id, 0);
       cache.set(keyOf(id), value);
-      lengths.push(value.length);
-      versions.push(0);
-      digests.push(sha1(value));
+      ledger.record(id, 0, value);
       stored += value.length;
       if ((id & 255) === 0 && performance.now() - slice > 20) {
+        memory.sample();
         loadBar.update(stored / dataBytes, `${mib(stored)} of ${mib(dataBytes)}, ${count(id + 1)} values`);
         await tick();
         slice = performance.now();
       }
     }
     const loadSeconds = (performance.now() - tLoad) / 1000;
-    loadBar.done(`${mib(stored)} in ${count(lengths.length)} values, ${loadSeconds.toFixed(1)} s`);
-    const n = lengths.length;
+    loadBar.done(`${mib(stored)} in ${count(ledger.count)} values, ${loadSeconds.toFixed(1)} s`);
+    const n = ledger.count;
     const loadStats = cache.stats();
 
     // Run: zipf-distributed gets and sets, every value read checked.
@@ -167,17 +191,15 @@ export async function demo(argv: string[], io: Io): Promise<number> {
       const id = zipf.next();
       const key = keyOf(id);
       if ((Math.imul(ops + 1, 0x9e3779b1) >>> 0) / 2 ** 32 < setShare) {
-        const version = versions[id] + 1;
+        const version = ledger.versions[id] + 1;
         const value = valueOf(id, version);
         cache.set(key, value);
-        versions[id] = version;
-        stored += value.length - lengths[id];
-        lengths[id] = value.length;
-        digests[id] = sha1(value);
+        stored += value.length - ledger.lengths[id];
+        ledger.record(id, version, value);
         sets++;
       } else {
         const value = cache.get(key);
-        if (value === undefined || value.byteLength !== lengths[id] || !sha1(value).equals(digests[id])) mismatches++;
+        if (!ledger.matches(id, value)) mismatches++;
         gets++;
       }
       ops++;
@@ -185,6 +207,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
         now = performance.now();
         if (now >= deadline) break;
         if (now - slice > 20) {
+          memory.sample();
           const elapsed = (now - tRun) / 1000;
           const fraction = Math.max(Number.isFinite(maxOps) ? ops / maxOps : 0, Number.isFinite(seconds) ? elapsed / seconds : 0);
           runBar.update(fraction, `${count(ops)} ops, ${count(ops / elapsed)} ops/s, ${mismatches} mismatches`);
@@ -207,6 +230,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
       pool: c.gets_pool - loadStats.gets_pool,
       file: c.gets_file - loadStats.gets_file,
     };
+    const mem = await memory.verdict(residentBytes, poolBytes, cache.indexBytes);
     const summary = {
       backend,
       values: n,
@@ -226,7 +250,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
       },
       writtenBackPages: snap['zcache/written_back_pages'] ?? 0,
       rejectedStores: snap['frontswap/failed_stores'] ?? 0,
-      rssBytes: process.memoryUsage.rss(),
+      ...mem,
       heapUsedBytes: process.memoryUsage().heapUsed,
       loadSeconds: +loadSeconds.toFixed(2),
       runSeconds: +runSeconds.toFixed(2),
@@ -244,16 +268,21 @@ export async function demo(argv: string[], io: Io): Promise<number> {
       const rows = [
         ['', 'value', 'where from'],
         ['data size', mib(summary.dataBytes), `${count(n)} values: sessions and cached documents`],
-        ['resident size', mib(summary.residentBytes), `SwapCache, V8 heap (budget ${mib(residentBytes)})`],
+        ['resident size', mib(summary.residentBytes), `SwapCache resident ring (budget ${mib(residentBytes)})`],
         ['pool size', mib(summary.poolBytes), `zcache/pool_total_size (limit ${mib(poolBytes)}), ${count(storedPages)} pages`],
         ['swap file size', mib(summary.swapFileBytes), `swap/${type}/file_allocated_bytes`],
         ['compression ratio', summary.compressionRatio.toFixed(2), 'stored page bytes / pool bytes'],
-        ['hit rate: resident', percent(runGets.resident, gets), 'gets served from the V8 heap'],
+        ['hit rate: resident', percent(runGets.resident, gets), 'gets served from the resident ring'],
         ['hit rate: pool', percent(runGets.pool, gets), 'gets served from the compressed pool'],
         ['hit rate: file', percent(runGets.file, gets), 'gets that read the swap file'],
         ['pages written back', count(summary.writtenBackPages), 'zcache/written_back_pages'],
         ['stores refused', count(summary.rejectedStores), 'frontswap/failed_stores (went to the file)'],
-        ['process RSS', mib(summary.rssBytes), `at the end of the run; V8 heap in use ${mib(summary.heapUsedBytes)}`],
+        ['process RSS', mib(mem.rssBytes), `at the end, after a full GC (peak ${mib(mem.peakRssBytes)}); V8 heap in use ${mib(summary.heapUsedBytes)}`],
+        [
+          'RSS bound',
+          mib(mem.rssBoundBytes),
+          `${mem.withinBound ? 'kept' : 'EXCEEDED'}: baseline ${mib(mem.baselineRssBytes)} + resident ${mib(residentBytes)} + pool ${mib(poolBytes)} + key index ${mib(mem.indexBytes)}, +15%`,
+        ],
         ['throughput', `${count(summary.opsPerSecond)} ops/s`, `${count(gets)} gets + ${count(sets)} sets in ${runSeconds.toFixed(1)} s`],
         ['verified', `${count(gets)} values`, `${mismatches} mismatches`],
       ];
@@ -262,6 +291,10 @@ export async function demo(argv: string[], io: Io): Promise<number> {
     }
     if (mismatches > 0) {
       io.stderr.write(`tmem: ${mismatches} of ${gets} values read back wrong\n`);
+      return 1;
+    }
+    if (!mem.withinBound) {
+      io.stderr.write(`tmem: RSS ${mib(mem.rssBytes)} ended over the bound of ${mib(mem.rssBoundBytes)}\n`);
       return 1;
     }
     return stop ? 130 : 0;

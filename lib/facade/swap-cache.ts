@@ -13,6 +13,7 @@ import { swapon, type SwapArea } from '../swap/area';
 import { TmemError } from '../util/errors';
 import { describe } from '../util/validate';
 import { deserializeValue, plainBytes, serializeValue, type Serializer } from './serializer';
+import { swapCacheAddon } from './swap-cache/addon';
 import { Fetches } from './swap-cache/fetches';
 import { defaultKeyIndexKind, M_FLAGS, M_LENGTH, M_RUN, M_START, RESIDENT } from './swap-cache/key-index';
 import { checkTtl, parseOptions, type FetchOptions, type GetOptionsArg, type Parsed, type SetOptions, type SwapCacheOptions } from './swap-cache/options';
@@ -21,7 +22,14 @@ import { Store, Tier, type GetOptions } from './swap-cache/store';
 
 export type { DisposeReason, FetchMethod, FetchOptions, FetcherOptions, GetOptionsArg, SetOptions, SwapCacheOptions } from './swap-cache/options';
 
-let nextId = 0;
+// debugfs directory numbers in use: a new cache takes the lowest free one, as swap areas do.
+const statIds = new Set<number>();
+function takeStatId(): number {
+  let id = 0;
+  while (statIds.has(id)) id++;
+  statIds.add(id);
+  return id;
+}
 // Retries of getAsync when the value moved while its read was in flight, before it reads synchronously.
 const ASYNC_RETRIES = 8;
 
@@ -83,7 +91,12 @@ export class SwapCache<V = Uint8Array> {
         },
       });
     }
-    this.#unregisterStats = debugfs.register(`swapcache/${nextId++}`, () => this.stats());
+    const statId = takeStatId();
+    const unregister = debugfs.register(`swapcache/${statId}`, () => this.stats());
+    this.#unregisterStats = () => {
+      unregister();
+      statIds.delete(statId);
+    };
   }
 
   /** Number of keys (expired entries not yet removed included, as in lru-cache). */
@@ -237,6 +250,7 @@ export class SwapCache<V = Uint8Array> {
     this.#live();
     this.#fetches?.abortAll(new TmemError('ERR_TMEM_CLOSED', 'fetch superseded by clear()'));
     this.#store.clear(this.#o.dispose !== null);
+    swapCacheAddon()?.trimMalloc();
     this.#afterChange();
   }
 
@@ -325,6 +339,7 @@ export class SwapCache<V = Uint8Array> {
     if (this.#purgeTimer) clearTimeout(this.#purgeTimer);
     this.#fetches?.abortAll(new TmemError('ERR_TMEM_CLOSED', 'SwapCache was closed'));
     this.#store.close();
+    swapCacheAddon()?.trimMalloc();
     this.#unregisterStats();
     if (this.#owned) {
       this.#owned.forgetExit();

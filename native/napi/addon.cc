@@ -1,10 +1,11 @@
-// Module entry point: PAGE_SIZE, versions(), the Pool class, and SwapCache's KeyIndex class and
-// mapped buffers.
+// Module entry point: PAGE_SIZE, versions(), the Pool class, and SwapCache's KeyIndex class,
+// mapped buffers and C-heap helpers.
 #include <napi.h>
 
 #include "../codec.h"
 #include "addon_data.h"
 #include "key_index_wrap.h"
+#include "malloc_info.h"
 #include "mapped_buffer.h"
 #include "pool_wrap.h"
 
@@ -42,6 +43,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Pool", PoolWrap::Define(env, data));
   exports.Set("KeyIndex", KeyIndexWrap::Define(env));
   DefineMappedBuffer(env, exports);
+  DefineMallocInfo(env, exports);
   return exports;
 }
 

@@ -5,7 +5,7 @@
 //
 // A call that looks at a record reports its fields in `meta` (no object per call):
 // meta[M_RUN], meta[M_START], ... ; put() sets meta[M_EXISTED] to 1 when the key was there.
-import { loadNative } from '../../native/binding';
+import { swapCacheAddon } from './addon';
 import { KeyIndexJs } from './key-index-js';
 
 export const M_RUN = 0;
@@ -56,25 +56,17 @@ export interface KeyIndex {
 
 export type KeyIndexKind = 'native' | 'js';
 
-interface NativeKeyIndexCtor {
-  new (meta: Uint32Array, maxKeyBytes: number): Omit<KeyIndex, 'meta'>;
-}
-
 /** The native index when the addon loads, else the typed-array one. */
 export function defaultKeyIndexKind(): KeyIndexKind {
-  try {
-    loadNative();
-    return 'native';
-  } catch {
-    return 'js';
-  }
+  return swapCacheAddon() ? 'native' : 'js';
 }
 
 export function createKeyIndex(kind: KeyIndexKind, maxKeyBytes: number): KeyIndex {
   const meta = new Uint32Array(META_LENGTH);
   if (kind === 'js') return new KeyIndexJs(meta, maxKeyBytes);
-  const Native = (loadNative() as unknown as { KeyIndex: NativeKeyIndexCtor }).KeyIndex;
-  const index = new Native(meta, maxKeyBytes) as KeyIndex;
+  const addon = swapCacheAddon();
+  if (!addon) throw new TypeError("keyIndex 'native' needs the native addon, which could not be loaded");
+  const index = new addon.KeyIndex(meta, maxKeyBytes) as KeyIndex;
   Object.defineProperty(index, 'meta', { value: meta });
   return index;
 }

@@ -13,26 +13,12 @@
 // expiry and ttl, and of the clean swap copy (run and start) a value read back from swap may
 // still have; the key string (and, with a serializer, the value object) in plain arrays. Only
 // resident values have slots, so the JS heap holds only what is resident.
-import { loadNative } from '../../native/binding';
+import { swapCacheAddon, type SwapCacheAddon } from './addon';
 
 const HEADER = 8;
 const DEAD = 0xffffffff;
 const WRAP = 0xffffffff;
 export const NO_RUN = 0xffffffff;
-
-interface MappedBuffers {
-  mapBuffer(bytes: number): ArrayBuffer;
-  discardBuffer(buffer: ArrayBuffer, offset: number, length: number): void;
-  releaseBuffer(buffer: ArrayBuffer): void;
-}
-
-function mappedBuffers(): MappedBuffers | null {
-  try {
-    return loadNative() as unknown as MappedBuffers;
-  } catch {
-    return null;
-  }
-}
 
 function grown<T extends Uint8Array | Uint16Array | Uint32Array>(a: T, length: number): T {
   const b = new (a.constructor as { new (n: number): T })(length);
@@ -47,7 +33,7 @@ export class ResidentRing {
   /** The ring's memory; a value's bytes are at bytes[pos[slot]] .. + len[slot]. */
   readonly bytes: Uint8Array;
   #words: Uint32Array;
-  #native: MappedBuffers | null;
+  #native: SwapCacheAddon | null;
   #head = 0;
   #tail = 0;
   #used = 0;
@@ -71,7 +57,7 @@ export class ResidentRing {
 
   constructor(budget: number) {
     this.capacity = budget & ~7;
-    this.#native = this.capacity > 0 ? mappedBuffers() : null;
+    this.#native = this.capacity > 0 ? swapCacheAddon() : null;
     const buffer = this.#native ? this.#native.mapBuffer(this.capacity) : new ArrayBuffer(this.capacity);
     this.bytes = new Uint8Array(buffer);
     this.#words = new Uint32Array(buffer, 0, this.capacity >>> 2);

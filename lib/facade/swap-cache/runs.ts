@@ -97,7 +97,8 @@ export class SwapRuns {
   #orderGen = new Uint32Array(0);
   #orderHead = 0;
   #orderLen = 0;
-  #scratch = new Uint8Array(2 * PAGE_SIZE);
+  #scratch = new Uint8Array(4 * PAGE_SIZE);
+  #pageViews = [0, 1, 2, 3].map((i) => this.#scratch.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
   #offsets = new Uint32Array(RUN_PAGES);
 
   constructor(area: SwapArea) {
@@ -126,10 +127,17 @@ export class SwapRuns {
       return this.#scratch.subarray(0, 0);
     }
     const first = Math.floor(start / PAGE_SIZE);
-    const last = Math.floor((start + length - 1) / PAGE_SIZE);
-    const buf = this.#buffer(last - first + 1);
+    const n = Math.floor((start + length - 1) / PAGE_SIZE) - first + 1;
+    const buf = this.#buffer(n);
     const reads = this.#area.fileReads;
-    this.#area.readPages(this.slotsOf(run).subarray(first, last + 1), buf);
+    const slots = this.slotsOf(run);
+    if (n <= this.#pageViews.length) {
+      // Page by page into views made once: a batch whose pages are partly in the pool and
+      // partly written back would make frontswap gather them through a buffer of its own.
+      for (let i = 0; i < n; i++) this.#area.readPage(slots[first + i], this.#pageViews[i]);
+    } else {
+      this.#area.readPages(slots.subarray(first, first + n), buf);
+    }
     this.lastFromFile = this.#area.fileReads !== reads;
     const off = start - first * PAGE_SIZE;
     return buf.subarray(off, off + length);
@@ -254,8 +262,12 @@ export class SwapRuns {
     this.#orderGen[at] = this.#gen[run];
   }
 
+  // The scratch for reads; growing it replaces it, but only beyond the pages the views cover.
   #buffer(pages: number): Uint8Array {
-    if (this.#scratch.byteLength < pages * PAGE_SIZE) this.#scratch = new Uint8Array(pages * PAGE_SIZE);
+    if (this.#scratch.byteLength < pages * PAGE_SIZE) {
+      this.#scratch = new Uint8Array(pages * PAGE_SIZE);
+      this.#pageViews = this.#pageViews.map((_, i) => this.#scratch.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+    }
     return this.#scratch.subarray(0, pages * PAGE_SIZE);
   }
 }
