@@ -73,6 +73,11 @@ export class SwapArea {
     return this.#file.reads;
   }
 
+  /** @internal The swap file's descriptor (SwapCache drops the file's page cache with it). */
+  get fd(): number {
+    return this.#file.fd;
+  }
+
   /** False after swapoff(). */
   get active(): boolean {
     return this.#fs !== null;

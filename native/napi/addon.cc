@@ -1,9 +1,10 @@
 // Module entry point: PAGE_SIZE, versions(), the Pool class, and SwapCache's KeyIndex class,
-// mapped buffers and C-heap helpers.
+// mapped buffers, C-heap and page-cache helpers.
 #include <napi.h>
 
 #include "../codec.h"
 #include "addon_data.h"
+#include "file_cache.h"
 #include "key_index_wrap.h"
 #include "malloc_info.h"
 #include "mapped_buffer.h"
@@ -44,6 +45,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("KeyIndex", KeyIndexWrap::Define(env));
   DefineMappedBuffer(env, exports);
   DefineMallocInfo(env, exports);
+  DefineFileCache(env, exports);
   return exports;
 }
 

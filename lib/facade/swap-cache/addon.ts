@@ -1,5 +1,5 @@
 // The parts of the native addon that SwapCache uses (native/napi/key_index_wrap.cc,
-// mapped_buffer.cc, malloc_info.cc), typed; each is null where the addon cannot be loaded, and
+// mapped_buffer.cc, malloc_info.cc, file_cache.cc), typed; each is null where the addon cannot be loaded, and
 // SwapCache falls back to plain JavaScript.
 import { loadNative } from '../../native/binding';
 
@@ -19,6 +19,8 @@ export interface SwapCacheAddon {
   mallocInfo(): { heapBytes: number; inUseBytes: number; freeBytes: number; mmappedBytes: number };
   /** glibc's malloc_trim(0): free pages of the C heap go back to the OS. */
   trimMalloc(): boolean;
+  /** posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED): the file's clean cached pages are dropped. */
+  dropFileCache(fd: number): boolean;
 }
 
 let addon: SwapCacheAddon | null | undefined;

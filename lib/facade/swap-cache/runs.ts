@@ -14,13 +14,18 @@
 // Runs are kept in write order (oldest first), which is least-recently-used order: values leave
 // the resident tier oldest first and come back to it when read. The generation of a run changes
 // when it is freed, so an asynchronous read can tell that the slots it read were given away.
+//
+// Every 8 MiB of swap traffic the swap file's page cache is dropped (posix_fadvise, with the
+// addon): the values it would cache are cached better above it, and a memory cgroup charges it.
 import { PAGE_SIZE } from '../../backends/types';
 import type { SwapArea } from '../../swap/area';
 import { TmemError } from '../../util/errors';
+import { swapCacheAddon } from './addon';
 
 export const RUN_BYTES = 64 * 1024;
 const RUN_PAGES = RUN_BYTES / PAGE_SIZE;
 export const MAX_RUN_MEMBERS = 1023;
+const DROP_FILE_CACHE_EVERY = 8 << 20;
 
 function grown<T extends Uint8Array | Uint32Array>(a: T, length: number): T {
   const b = new (a.constructor as { new (n: number): T })(length);
@@ -100,6 +105,7 @@ export class SwapRuns {
   #scratch = new Uint8Array(4 * PAGE_SIZE);
   #pageViews = [0, 1, 2, 3].map((i) => this.#scratch.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
   #offsets = new Uint32Array(RUN_PAGES);
+  #sinceDrop = 0;
 
   constructor(area: SwapArea) {
     this.#area = area;
@@ -117,6 +123,7 @@ export class SwapRuns {
     this.#live[run] = members;
     this.pages += n;
     this.#pushOrder(run);
+    this.#traffic(pages.byteLength);
     return run;
   }
 
@@ -139,6 +146,7 @@ export class SwapRuns {
       this.#area.readPages(slots.subarray(first, first + n), buf);
     }
     this.lastFromFile = this.#area.fileReads !== reads;
+    if (this.lastFromFile) this.#traffic(n * PAGE_SIZE);
     const off = start - first * PAGE_SIZE;
     return buf.subarray(off, off + length);
   }
@@ -157,6 +165,7 @@ export class SwapRuns {
     const reads = this.#area.fileReads;
     const done = this.#area.readPagesAsync(Uint32Array.from(this.slotsOf(run).subarray(first, last + 1)), buf);
     const fromFile = this.#area.fileReads !== reads;
+    if (fromFile) this.#traffic(buf.byteLength);
     await done;
     if (this.#gen[run] !== gen) return null;
     const off = start - first * PAGE_SIZE;
@@ -228,6 +237,14 @@ export class SwapRuns {
   /** Bytes of the run table. */
   memoryBytes(): number {
     return this.#slots.byteLength + this.#pageCount.byteLength * 3 + this.#order.byteLength * 2;
+  }
+
+  // Drops the swap file's page cache once enough has gone through it.
+  #traffic(bytes: number): void {
+    this.#sinceDrop += bytes;
+    if (this.#sinceDrop < DROP_FILE_CACHE_EVERY) return;
+    this.#sinceDrop = 0;
+    if (this.#area.active) swapCacheAddon()?.dropFileCache(this.#area.fd);
   }
 
   #allocId(): number {
