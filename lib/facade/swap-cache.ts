@@ -71,6 +71,7 @@ export class SwapCache<V = Uint8Array> {
         maxBytes: o.maxBytes,
         keyIndex: o.keyIndex ?? defaultKeyIndexKind(),
         maxKeyBytes: 3 * o.maxKeyLength,
+        dropFileCache: o.dropFileCache,
         now: o.now,
       });
     } catch (err) {
@@ -365,8 +366,10 @@ export class SwapCache<V = Uint8Array> {
   }
 
   #decode(bytes: Uint8Array): V {
-    if (!this.#serializer) return Buffer.from(bytes) as unknown as V;
-    return deserializeValue(this.#serializer, bytes);
+    if (this.#serializer) return deserializeValue(this.#serializer, bytes);
+    const out = Buffer.allocUnsafe(bytes.byteLength);
+    out.set(bytes);
+    return out as unknown as V;
   }
 
   #getOptions(options: { allowStale?: boolean; updateAgeOnGet?: boolean } | undefined, peek: boolean): GetOptions {

@@ -107,8 +107,11 @@ export class SwapRuns {
   #offsets = new Uint32Array(RUN_PAGES);
   #sinceDrop = 0;
 
-  constructor(area: SwapArea) {
+  #dropFileCache: boolean;
+
+  constructor(area: SwapArea, dropFileCache: boolean) {
     this.#area = area;
+    this.#dropFileCache = dropFileCache;
   }
 
   /** Writes whole pages as a new run holding `members` values; all or nothing (ERR_TMEM_SWAP_FULL). */
@@ -241,6 +244,7 @@ export class SwapRuns {
 
   // Drops the swap file's page cache once enough has gone through it.
   #traffic(bytes: number): void {
+    if (!this.#dropFileCache) return;
     this.#sinceDrop += bytes;
     if (this.#sinceDrop < DROP_FILE_CACHE_EVERY) return;
     this.#sinceDrop = 0;
