@@ -19,11 +19,12 @@ export const DEMO_USAGE = `Usage: tmem demo [options]
 Runs a service-like workload through SwapCache with the zcache backend: sessions and cached
 documents several times larger than the resident budget, zipf-distributed gets and some sets,
 every value read checked. Prints a summary table (or JSON) on stdout; exit code 1 if any value
-read back was wrong.
+read back was wrong, or if the process's RSS ended over its bound: RSS before the first value +
+resident budget + pool limit + key index, +15%.
 
 Options:
   --data-mib N        data to store, MiB (default 200)
-  --resident-mib N    SwapCache resident budget in the V8 heap, MiB (default 32)
+  --resident-mib N    SwapCache resident budget, MiB (default 32, at most 4096)
   --pool-mib N        zcache pool limit, MiB (default 48)
   --seconds S         length of the workload phase (default 20, unless --ops is given)
   --ops N             number of operations of the workload phase (stops at whichever comes first)
@@ -96,7 +97,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const dataBytes = Math.round(numberOption('data-mib', v['data-mib'], 200, 1, 1 << 20) * 2 ** 20);
-  const residentBytes = Math.round(numberOption('resident-mib', v['resident-mib'], 32, 0, 1 << 20) * 2 ** 20);
+  const residentBytes = Math.round(numberOption('resident-mib', v['resident-mib'], 32, 0, 4096) * 2 ** 20);
   const poolBytes = Math.round(numberOption('pool-mib', v['pool-mib'], 48, 1, 1 << 20) * 2 ** 20);
   const maxOps = numberOption('ops', v.ops, Infinity, 1, 2 ** 52, true);
   const seconds = numberOption('seconds', v.seconds, v.ops === undefined ? 20 : Infinity, 0.1, 1e6);
