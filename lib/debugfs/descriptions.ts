@@ -95,6 +95,7 @@ export const COUNTER_DESCRIPTIONS: Readonly<Record<string, CounterDescription>> 
   'swapcache/<n>/evicted_values': c('Values moved out of the resident ring to swap.'),
   'swapcache/<n>/dropped_values': c('Entries dropped to stay under maxBytes (dispose reason evict).'),
   'swapcache/<n>/expired_values': c('Entries removed because their ttl passed.'),
+  'swapcache/<n>/compacted_runs': c('Sparse runs whose live values were rewritten into new runs (map mode).'),
 
   'pagecache/<n>/reads': c('read() calls on cached files.'),
   'pagecache/<n>/hits_resident': c('Pages found in the resident page LRU.'),

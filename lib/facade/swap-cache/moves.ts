@@ -1,9 +1,9 @@
 // Moving values between SwapCache's tiers (see tiers.ts): eviction from the resident ring into
 // swap runs, written from the ring through one reused buffer; a swapped value coming back to the
-// ring; maxBytes dropping the least recently used runs.
-import { M_FLAGS, M_LENGTH, M_RUN, M_START, RESIDENT } from './key-index';
+// ring; maxBytes dropping the least recently used runs; compaction of runs left sparse.
+import { M_EXPIRES, M_FLAGS, M_LENGTH, M_RUN, M_START, M_TTL, RESIDENT } from './key-index';
 import { NO_RUN, recordBytes } from './resident-ring';
-import { MAX_RUN_MEMBERS, RunBuilder } from './runs';
+import { MAX_RUN_MEMBERS, RUN_BYTES, RunBuilder } from './runs';
 import { Tiers, type StoreConfig } from './tiers';
 
 export class Moves extends Tiers {
@@ -13,6 +13,7 @@ export class Moves extends Tiers {
   protected relocate = new Uint32Array(MAX_RUN_MEMBERS * 5);
   protected lengths = new Uint32Array(MAX_RUN_MEMBERS);
   protected slack: number;
+  #whole = new Uint8Array(RUN_BYTES);
 
   constructor(config: StoreConfig) {
     super(config);
@@ -70,7 +71,7 @@ export class Moves extends Tiers {
     const b = this.builder;
     const n = b.count;
     if (n === 0) return;
-    const run = this.runs.write(b.finish(), n);
+    const run = this.runs.write(b.finish(), n, b.bytes);
     const r = this.ring;
     const e = this.relocate;
     for (let i = 0; i < n; i++) {
@@ -108,7 +109,7 @@ export class Moves extends Tiers {
     b.reserveSingle(length);
     b.add(id, src, from, length);
     try {
-      return this.runs.write(b.finish(), 1);
+      return this.runs.write(b.finish(), 1, length);
     } finally {
       b.reset();
     }
@@ -145,7 +146,7 @@ export class Moves extends Tiers {
       r.cleanRun[slot] = run;
       r.cleanStart[slot] = start;
     } else {
-      this.runs.release(run);
+      this.runs.release(run, length);
     }
     this.swappedBytes -= length;
     this.index.update(id, slot, 0, length, RESIDENT, exp, ttl);
@@ -191,5 +192,64 @@ export class Moves extends Tiers {
     }
     this.runs.free(run);
     this.stats.dropped_values += n;
+  }
+
+  /**
+   * Map mode: rewrites the live values of one run that fell under a quarter full into new runs
+   * (and lets resident values' clean copies in it go), so swap space follows the data instead of
+   * the history of replacements. Does nothing when no run is sparse; a full swap area leaves the
+   * run as it is.
+   */
+  protected compactOne(): void {
+    const run = this.runs.nextSparse();
+    if (run < 0) return;
+    this.stats.compacted_runs++;
+    const ids = this.runs.members(run);
+    const whole = this.runs.readWhole(run, this.#whole);
+    const b = this.builder;
+    const e = this.relocate;
+    const m = this.index.meta;
+    const r = this.ring;
+    b.reset();
+    let n = 0;
+    try {
+      for (const id of ids) {
+        if (!this.index.findId(id)) continue;
+        if (m[M_FLAGS] & RESIDENT) {
+          const slot = m[M_RUN];
+          if (r.cleanRun[slot] === run) {
+            r.cleanRun[slot] = NO_RUN;
+            this.runs.release(run, r.len[slot]);
+          }
+          continue;
+        }
+        if (m[M_RUN] !== run) continue;
+        const length = m[M_LENGTH];
+        if (!b.canAdd(length)) {
+          this.#moveRun(n, run);
+          n = 0;
+        }
+        e[n * 5] = id;
+        e[n * 5 + 1] = b.add(id, whole, m[M_START], length);
+        e[n * 5 + 2] = length;
+        e[n * 5 + 3] = m[M_EXPIRES];
+        e[n * 5 + 4] = m[M_TTL];
+        n++;
+      }
+      this.#moveRun(n, run);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_TMEM_SWAP_FULL') throw err;
+    } finally {
+      b.reset();
+    }
+  }
+
+  // Writes the builder's values (relocate entries 0..n) as a new run and releases them from `from`.
+  #moveRun(n: number, from: number): void {
+    if (n === 0) return;
+    const to = this.runs.write(this.builder.finish(), n, this.builder.bytes);
+    this.index.relocate(this.relocate, n, to);
+    for (let i = 0; i < n; i++) this.runs.release(from, this.relocate[i * 5 + 2]);
+    this.builder.reset();
   }
 }

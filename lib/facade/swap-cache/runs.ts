@@ -11,6 +11,10 @@
 // generation), about 90 bytes per 64 KiB run. Values bigger than a run get a run of their own,
 // whose slot list is the only per-run JS object (one per value of at least 64 KiB).
 //
+// A run whose live values fall under a quarter of its pages (values replaced or deleted since)
+// is queued as sparse; in map mode SwapCache compacts such runs, rewriting their live values into
+// new runs, so swap space stays proportional to the data (see Moves.compactOne).
+//
 // Runs are kept in write order (oldest first), which is least-recently-used order: values leave
 // the resident tier oldest first and come back to it when read. The generation of a run changes
 // when it is freed, so an asynchronous read can tell that the slots it read were given away.
@@ -31,6 +35,59 @@ function grown<T extends Uint8Array | Uint32Array>(a: T, length: number): T {
   const b = new (a.constructor as { new (n: number): T })(length);
   b.set(a);
   return b;
+}
+
+/**
+ * A FIFO of (run, generation) pairs in one typed array. Entries whose run has been freed since
+ * are skipped when they reach the front, and dropped when the queue would otherwise grow.
+ */
+class RunQueue {
+  #q = new Uint32Array(128);
+  #head = 0;
+  #len = 0;
+
+  get byteLength(): number {
+    return this.#q.byteLength;
+  }
+
+  push(run: number, gen: number, live: (run: number, gen: number) => boolean): void {
+    const cap = this.#q.length / 2;
+    if (this.#len === cap) {
+      // Keep what is still live; grow only when more than half of it is.
+      const kept: number[] = [];
+      for (let i = 0; i < this.#len; i++) {
+        const j = 2 * ((this.#head + i) % cap);
+        if (live(this.#q[j], this.#q[j + 1])) kept.push(this.#q[j], this.#q[j + 1]);
+      }
+      const next = new Uint32Array(kept.length > cap ? 4 * cap : 2 * cap);
+      next.set(kept);
+      this.#q = next;
+      this.#head = 0;
+      this.#len = kept.length / 2;
+    }
+    const at = 2 * ((this.#head + this.#len++) % (this.#q.length / 2));
+    this.#q[at] = run;
+    this.#q[at + 1] = gen;
+  }
+
+  /** The first entry that is still live (dropping dead ones before it), or -1. */
+  peek(live: (run: number, gen: number) => boolean): number {
+    while (this.#len > 0) {
+      const j = 2 * this.#head;
+      if (live(this.#q[j], this.#q[j + 1])) return this.#q[j];
+      this.pop();
+    }
+    return -1;
+  }
+
+  pop(): void {
+    this.#head = (this.#head + 1) % (this.#q.length / 2);
+    this.#len--;
+  }
+
+  clear(): void {
+    this.#head = this.#len = 0;
+  }
 }
 
 /** Assembles one run in memory that is reused for every run. */
@@ -95,13 +152,12 @@ export class SwapRuns {
   #big = new Map<number, Uint32Array>();
   #pageCount = new Uint32Array(0);
   #live = new Uint32Array(0);
+  #liveBytes = new Uint32Array(0);
   #gen = new Uint32Array(0);
   #free: number[] = [];
-  // Live runs in write order: a ring of ids with their generation at write time.
-  #order = new Uint32Array(0);
-  #orderGen = new Uint32Array(0);
-  #orderHead = 0;
-  #orderLen = 0;
+  // Runs in write order, and runs that became sparse.
+  #order = new RunQueue();
+  #sparse = new RunQueue();
   #scratch = new Uint8Array(4 * PAGE_SIZE);
   #pageViews = [0, 1, 2, 3].map((i) => this.#scratch.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
   #offsets = new Uint32Array(RUN_PAGES);
@@ -114,8 +170,11 @@ export class SwapRuns {
     this.#dropFileCache = dropFileCache;
   }
 
-  /** Writes whole pages as a new run holding `members` values; all or nothing (ERR_TMEM_SWAP_FULL). */
-  write(pages: Uint8Array, members: number): number {
+  /**
+   * Writes whole pages as a new run holding `members` values of `bytes` bytes in all; all or
+   * nothing (ERR_TMEM_SWAP_FULL).
+   */
+  write(pages: Uint8Array, members: number, bytes: number): number {
     const n = pages.byteLength / PAGE_SIZE;
     const offsets = n <= RUN_PAGES ? this.#offsets : new Uint32Array(n);
     this.#area.writePages(pages, offsets);
@@ -124,8 +183,9 @@ export class SwapRuns {
     else this.#big.set(run, offsets);
     this.#pageCount[run] = n;
     this.#live[run] = members;
+    this.#liveBytes[run] = bytes;
     this.pages += n;
-    this.#pushOrder(run);
+    this.#order.push(run, this.#gen[run], this.#isLive);
     this.#traffic(pages.byteLength);
     return run;
   }
@@ -202,9 +262,36 @@ export class SwapRuns {
     return this.#gen[run];
   }
 
-  /** One value of the run was deleted, replaced or moved; the last one frees the run. */
-  release(run: number): void {
-    if (--this.#live[run] === 0) this.free(run);
+  /**
+   * A value of `length` bytes left the run (deleted, replaced, moved); the last one frees the
+   * run, and one that leaves it under a quarter full queues it as sparse.
+   */
+  release(run: number, length: number): void {
+    if (--this.#live[run] === 0) {
+      this.free(run);
+      return;
+    }
+    const capacity = this.#pageCount[run] * PAGE_SIZE;
+    const before = this.#liveBytes[run];
+    this.#liveBytes[run] = before - length;
+    if (before * 4 >= capacity && (before - length) * 4 < capacity && this.#pageCount[run] <= RUN_PAGES) this.#sparse.push(run, this.#gen[run], this.#isLive);
+  }
+
+  /** The next queued run that is still sparse, or -1. */
+  nextSparse(): number {
+    const run = this.#sparse.peek(this.#isLive);
+    if (run >= 0) this.#sparse.pop();
+    return run;
+  }
+
+  /** All pages of a run (of at most 16 pages) into `into`, which must hold 64 KiB. */
+  readWhole(run: number, into: Uint8Array): Uint8Array {
+    const slots = this.slotsOf(run);
+    const pages = into.subarray(0, slots.length * PAGE_SIZE);
+    const reads = this.#area.fileReads;
+    this.#area.readPages(slots, pages);
+    if (this.#area.fileReads !== reads) this.#traffic(pages.byteLength);
+    return pages;
   }
 
   /** Frees the run's slots whatever it still holds. */
@@ -221,25 +308,19 @@ export class SwapRuns {
 
   /** The oldest live run, or -1. */
   oldest(): number {
-    while (this.#orderLen > 0) {
-      const i = this.#orderHead;
-      const run = this.#order[i];
-      if (this.#pageCount[run] > 0 && this.#gen[run] === this.#orderGen[i]) return run;
-      this.#orderHead = (i + 1) % this.#order.length;
-      this.#orderLen--;
-    }
-    return -1;
+    return this.#order.peek(this.#isLive);
   }
 
   /** Frees every run (without touching an area that was swapped off). */
   clear(): void {
     for (let run = 0; run < this.#limit; run++) if (this.#pageCount[run] > 0) this.free(run);
-    this.#orderHead = this.#orderLen = 0;
+    this.#order.clear();
+    this.#sparse.clear();
   }
 
   /** Bytes of the run table. */
   memoryBytes(): number {
-    return this.#slots.byteLength + this.#pageCount.byteLength * 3 + this.#order.byteLength * 2;
+    return this.#slots.byteLength + this.#pageCount.byteLength * 4 + this.#order.byteLength + this.#sparse.byteLength;
   }
 
   // Drops the swap file's page cache once enough has gone through it.
@@ -251,6 +332,9 @@ export class SwapRuns {
     if (this.#area.active) swapCacheAddon()?.dropFileCache(this.#area.fd);
   }
 
+  // Whether a queue entry still names the run it was made for.
+  #isLive = (run: number, gen: number): boolean => this.#pageCount[run] > 0 && this.#gen[run] === gen;
+
   #allocId(): number {
     if (this.#free.length > 0) return this.#free.pop()!;
     const run = this.#limit++;
@@ -259,28 +343,10 @@ export class SwapRuns {
       this.#slots = grown(this.#slots, n * RUN_PAGES);
       this.#pageCount = grown(this.#pageCount, n);
       this.#live = grown(this.#live, n);
+      this.#liveBytes = grown(this.#liveBytes, n);
       this.#gen = grown(this.#gen, n);
     }
     return run;
-  }
-
-  #pushOrder(run: number): void {
-    if (this.#orderLen === this.#order.length) {
-      const n = Math.max(64, this.#order.length * 2);
-      const order = new Uint32Array(n);
-      const gens = new Uint32Array(n);
-      for (let i = 0; i < this.#orderLen; i++) {
-        const j = (this.#orderHead + i) % this.#order.length;
-        order[i] = this.#order[j];
-        gens[i] = this.#orderGen[j];
-      }
-      this.#order = order;
-      this.#orderGen = gens;
-      this.#orderHead = 0;
-    }
-    const at = (this.#orderHead + this.#orderLen++) % this.#order.length;
-    this.#order[at] = run;
-    this.#orderGen[at] = this.#gen[run];
   }
 
   // The scratch for reads; growing it replaces it, but only beyond the pages the views cover.

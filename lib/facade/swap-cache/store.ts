@@ -1,4 +1,5 @@
 // SwapCache's store (see tiers.ts for the layers): get, set, delete and ttl over the tiers.
+import { PAGE_SIZE } from '../../backends/types';
 import { ExpiryClock, ExpiryHeap } from './expiry';
 import { M_EXPIRES, M_EXISTED, M_FLAGS, M_LENGTH, M_RUN, M_START, M_TTL, RESIDENT } from './key-index';
 import { NO_RUN } from './resident-ring';
@@ -23,6 +24,9 @@ export interface GetOptions {
 }
 
 const SWEEP_PER_SET = 4;
+// Runs are compacted once swap space exceeds 1.5x the data (resident values may keep clean
+// copies in it) by more than this.
+const COMPACT_SLACK = 1 << 20;
 
 export class Store extends Moves {
   /** Set by get(): the value found (a view, valid until the next call) and its object, if any. */
@@ -196,6 +200,7 @@ export class Store extends Moves {
     if (old || this.track.keys) this.report(key, old, 'set');
     if (this.autoSweep && this.#heap.size > 0) this.sweep(SWEEP_PER_SET);
     if (this.totalBytes > this.maxBytes) this.enforceMaxBytes(key);
+    else if (this.keepClean && this.runs.pages * PAGE_SIZE > 1.5 * (this.swappedBytes + this.ring.liveBytes) + COMPACT_SLACK) this.compactOne();
   }
 
   #setResident(key: string, bytes: Uint8Array, obj: unknown, exp: number, ttl: number): void {
@@ -210,7 +215,7 @@ export class Store extends Moves {
     let slot: number;
     if (oldSlot !== undefined) {
       // Same slot number, new record: the index record (RESIDENT, slot) stays as it is.
-      if (r.cleanRun[oldSlot] !== NO_RUN) this.runs.release(r.cleanRun[oldSlot]);
+      if (r.cleanRun[oldSlot] !== NO_RUN) this.runs.release(r.cleanRun[oldSlot], r.len[oldSlot]);
       slot = r.rewrite(oldSlot, length);
     } else {
       slot = r.append(length, 0, key);
@@ -223,7 +228,7 @@ export class Store extends Moves {
       }
       const m = this.index.meta;
       if (m[M_EXISTED] && !(m[M_FLAGS] & RESIDENT)) {
-        this.runs.release(m[M_RUN]);
+        this.runs.release(m[M_RUN], m[M_LENGTH]);
         this.swappedBytes -= m[M_LENGTH];
       }
       r.id[slot] = id;
@@ -253,7 +258,7 @@ export class Store extends Moves {
     if (oldSlot !== undefined) {
       this.dropSlot(oldSlot);
     } else if (!created) {
-      this.runs.release(oldRun);
+      this.runs.release(oldRun, oldLength);
       this.swappedBytes -= oldLength;
     }
     this.index.update(id, run, 0, bytes.byteLength, 0, exp, ttl);
@@ -275,7 +280,7 @@ export class Store extends Moves {
     }
     const id = this.index.removeKey(key);
     if (id < 0) return false;
-    this.runs.release(this.index.meta[M_RUN]);
+    this.runs.release(this.index.meta[M_RUN], this.index.meta[M_LENGTH]);
     this.swappedBytes -= this.index.meta[M_LENGTH];
     this.count(reason);
     if (this.track.keys) this.report(key, null, reason);

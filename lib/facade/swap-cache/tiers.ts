@@ -52,7 +52,7 @@ export class Tiers {
   removed: Removed[] = [];
   /** Whether removals must be reported with keys (in-flight fetches) and values (dispose). */
   track: { keys: boolean; values: boolean } = { keys: false, values: false };
-  stats = { gets_resident: 0, gets_pool: 0, gets_file: 0, misses: 0, evicted_values: 0, dropped_values: 0, expired_values: 0 };
+  stats = { gets_resident: 0, gets_pool: 0, gets_file: 0, misses: 0, evicted_values: 0, dropped_values: 0, expired_values: 0, compacted_runs: 0 };
   /** Key -> ring slot of every resident value. */
   protected resident = new Map<string, number>();
   // Map mode keeps the swap copy of a value read back (the kernel's swap cache); with maxBytes
@@ -98,7 +98,7 @@ export class Tiers {
   protected removeSwapped(key: string, id: number, run: number, length: number, reason: DisposeReason, bytes: Uint8Array): void {
     const old = this.track.values ? { bytes: bytes.slice(), obj: undefined } : null;
     this.index.remove(id);
-    this.runs.release(run);
+    this.runs.release(run, length);
     this.swappedBytes -= length;
     this.count(reason);
     if (old || this.track.keys) this.report(key, old, reason);
@@ -106,7 +106,7 @@ export class Tiers {
 
   protected dropSlot(slot: number): void {
     const r = this.ring;
-    if (r.cleanRun[slot] !== NO_RUN) this.runs.release(r.cleanRun[slot]);
+    if (r.cleanRun[slot] !== NO_RUN) this.runs.release(r.cleanRun[slot], r.len[slot]);
     this.resident.delete(r.key[slot]);
     r.free(slot);
     r.maybeDiscard();
