@@ -6,30 +6,20 @@
 //
 // This file validates arguments, (de)serializes, and runs dispose and fetch; where values are and
 // how they move is swap-cache/store.ts.
-import { ensureBackend } from '../backends/registry';
 import { PAGE_SIZE } from '../backends/types';
-import { debugfs } from '../debugfs/tree';
-import { swapon, type SwapArea } from '../swap/area';
+import type { SwapArea } from '../swap/area';
 import { TmemError } from '../util/errors';
 import { describe } from '../util/validate';
 import { deserializeValue, plainBytes, serializeValue, type Serializer } from './serializer';
 import { swapCacheAddon } from './swap-cache/addon';
 import { Fetches } from './swap-cache/fetches';
-import { defaultKeyIndexKind, M_FLAGS, M_LENGTH, M_RUN, M_START, RESIDENT } from './swap-cache/key-index';
+import { M_FLAGS, M_LENGTH, M_RUN, M_START, RESIDENT } from './swap-cache/key-index';
+import { iterateKeys, openStore, registerStats, type Owned } from './swap-cache/open';
 import { checkTtl, parseOptions, type FetchOptions, type GetOptionsArg, type Parsed, type SetOptions, type SwapCacheOptions } from './swap-cache/options';
-import { onExit, OwnedDir } from './swap-cache/owned-dir';
 import { Store, Tier, type GetOptions } from './swap-cache/store';
 
 export type { DisposeReason, FetchMethod, FetchOptions, FetcherOptions, GetOptionsArg, SetOptions, SwapCacheOptions } from './swap-cache/options';
 
-// debugfs directory numbers in use: a new cache takes the lowest free one, as swap areas do.
-const statIds = new Set<number>();
-function takeStatId(): number {
-  let id = 0;
-  while (statIds.has(id)) id++;
-  statIds.add(id);
-  return id;
-}
 // Retries of getAsync when the value moved while its read was in flight, before it reads synchronously.
 const ASYNC_RETRIES = 8;
 
@@ -41,7 +31,7 @@ export class SwapCache<V = Uint8Array> {
   #o: Parsed<V>;
   #store: Store;
   #area: SwapArea;
-  #owned: { dir: OwnedDir | null; forgetExit: () => void } | null;
+  #owned: Owned | null;
   #serializer: Serializer<V> | null;
   #fetches: Fetches<V> | null = null;
   #closed = false;
@@ -56,31 +46,10 @@ export class SwapCache<V = Uint8Array> {
     this.maxKeyLength = o.maxKeyLength;
     this.maxBytes = o.maxBytes;
     this.#serializer = o.serializer;
-    // Everything was validated; from here on, a failure undoes what was done before it.
-    let dir: OwnedDir | null = null;
-    let area = o.area;
-    try {
-      if (!area) {
-        if (o.path === null) dir = new OwnedDir();
-        area = swapon(dir ? `${dir.path}/swapfile` : o.path!, { pages: o.pages });
-      }
-      ensureBackend(o.backend);
-      this.#store = new Store({
-        area,
-        residentBytes: o.residentBytes,
-        maxBytes: o.maxBytes,
-        keyIndex: o.keyIndex ?? defaultKeyIndexKind(),
-        maxKeyBytes: 3 * o.maxKeyLength,
-        dropFileCache: o.dropFileCache,
-        now: o.now,
-      });
-    } catch (err) {
-      if (area && !o.area) area.swapoff();
-      dir?.remove();
-      throw err;
-    }
-    this.#area = area;
-    this.#owned = o.area ? null : { dir, forgetExit: onExit(() => this.#removeOwned()) };
+    const opened = openStore(o, () => this.#removeOwned());
+    this.#store = opened.store;
+    this.#area = opened.area;
+    this.#owned = opened.owned;
     this.#store.track.values = o.dispose !== null;
     this.#store.autoSweep = !o.allowStale;
     if (o.fetchMethod) {
@@ -92,12 +61,7 @@ export class SwapCache<V = Uint8Array> {
         },
       });
     }
-    const statId = takeStatId();
-    const unregister = debugfs.register(`swapcache/${statId}`, () => this.stats());
-    this.#unregisterStats = () => {
-      unregister();
-      statIds.delete(statId);
-    };
+    this.#unregisterStats = registerStats(() => this.stats());
   }
 
   /** Number of keys (expired entries not yet removed included, as in lru-cache). */
@@ -297,17 +261,9 @@ export class SwapCache<V = Uint8Array> {
   }
 
   /** Keys: resident ones first, most recently used first, then swapped ones (index order). Expired entries are skipped. */
-  *keys(): IterableIterator<string> {
+  keys(): IterableIterator<string> {
     this.#live();
-    const s = this.#store;
-    const resident = s.ring.slots().map((slot) => s.ring.key[slot]);
-    const seen = new Set(resident);
-    for (let i = resident.length - 1; i >= 0; i--) if (this.#live() && s.has(resident[i])) yield resident[i];
-    for (let id = s.index.next(0); id >= 0; id = this.#live() ? s.index.next(id + 1) : -1) {
-      if (s.index.meta[M_FLAGS] & RESIDENT) continue;
-      const key = s.index.keyOf(id);
-      if (!seen.has(key) && s.has(key)) yield key;
-    }
+    return iterateKeys(this.#store, () => this.#live());
   }
 
   /** [key, value] pairs in keys() order; values are read as peek() does (no recency change, no swap-in). */
