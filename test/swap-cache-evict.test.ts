@@ -13,7 +13,8 @@ interface Disposed {
 describe.each(keyIndexKinds)('SwapCache dispose and maxBytes (key index %s)', (keyIndex) => {
   const make = cachesClosedAfterEach();
 
-  it('calls dispose with the old value for set, delete, expire and clear, resident or swapped', () => {
+  // A cache that logs every dispose call, and a clock for its ttl.
+  function disposeLogged() {
     const clock = manualClock();
     const log: Disposed[] = [];
     const c = make({
@@ -24,17 +25,29 @@ describe.each(keyIndexKinds)('SwapCache dispose and maxBytes (key index %s)', (k
       keyIndex,
       dispose: (value: Buffer, key, reason) => log.push({ key, reason, value }),
     });
+    return { c, clock, log };
+  }
+
+  it('reports set, delete and expire once each, with the value the key had, resident or swapped', () => {
+    const { c, clock, log } = disposeLogged();
     c.set('r', tagged('r', 0, 100));
     c.set('r', tagged('r', 1, 100));
     c.set('s', tagged('s', 0, 5000)); // swapped (too big to be resident)
     c.set('s', tagged('s', 1, 5000));
     c.delete('s');
+    c.delete('nothing');
     c.set('t', tagged('t', 0, 100), { ttl: 5 });
     clock.advance(5);
     expect(c.get('t')).toBeUndefined();
+    expect(log.map((d) => `${d.key}:${d.reason}`)).toEqual(['r:set', 's:set', 's:delete', 't:expire']);
+    expect(log.map((d) => d.value)).toEqual([tagged('r', 0, 100), tagged('s', 0, 5000), tagged('s', 1, 5000), tagged('t', 0, 100)]);
+  });
+
+  it('clear() reports every value it removes, swapped ones read back', () => {
+    const { c, log } = disposeLogged();
+    c.set('r', tagged('r', 1, 100));
     for (let i = 0; i < 40; i++) c.set(`k${i}`, tagged(`k${i}`, 0, 900));
     expect(c.swappedBytes).toBeGreaterThan(0);
-    log.length = 0;
     c.clear();
     expect(log.length).toBe(41);
     expect(log.every((d) => d.reason === 'delete')).toBe(true);
@@ -42,34 +55,6 @@ describe.each(keyIndexKinds)('SwapCache dispose and maxBytes (key index %s)', (k
     for (let i = 0; i < 40; i++) expect(byKey.get(`k${i}`)).toEqual(tagged(`k${i}`, 0, 900));
     expect(byKey.get('r')).toEqual(tagged('r', 1, 100));
     expect(c.size).toBe(0);
-  });
-
-  it('reports each reason once with the value the key had', () => {
-    const clock = manualClock();
-    const log: string[] = [];
-    const values: Buffer[] = [];
-    const c = make({
-      backend: 'none',
-      residentBytes: 8192,
-      pages: 512,
-      perf: clock.perf,
-      keyIndex,
-      dispose: (value: Buffer, key, reason) => {
-        log.push(`${key}:${reason}`);
-        values.push(value);
-      },
-    });
-    c.set('r', tagged('r', 0, 100));
-    c.set('r', tagged('r', 1, 100));
-    c.set('s', tagged('s', 0, 5000));
-    c.set('s', tagged('s', 1, 5000));
-    c.delete('s');
-    c.delete('nothing');
-    c.set('t', tagged('t', 0, 100), { ttl: 5 });
-    clock.advance(5);
-    c.get('t');
-    expect(log).toEqual(['r:set', 's:set', 's:delete', 't:expire']);
-    expect(values).toEqual([tagged('r', 0, 100), tagged('s', 0, 5000), tagged('s', 1, 5000), tagged('t', 0, 100)]);
   });
 
   it('maxBytes drops the least recently used entries, swapped ones first', async () => {

@@ -1,6 +1,7 @@
 // SwapCache fetch() with a fetchMethod, as lru-cache has it: coalescing, rejection, abort,
 // stale-while-revalidate.
 import { describe, expect, it } from 'vitest';
+import type { FetchMethod, SwapCacheOptions } from '../lib/index';
 import { cachesClosedAfterEach, keyIndexKinds, manualClock, tagged } from './support/swap-cache';
 
 function deferred<T>() {
@@ -15,20 +16,17 @@ function deferred<T>() {
 
 describe.each(keyIndexKinds)('SwapCache fetch (key index %s)', (keyIndex) => {
   const make = cachesClosedAfterEach();
+  // A small cache with this fetchMethod (and any other options).
+  const fetching = (fetchMethod: FetchMethod<Buffer>, options: SwapCacheOptions<Buffer> = {}) =>
+    make<Buffer>({ backend: 'none', residentBytes: 8192, pages: 256, keyIndex, fetchMethod, ...options });
 
   it('shares one fetchMethod call between concurrent fetches of a key and caches the result', async () => {
     const calls: string[] = [];
     const gate = deferred<void>();
-    const c = make({
-      backend: 'none',
-      residentBytes: 8192,
-      pages: 256,
-      keyIndex,
-      fetchMethod: async (key: string) => {
-        calls.push(key);
-        await gate.promise;
-        return tagged(key, 1, 3000);
-      },
+    const c = fetching(async (key: string) => {
+      calls.push(key);
+      await gate.promise;
+      return tagged(key, 1, 3000);
     });
     const all = [c.fetch('a'), c.fetch('a'), c.fetch('b'), c.fetch('a')];
     gate.resolve();
@@ -43,16 +41,10 @@ describe.each(keyIndexKinds)('SwapCache fetch (key index %s)', (keyIndex) => {
 
   it('caches nothing when fetchMethod rejects or returns undefined', async () => {
     let fail = true;
-    const c = make({
-      backend: 'none',
-      residentBytes: 8192,
-      pages: 256,
-      keyIndex,
-      fetchMethod: async (key: string) => {
-        if (key === 'none') return undefined;
-        if (fail) throw new Error('backend down');
-        return Buffer.from('ok');
-      },
+    const c = fetching(async (key: string) => {
+      if (key === 'none') return undefined;
+      if (fail) throw new Error('backend down');
+      return Buffer.from('ok');
     });
     await expect(c.fetch('a')).rejects.toThrow('backend down');
     expect(c.has('a')).toBe(false);
@@ -67,17 +59,11 @@ describe.each(keyIndexKinds)('SwapCache fetch (key index %s)', (keyIndex) => {
   it('a set or delete while a fetch runs aborts it; its result is not cached', async () => {
     const gates = new Map<string, ReturnType<typeof deferred<Buffer>>>();
     const signals: AbortSignal[] = [];
-    const c = make({
-      backend: 'none',
-      residentBytes: 8192,
-      pages: 256,
-      keyIndex,
-      fetchMethod: (key: string, _stale, { signal }) => {
-        signals.push(signal);
-        const d = deferred<Buffer>();
-        gates.set(key, d);
-        return d.promise;
-      },
+    const c = fetching((key: string, _stale, { signal }) => {
+      signals.push(signal);
+      const d = deferred<Buffer>();
+      gates.set(key, d);
+      return d.promise;
     });
     const f1 = c.fetch('a');
     c.set('a', Buffer.from('set meanwhile'));
@@ -102,20 +88,14 @@ describe.each(keyIndexKinds)('SwapCache fetch (key index %s)', (keyIndex) => {
     const clock = manualClock();
     const seen: (string | undefined)[] = [];
     let version = 0;
-    const c = make({
-      backend: 'none',
-      residentBytes: 8192,
-      pages: 256,
-      ttl: 100,
-      allowStale: true,
-      perf: clock.perf,
-      keyIndex,
-      fetchMethod: async (key: string, stale: Buffer | undefined, { context }) => {
+    const c = fetching(
+      async (key: string, stale: Buffer | undefined, { context }) => {
         seen.push(stale?.toString());
         expect(context).toBe('ctx');
         return tagged(key, ++version, 3000);
       },
-    });
+      { ttl: 100, allowStale: true, perf: clock.perf },
+    );
     expect(await c.fetch('k', { context: 'ctx' })).toEqual(tagged('k', 1, 3000));
     clock.advance(100);
     const first = await c.fetch('k', { context: 'ctx' });
@@ -131,18 +111,13 @@ describe.each(keyIndexKinds)('SwapCache fetch (key index %s)', (keyIndex) => {
   it('without allowStale waits for the refresh of an expired value; a failed refresh removes it', async () => {
     const clock = manualClock();
     let fail = false;
-    const c = make({
-      backend: 'none',
-      residentBytes: 8192,
-      pages: 256,
-      ttl: 100,
-      perf: clock.perf,
-      keyIndex,
-      fetchMethod: async (key: string) => {
+    const c = fetching(
+      async (key: string) => {
         if (fail) throw new Error('no');
         return Buffer.from(`${key}@${clock.perf.now()}`);
       },
-    });
+      { ttl: 100, perf: clock.perf },
+    );
     expect((await c.fetch('k'))!.toString()).toBe('k@1000');
     clock.advance(150);
     expect((await c.fetch('k'))!.toString()).toBe('k@1150');
