@@ -16,9 +16,10 @@ namespace {
 
 constexpr size_t kMinCapacity = 64;
 // Grow or rebuild at 85% filled (tombstones count: they lengthen probes too); a rebuilt table
-// is 68% full, so a table costs between 5/0.85 and 5/0.68 bytes per key.
+// is 42.5% full, so a table costs between 5/0.85 and 5/0.425 bytes per key, and a key is rehashed
+// about once over the table's growth.
 constexpr double kMaxLoad = 0.85;
-constexpr double kRebuiltLoad = 0.68;
+constexpr double kRebuiltLoad = 0.425;
 
 void* map_bytes(size_t n) {
   void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -1,9 +1,9 @@
-// SwapCache's key index: key bytes -> one fixed 24-byte record, all of it outside the V8 heap.
+// SwapCache's key index: key bytes -> one fixed 20-byte record, all of it outside the V8 heap.
 //
-// A key whose value is swapped out costs its record, about 6-7 bytes of hash table and its bytes
-// (rounded up to 4, plus a 1-3 byte length) in the key arena, and nothing in JavaScript. The
-// record says where the value is: a swap run and a byte offset in it, or (kResident) the slot of
-// the JS-side resident tier that holds it. What a run is and which slots it uses is the
+// A key whose value is swapped out costs its 20-byte record, 6-12 bytes of hash table and its
+// bytes (rounded up to 4, plus a 1-3 byte length) in the key arena, and nothing in JavaScript.
+// The record says where the value is: a swap run and a byte offset in it, or (resident) the slot
+// of the JS-side resident tier that holds it. What a run is and which slots it uses is the
 // TypeScript layer's business; this file only stores the numbers.
 //
 // Layout:
@@ -13,10 +13,10 @@
 //   - The table is open addressing with linear probing over two arrays: a tag byte per bucket
 //     (0 empty, 1 tombstone, else 8 bits of the hash) and the id of the record in it. A probe
 //     reads tags, which sit 64 to a cache line, and touches a record only when the tag matches.
-//     The capacity is any integer (fastrange maps a hash onto it), grown by 1.25x at 85% load
-//     (including tombstones), so the table costs 5.9-7.4 bytes per key; it shrinks at 1/8 load.
-//     Records do not keep their hash: growth rehashes the keys, walking records in id order,
-//     which reads the key arena nearly sequentially.
+//     The capacity is any integer (fastrange maps a hash onto it), doubled at 85% load
+//     (including tombstones), so the table costs 5.9-11.8 bytes per key; it shrinks at 1/8
+//     load. Records do not keep their hash: growth rehashes the keys, walking records in id
+//     order, which reads the key arena nearly sequentially.
 //   - Keys sit in 1 MiB arena chunks as [LEB128 length][bytes], 4-byte aligned; a record holds
 //     the position in 4-byte units (16 GiB of keys). Deleted keys leave garbage that is
 //     compacted away (live keys copied to fresh chunks) once it is a quarter of the arena.
@@ -35,20 +35,34 @@
 namespace tmem {
 
 struct KeyRecord {
+  static constexpr uint32_t kRunMask = (1u << 30) - 1;
+  static constexpr uint32_t kResidentBit = 1u << 30;
+  static constexpr uint32_t kLongBit = 1u << 31;
+
   uint32_t key;      // key arena position, in 4-byte units
-  uint32_t run;      // swap run id; the resident slot while kResident
-  uint32_t length;   // value bytes
-  uint16_t start;    // byte offset of the value in its run
-  uint8_t flags;     // kResident
-  uint8_t reserved;
+  uint32_t run;      // bits 0-29: swap run id, or the resident slot; bit 30: resident; bit 31: long
+  uint32_t place;    // start << 16 | length; or, when long, the length (the value starts at 0)
   uint32_t expires;  // 0: never; else the cache's clock value at which the entry expires
   uint32_t ttl;      // the entry's ttl, for updateAgeOnGet
+
+  uint32_t run_id() const { return run & kRunMask; }
+  bool resident() const { return (run & kResidentBit) != 0; }
+  uint32_t start() const { return (run & kLongBit) != 0 ? 0 : place >> 16; }
+  uint32_t length() const { return (run & kLongBit) != 0 ? place : place & 0xffff; }
+  // Values in a shared run are under 64 KiB; a longer one (its own run, or resident) starts at 0.
+  // False, changing nothing, when the numbers do not fit that.
+  bool set_place(uint32_t run_id, bool is_resident, uint32_t start, uint32_t length) {
+    if (run_id > kRunMask || start > 0xffff || (length > 0xffff && start != 0)) return false;
+    bool is_long = length > 0xffff || is_resident;
+    run = run_id | (is_resident ? kResidentBit : 0) | (is_long ? kLongBit : 0);
+    place = is_long ? length : (start << 16 | length);
+    return true;
+  }
 };
-static_assert(sizeof(KeyRecord) == 24, "KeyRecord is the per-key cost the design promises");
+static_assert(sizeof(KeyRecord) == 20, "KeyRecord is the per-key cost the design promises");
 
 class KeyIndex {
  public:
-  static constexpr uint8_t kResident = 1;
   // Longest key in bytes: a key and its length prefix fit in one arena chunk.
   static constexpr size_t kMaxKeyBytes = 1 << 18;
 

@@ -10,6 +10,7 @@ import {
   M_RUN,
   M_START,
   M_TTL,
+  MAX_RUN,
   RESIDENT,
   type KeyIndexKind,
 } from '../lib/facade/swap-cache/key-index';
@@ -30,12 +31,22 @@ describe.each(['native', 'js'] as KeyIndexKind[])('key index (%s)', (kind) => {
     expect(m[M_RUN]).toBe(7); // the old record
     expect(ix.findId(a)).toBe(true);
     expect([m[M_RUN], m[M_FLAGS]]).toEqual([3, RESIDENT]);
-    ix.update(a, 9, 65535, 2 ** 32 - 1, 0, 2 ** 32 - 1, 7);
+    ix.update(a, 9, 65535, 65535, 0, 2 ** 32 - 1, 7);
     ix.find('a');
-    expect([m[M_RUN], m[M_START], m[M_LENGTH], m[M_EXPIRES]]).toEqual([9, 65535, 2 ** 32 - 1, 2 ** 32 - 1]);
+    expect([m[M_RUN], m[M_START], m[M_LENGTH], m[M_EXPIRES]]).toEqual([9, 65535, 65535, 2 ** 32 - 1]);
+    // A value of 64 KiB or more starts its run (or is resident): its length takes 32 bits.
+    ix.update(a, MAX_RUN, 0, 2 ** 32 - 1, 0, 0, 0);
+    ix.find('a');
+    expect([m[M_RUN], m[M_START], m[M_LENGTH]]).toEqual([MAX_RUN, 0, 2 ** 32 - 1]);
+    expect(() => ix.update(a, 1, 8, 65536, 0, 0, 0)).toThrow(RangeError);
+    expect(() => ix.update(a, MAX_RUN + 1, 0, 1, 0, 0, 0)).toThrow(RangeError);
+    expect(() => ix.put('b', 1, 65536, 1, 0, 0, 0)).toThrow(RangeError);
+    expect(ix.find('b')).toBe(-1);
+    ix.find('a');
+    expect([m[M_RUN], m[M_START], m[M_LENGTH]]).toEqual([MAX_RUN, 0, 2 ** 32 - 1]);
     expect(ix.keyOf(a)).toBe('a');
     expect(ix.removeKey('a')).toBe(a);
-    expect(m[M_RUN]).toBe(9);
+    expect(m[M_RUN]).toBe(MAX_RUN);
     expect(ix.removeKey('a')).toBe(-1);
     expect(ix.size).toBe(0);
     expect(ix.findId(a)).toBe(false);
@@ -105,7 +116,7 @@ describe.each(['native', 'js'] as KeyIndexKind[])('key index (%s)', (kind) => {
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 60_000; i++) {
         const k = keyOf(Math.floor(r() * 80_000));
-        const v = Math.floor(r() * 2 ** 32);
+        const v = Math.floor(r() * 2 ** 30);
         ix.put(k, v, 0, 0, 0, 0, 0);
         ref.set(k, v);
       }

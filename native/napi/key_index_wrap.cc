@@ -99,27 +99,29 @@ bool KeyIndexWrap::Id(const Napi::CallbackInfo& info, size_t i, uint32_t* id) {
 }
 
 void KeyIndexWrap::Report(const KeyRecord& r, uint32_t existed) {
-  meta_[0] = r.run;
-  meta_[1] = r.start;
-  meta_[2] = r.length;
-  meta_[3] = r.flags;
+  meta_[0] = r.run_id();
+  meta_[1] = r.start();
+  meta_[2] = r.length();
+  meta_[3] = r.resident() ? 1 : 0;
   meta_[4] = r.expires;
   meta_[5] = r.ttl;
   meta_[6] = existed;
 }
 
-// Arguments first..first+5: run, start, length, flags, expires, ttl.
+// Arguments first..first+5: run, start, length, flags (1: resident), expires, ttl, packed into
+// *r (its key field untouched).
 bool KeyIndexWrap::ReadFields(const Napi::CallbackInfo& info, size_t first, KeyRecord* r) {
-  uint32_t start, flags;
-  if (!ArgU32(info, first, "run", UINT32_MAX, &r->run) || !ArgU32(info, first + 1, "start", UINT16_MAX, &start) ||
-      !ArgU32(info, first + 2, "length", UINT32_MAX, &r->length) ||
-      !ArgU32(info, first + 3, "flags", KeyIndex::kResident, &flags) ||
+  uint32_t run, start, length, flags;
+  if (!ArgU32(info, first, "run", KeyRecord::kRunMask, &run) || !ArgU32(info, first + 1, "start", 0xffff, &start) ||
+      !ArgU32(info, first + 2, "length", UINT32_MAX, &length) || !ArgU32(info, first + 3, "flags", 1, &flags) ||
       !ArgU32(info, first + 4, "expires", UINT32_MAX, &r->expires) ||
       !ArgU32(info, first + 5, "ttl", UINT32_MAX, &r->ttl)) {
     return false;
   }
-  r->start = static_cast<uint16_t>(start);
-  r->flags = static_cast<uint8_t>(flags);
+  if (!r->set_place(run, flags != 0, start, length)) {
+    ThrowRangeError(info.Env(), "ERR_OUT_OF_RANGE", "tmem: a value of 64 KiB or more must start at 0");
+    return false;
+  }
   return true;
 }
 
@@ -159,7 +161,6 @@ Napi::Value KeyIndexWrap::Put(const Napi::CallbackInfo& info) {
   KeyRecord& r = index->record(static_cast<uint32_t>(id));
   Report(r, created ? 0 : 1);
   fields.key = r.key;
-  fields.reserved = 0;
   r = fields;
   return Napi::Number::New(info.Env(), static_cast<double>(id));
 }
@@ -172,13 +173,12 @@ Napi::Value KeyIndexWrap::Update(const Napi::CallbackInfo& info) {
   if (index == nullptr || !Id(info, 0, &id) || !ReadFields(info, 1, &fields)) return Napi::Value();
   KeyRecord& r = index->record(id);
   fields.key = r.key;
-  fields.reserved = 0;
   r = fields;
   return Napi::Value();
 }
 
 // relocate(entries: Uint32Array, n, run): entries holds n x [id, start, length, expires, ttl];
-// each record becomes a non-resident value at `start` of `run`. All ids are checked first.
+// each record becomes a non-resident value at `start` of `run`. All entries are checked first.
 Napi::Value KeyIndexWrap::Relocate(const Napi::CallbackInfo& info) {
   KeyIndex* index = Open(info);
   void* data;
@@ -186,22 +186,21 @@ Napi::Value KeyIndexWrap::Relocate(const Napi::CallbackInfo& info) {
   uint32_t n, run;
   if (index == nullptr || !ArgTypedArray(info, 0, "entries", napi_uint32_array, &data, &length) ||
       !ArgU32(info, 1, "n", static_cast<uint32_t>(length / kRelocateFields), &n) ||
-      !ArgU32(info, 2, "run", UINT32_MAX, &run)) {
+      !ArgU32(info, 2, "run", KeyRecord::kRunMask, &run)) {
     return Napi::Value();
   }
   const uint32_t* e = static_cast<const uint32_t*>(data);
+  KeyRecord probe;
   for (uint32_t i = 0; i < n; i++) {
-    if (!index->live(e[i * kRelocateFields]) || e[i * kRelocateFields + 1] > UINT16_MAX) {
-      ThrowRangeError(info.Env(), "ERR_OUT_OF_RANGE", "tmem: relocate entry with a dead id or a start past 65535");
+    const uint32_t* f = e + i * kRelocateFields;
+    if (!index->live(f[0]) || !probe.set_place(run, false, f[1], f[2])) {
+      ThrowRangeError(info.Env(), "ERR_OUT_OF_RANGE", "tmem: relocate entry with a dead id or a place that does not fit");
       return Napi::Value();
     }
   }
   for (uint32_t i = 0; i < n; i++, e += kRelocateFields) {
     KeyRecord& r = index->record(e[0]);
-    r.run = run;
-    r.start = static_cast<uint16_t>(e[1]);
-    r.length = e[2];
-    r.flags = 0;
+    r.set_place(run, false, e[1], e[2]);
     r.expires = e[3];
     r.ttl = e[4];
   }
@@ -252,8 +251,8 @@ Napi::Value KeyIndexWrap::RemoveIfRun(const Napi::CallbackInfo& info) {
     uint32_t id = ids[i];
     if (!index->live(id)) continue;
     const KeyRecord& r = index->record(id);
-    if ((r.flags & KeyIndex::kResident) != 0 || r.run != run) continue;
-    lengths[removed] = r.length;
+    if (r.resident() || r.run_id() != run) continue;
+    lengths[removed] = r.length();
     ids[removed++] = id;
     index->remove(id);
   }

@@ -43,8 +43,18 @@ static void test_basics() {
   int64_t l = put(ix, longkey);
   CHECK(l >= 0);
   CHECK(key_of(ix, static_cast<uint32_t>(l)) == longkey);
-  ix.record(static_cast<uint32_t>(a)).run = 77;
-  CHECK_EQ(ix.record(static_cast<uint32_t>(find(ix, "a"))).run, 77);
+  CHECK(ix.record(static_cast<uint32_t>(a)).set_place(77, false, 100, 5000));
+  CHECK_EQ(ix.record(static_cast<uint32_t>(find(ix, "a"))).run_id(), 77);
+  CHECK_EQ(ix.record(static_cast<uint32_t>(a)).start(), 100);
+  CHECK_EQ(ix.record(static_cast<uint32_t>(a)).length(), 5000);
+  // 64 KiB or more: only at the start of a run (or resident), where the length takes all 32 bits.
+  CHECK(!ix.record(static_cast<uint32_t>(a)).set_place(77, false, 8, 70000));
+  CHECK_EQ(ix.record(static_cast<uint32_t>(a)).length(), 5000);
+  CHECK(ix.record(static_cast<uint32_t>(a)).set_place(78, false, 0, 4000000000u));
+  CHECK_EQ(ix.record(static_cast<uint32_t>(a)).length(), 4000000000u);
+  CHECK(ix.record(static_cast<uint32_t>(a)).set_place(5, true, 0, 300));
+  CHECK(ix.record(static_cast<uint32_t>(a)).resident());
+  CHECK_EQ(ix.record(static_cast<uint32_t>(a)).length(), 300);
   CHECK_EQ(ix.size(), 3);
   ix.remove(static_cast<uint32_t>(a));
   CHECK_EQ(find(ix, "a"), -1);
@@ -53,6 +63,7 @@ static void test_basics() {
   int64_t b = put(ix, "b");
   CHECK_EQ(b, a);
   CHECK_EQ(ix.record(static_cast<uint32_t>(b)).run, 0);
+  CHECK_EQ(ix.record(static_cast<uint32_t>(b)).place, 0);
   CHECK_EQ(ix.next_live(0), std::min(b, empty));
   ix.clear();
   CHECK_EQ(ix.size(), 0);

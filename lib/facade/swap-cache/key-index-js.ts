@@ -4,7 +4,7 @@
 // typed arrays indexed by id; keys as UTF-8 in one byte arena, compacted once removed keys are a
 // quarter of it. Nothing here is a JS object per key, so the V8 heap does not grow with keys.
 import { randomBytes } from 'node:crypto';
-import { M_EXISTED, RESIDENT, type KeyIndex } from './key-index';
+import { M_EXISTED, MAX_RUN, RESIDENT, type KeyIndex } from './key-index';
 
 const EMPTY = 0;
 const TOMB = 1;
@@ -18,6 +18,13 @@ function grow<T extends Uint8Array | Uint16Array | Uint32Array>(a: T, length: nu
   const b = new (a.constructor as { new (n: number): T })(length);
   b.set(a);
   return b;
+}
+
+// The native record's limits (native/key_index.h), kept here too so both indexes refuse the same.
+function checkPlace(run: number, start: number, length: number): void {
+  if (run > MAX_RUN || start > 0xffff || (length > 0xffff && start !== 0)) {
+    throw new RangeError(`key index: run ${run}, start ${start}, length ${length} do not fit a record`);
+  }
 }
 
 export class KeyIndexJs implements KeyIndex {
@@ -68,6 +75,7 @@ export class KeyIndexJs implements KeyIndex {
   }
 
   put(key: string, run: number, start: number, length: number, flags: number, expires: number, ttl: number): number {
+    checkPlace(run, start, length);
     const n = this.#encode(key);
     let id = this.#lookup(n);
     if (id >= 0) {
@@ -82,11 +90,15 @@ export class KeyIndexJs implements KeyIndex {
 
   update(id: number, run: number, start: number, length: number, flags: number, expires: number, ttl: number): void {
     this.#check(id);
+    checkPlace(run, start, length);
     this.#set(id, run, start, length, flags, expires, ttl);
   }
 
   relocate(entries: Uint32Array, n: number, run: number): void {
-    for (let i = 0; i < n; i++) this.#check(entries[i * 5]);
+    for (let i = 0; i < n; i++) {
+      this.#check(entries[i * 5]);
+      checkPlace(run, entries[i * 5 + 1], entries[i * 5 + 2]);
+    }
     for (let i = 0; i < n; i++) {
       const e = i * 5;
       this.#set(entries[e], run, entries[e + 1], entries[e + 2], 0, entries[e + 3], entries[e + 4]);

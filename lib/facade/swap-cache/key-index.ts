@@ -1,6 +1,6 @@
 // SwapCache's key index: key → a fixed record { run, start, length, flags, expires, ttl }, kept
 // outside the V8 heap so that a key whose value is swapped out costs no JS object. The native
-// one (native/key_index.h, 24 B per record) is used when the addon loads; KeyIndexJs is the same
+// one (native/key_index.h, 20 B per record) is used when the addon loads; KeyIndexJs is the same
 // structure in typed arrays for zcache-js and installs without the addon.
 //
 // A call that looks at a record reports its fields in `meta` (no object per call):
@@ -19,6 +19,8 @@ export const META_LENGTH = 8;
 
 /** Record flag: the value is in the resident tier, and `run` is its resident slot. */
 export const RESIDENT = 1;
+/** Runs and resident slots are numbered below this. */
+export const MAX_RUN = 2 ** 30 - 1;
 /** Longest key in UTF-8 bytes either index accepts. */
 export const MAX_KEY_BYTES = 1 << 18;
 
@@ -30,7 +32,10 @@ export interface KeyIndex {
   find(key: string): number;
   /** Whether `id` is a live key; meta holds its record when it is. */
   findId(id: number): boolean;
-  /** Sets the record of `key` (added if absent) and returns its id; meta holds the old record. */
+  /**
+   * Sets the record of `key` (added if absent) and returns its id; meta holds the old record.
+   * run ≤ MAX_RUN, start ≤ 65535, and a value of 64 KiB or more starts at 0 (RangeError else).
+   */
   put(key: string, run: number, start: number, length: number, flags: number, expires: number, ttl: number): number;
   update(id: number, run: number, start: number, length: number, flags: number, expires: number, ttl: number): void;
   /** entries: n × [id, start, length, expires, ttl]; each becomes a swapped value of `run`. */

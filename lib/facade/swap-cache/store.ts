@@ -245,7 +245,7 @@ export class Store extends Moves {
     const oldSlot = this.resident.get(key);
     let id = oldSlot !== undefined ? this.ring.id[oldSlot] : this.index.find(key);
     const created = id < 0;
-    if (created) id = this.index.put(key, NO_RUN, 0, 0, 0, 0, 0);
+    if (created) id = this.index.put(key, 0, 0, 0, 0, 0, 0); // a placeholder until the run is written
     const oldRun = this.index.meta[M_RUN];
     const oldLength = this.index.meta[M_LENGTH];
     let run: number;
