@@ -21,8 +21,9 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CORPORA, makeCorpora } from './lib/corpora.mjs';
+import { onJsonLines } from './lib/json-lines.mjs';
 import { buildLz4Loop } from './lib/native-build.mjs';
-import { computeTargets, markdown, svgChart } from './lib/report.mjs';
+import { computeTargets, markdown, replaceBetweenMarkers, svgChart } from './lib/report.mjs';
 import { ROOT, SUBJECTS } from './lib/subjects.mjs';
 
 const require = createRequire(import.meta.url);
@@ -98,21 +99,12 @@ function runWorker(spec, weight) {
       stdio: ['ignore', 'pipe', 'inherit'],
       cwd: ROOT,
     });
-    let buf = '';
     let result;
     let error;
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line.trim()) continue;
-        const msg = JSON.parse(line);
-        if (msg.progress !== undefined) draw(msg.progress * weight, msg.label);
-        if (msg.result) result = msg.result;
-        if (msg.error) error = msg.error;
-      }
+    onJsonLines(child.stdout, (msg) => {
+      if (msg.progress !== undefined) draw(msg.progress * weight, msg.label);
+      if (msg.result) result = msg.result;
+      if (msg.error) error = msg.error;
     });
     child.on('error', reject);
     child.on('exit', (code) => {
@@ -266,14 +258,8 @@ async function main() {
 
 function publish(md, svg) {
   const readme = join(ROOT, 'bench', 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const start = '<!-- bench:results:start -->';
-  const end = '<!-- bench:results:end -->';
-  const a = text.indexOf(start);
-  const b = text.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`${readme}: no ${start} ... ${end} markers`);
-  const body = `${start}\n\n![store and load pages/s, heap corpus](chart.svg)\n\n${md.replace(/^## /m, '### ').replace(/^### (?!tmem)/gm, '#### ')}\n${end}`;
-  writeFileSync(readme, text.slice(0, a) + body + text.slice(b + end.length));
+  replaceBetweenMarkers(readme, 'bench:results',
+    `\n![store and load pages/s, heap corpus](chart.svg)\n\n${md.replace(/^## /m, '### ').replace(/^### (?!tmem)/gm, '#### ')}`);
   writeFileSync(join(ROOT, 'bench', 'chart.svg'), svg);
   process.stdout.write(`published: ${readme}, bench/chart.svg\n`);
 }

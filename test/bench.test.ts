@@ -30,6 +30,7 @@ interface PerfRow {
   storeBatch?: Op;
   loadBatch?: Op;
   poolRatio?: number;
+  keptRatio?: number;
   poolEmpty?: boolean;
 }
 
@@ -93,11 +94,12 @@ describe('npm run bench (--smoke)', () => {
     }
   });
 
-  it('reports pool ratios within what zbud can reach', () => {
+  it('reports pool ratios within what the compressor reached', () => {
     for (const s of ['zcache', 'zcache-js']) {
       const heap: PerfRow = r.perf.find((x: PerfRow) => x.subject === s && x.corpus === 'heap');
       expect(heap.poolRatio).toBeGreaterThan(1);
-      expect(heap.poolRatio).toBeLessThanOrEqual(2); // two buddies per frame at most
+      // The pool holds at least the compressed bytes: never better than LZ4's own ratio.
+      expect(heap.poolRatio).toBeLessThanOrEqual(heap.keptRatio! * (1 + 1e-9));
       const random: PerfRow = r.perf.find((x: PerfRow) => x.subject === s && x.corpus === 'random');
       expect(random.poolRatio).toBeCloseTo(1, 5);
       const zero: PerfRow = r.perf.find((x: PerfRow) => x.subject === s && x.corpus === 'zero');

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { debugfs, DebugfsTree, loadBackend, SwapCache, swapon, unloadBackend } from '../lib/index';
+import { ALLOCATORS, debugfs, DebugfsTree, loadBackend, SwapCache, swapon, unloadBackend } from '../lib/index';
 import { COUNTER_DESCRIPTIONS, descriptionKey } from '../lib/debugfs/descriptions';
 import { comparePaths, prometheusName } from '../lib/debugfs/format';
 
@@ -129,6 +129,8 @@ describe('debugfs tree formats', () => {
     expect(type.get('tmem_zcache_stored_pages')).toBe('gauge');
     expect(help.get('tmem_zcache_stored_pages')).toMatch(/pool/);
     expect(prometheusName('swapcache/3/keys')).toEqual({ name: 'tmem_swapcache_keys', labels: '{id="3"}' });
+    expect(prometheusName('zsmalloc/class/32/obj_used')).toEqual({ name: 'tmem_zsmalloc_class_obj_used', labels: '{size="32"}' });
+    expect(descriptionKey('zsmalloc/class/32/obj_used')).toBe('zsmalloc/class/<size>/obj_used');
     expect(prometheusName('weird-dir/x.y')).toEqual({ name: 'tmem_weird_dir_x_y', labels: '' });
   });
 
@@ -172,7 +174,9 @@ describe('the real layers register documented counters', () => {
         'zcache/written_back_pages', 'zcache/same_filled_pages', 'zcache/duplicate_entry', 'zcache/decompress_fail',
         'zcache/stored_incompressible_pages', 'zcache/eph_pageframes', 'zcache/pers_pageframes',
         'zcache/evicted_eph_pageframes', 'zcache/outstanding_writeback_pages',
-        'zbud/pages', 'zbud/buddied', 'zbud/unbuddied', 'zbud/zbytes',
+        ...(ALLOCATORS[name][0] === 'zbud'
+          ? ['zbud/pages', 'zbud/buddied', 'zbud/unbuddied', 'zbud/zbytes']
+          : ['zsmalloc/pages', 'zsmalloc/compactions', 'zsmalloc/pages_compacted', 'zsmalloc/class/4096/obj_used']),
       ]) {
         expect(paths, p).toContain(p);
       }

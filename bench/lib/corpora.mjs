@@ -10,7 +10,7 @@ import { heapPages } from '../corpus/heap-pages.mjs';
 export const PAGE = 4096;
 export const CORPORA = ['heap', 'zero', 'random', 'text'];
 
-function xorshift(seed) {
+export function xorshift(seed) {
   let s = seed >>> 0 || 1;
   return () => {
     s ^= s << 13;

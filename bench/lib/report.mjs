@@ -1,4 +1,5 @@
 // Turns the results object of one run into the targets, the Markdown report and the SVG chart.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { COMPRESSING_PEERS, PLAIN_PEERS } from './subjects.mjs';
 
 const fmtInt = (v) => (v === undefined || v === null || !Number.isFinite(v) ? '–' : Math.round(v).toLocaleString('en-US'));
@@ -101,7 +102,7 @@ export function tradeoffs(results) {
   }).filter(Boolean);
 }
 
-function table(head, rows) {
+export function table(head, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map((h, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
 }
@@ -213,7 +214,7 @@ export function markdown(results) {
   return md.join('\n');
 }
 
-const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Horizontal bars, log scale: store and load pages/s of every subject on the heap corpus. */
 export function svgChart(results, corpus = 'heap') {
@@ -254,4 +255,15 @@ export function svgChart(results, corpus = 'heap') {
   });
   s.push('</svg>');
   return s.join('\n') + '\n';
+}
+
+/** Puts `body` between the `<!-- NAME:start -->` and `<!-- NAME:end -->` lines of `file`. */
+export function replaceBetweenMarkers(file, name, body) {
+  const text = readFileSync(file, 'utf8');
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${file}: no ${start} ... ${end} markers`);
+  writeFileSync(file, `${text.slice(0, a)}${start}\n${body}\n${end}${text.slice(b + end.length)}`);
 }

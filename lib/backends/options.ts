@@ -15,7 +15,7 @@ export type AllocatorName = 'zsmalloc' | 'z3fold' | 'zbud';
  */
 export const ALLOCATORS: Readonly<Record<'zcache' | 'zcache-js', readonly AllocatorName[]>> = {
   zcache: ['zbud'],
-  'zcache-js': ['zbud'],
+  'zcache-js': ['zsmalloc', 'zbud'],
 };
 
 const ALLOCATOR_NAMES: readonly AllocatorName[] = ['zsmalloc', 'z3fold', 'zbud'];

@@ -1,6 +1,6 @@
 // One line of help per counter, and whether it counts events (a Prometheus `counter`, rates make
 // sense) or shows current state (a `gauge`). Numbered directories are written as <type> (swap
-// areas) and <n> (facade instances). The README's Statistics section says the same (test/debugfs.test.ts checks).
+// areas), <size> (allocator size classes) and <n> (facade instances). The README's Statistics section says the same (test/debugfs.test.ts checks).
 
 export type CounterKind = 'counter' | 'gauge';
 
@@ -55,8 +55,8 @@ export const COUNTER_DESCRIPTIONS: Readonly<Record<string, CounterDescription>> 
   'zcache/evicted_eph_pageframes': c('Ephemeral page frames dropped to make room.'),
   'zcache/eph_zpages': g('Ephemeral (cleancache) pages held, same-filled included.'),
   'zcache/pers_zpages': g('Persistent (frontswap) pages held (= stored_pages).'),
-  'zcache/eph_zbytes': g('Bytes of zbud chunks taken by ephemeral objects.'),
-  'zcache/pers_zbytes': g('Bytes of zbud chunks taken by persistent objects.'),
+  'zcache/eph_zbytes': g('Bytes of allocator slots (zsmalloc size class, zbud chunks) taken by ephemeral objects.'),
+  'zcache/pers_zbytes': g('Bytes of allocator slots (zsmalloc size class, zbud chunks) taken by persistent objects.'),
   'zcache/evicted_eph_zpages': c('Ephemeral pages dropped with evicted frames.'),
   'zcache/pers_ate_eph': c('Ephemeral frames evicted to give a persistent store its frame.'),
   'zcache/eph_nonactive_puts_ignored': c('Cleancache puts ignored because the page was never active (ignoreNonactivePuts).'),
@@ -74,6 +74,16 @@ export const COUNTER_DESCRIPTIONS: Readonly<Record<string, CounterDescription>> 
   'zbud/buddied': g('Frames holding two objects.'),
   'zbud/unbuddied': g('Frames holding one object, with room for a buddy.'),
   'zbud/zbytes': g('Bytes of 64-byte chunks taken by objects.'),
+
+  'zsmalloc/pages': g('Page frames zsmalloc holds (both pools).'),
+  'zsmalloc/compactions': c('Compaction runs (automatic or on demand) that freed frames.'),
+  'zsmalloc/pages_compacted': c('Frames freed by compaction.'),
+  'zsmalloc/class/<size>/objs_per_zspage': g('Objects a zspage of this size class holds.'),
+  'zsmalloc/class/<size>/pages_per_zspage': g('Frames per zspage of this size class.'),
+  'zsmalloc/class/<size>/zspages': g('Zspages of this size class.'),
+  'zsmalloc/class/<size>/obj_allocated': g('Object slots in those zspages.'),
+  'zsmalloc/class/<size>/obj_used': g('Slots holding an object.'),
+  'zsmalloc/class/<size>/pages_used': g('Frames those zspages take.'),
 
   'arena/committed_bytes': g("Bytes of the mmap'd arena that are backed by memory."),
   'arena/free_frames': g('Frames free in the arena, still committed.'),
@@ -109,7 +119,8 @@ export const COUNTER_DESCRIPTIONS: Readonly<Record<string, CounterDescription>> 
 /** The description key of a concrete path: numbered directories become <type> or <n>. */
 export function descriptionKey(path: string): string {
   const parts = path.split('/');
-  return parts.map((p, i) => (/^\d+$/.test(p) ? (parts[i - 1] === 'swap' ? '<type>' : '<n>') : p)).join('/');
+  const named: Record<string, string> = { swap: '<type>', class: '<size>' };
+  return parts.map((p, i) => (/^\d+$/.test(p) ? (named[parts[i - 1]] ?? '<n>') : p)).join('/');
 }
 
 /** The description of a concrete path, or undefined for a counter nobody documented. */

@@ -3,6 +3,7 @@ import { randomFillSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rng } from './rng';
 
 export const PAGE = 4096;
 
@@ -29,6 +30,14 @@ export function textPage(seed: number): Uint8Array {
 
 export function randomPage(): Uint8Array {
   return randomFillSync(new Uint8Array(PAGE));
+}
+
+/** `n` random bytes (from `seed`) then zeros: compresses to a little over n bytes. */
+export function prefixPage(n: number, seed: number): Uint8Array {
+  const p = new Uint8Array(PAGE);
+  const r = rng(seed);
+  for (let i = 0; i < n; i++) p[i] = (r() * 256) | 0;
+  return p;
 }
 
 /** A temporary directory for swap files, removed by the returned cleanup. */

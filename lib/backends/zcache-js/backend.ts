@@ -1,25 +1,27 @@
 // The pure-JS zcache backend (DESIGN §6), wired from its parts: the persistent pool (frontswap,
 // persistent.ts), the ephemeral pool (cleancache, ephemeral.ts) and writeback (writeback.ts), over
-// one zbud frame pool and one set of counters (context.ts). Same frontswap contract and counters as
-// the native `zcache`; no JS object per stored page. What is left here belongs to no single part:
-// the stats, which read all of them, and close, which releases all of them.
-import { allocatorOf, type ZcacheConfig } from '../options';
+// one allocator (zsmalloc-class by default, or zbud) and one set of counters (context.ts). Same
+// frontswap contract and counters as the native `zcache`; no JS object per stored page. What is
+// left here belongs to no single part: the stats, which read all of them, the allocator's moves,
+// which both pools' indexes follow, and close, which releases all of them.
+import type { ZcacheConfig } from '../options';
 import type { Backend, CounterSet } from '../types';
 import { PAGE_SIZE } from '../types';
 import { WritebackPolicy } from '../writeback-policy';
+import { EPH, PERS } from './allocator';
 import { ZcacheContext } from './context';
 import { EphemeralPool } from './ephemeral';
 import { PersistentPool } from './persistent';
-import { EPH, PERS } from './zbud';
 
 function stats(ctx: ZcacheContext, pers: PersistentPool, eph: EphemeralPool): Record<string, CounterSet> {
   const c = ctx.counters;
-  const z = ctx.zbud;
+  const a = ctx.alloc;
+  const frames = a.frames.inUse;
   return {
     zcache: {
       stored_pages: c.stored_pages,
-      pool_total_size: z.pages * PAGE_SIZE,
-      pool_pages: z.pages,
+      pool_total_size: frames * PAGE_SIZE,
+      pool_pages: frames,
       same_filled_pages: c.same_filled_pages,
       duplicate_entry: c.duplicate_entry,
       reject_compress_poor: c.reject_compress_poor,
@@ -32,12 +34,12 @@ function stats(ctx: ZcacheContext, pers: PersistentPool, eph: EphemeralPool): Re
       decompress_fail: c.decompress_fail,
       stored_incompressible_pages: c.stored_incompressible_pages,
       compressed_bytes: c.compressed_bytes,
-      pers_pageframes: z.pagesOf(PERS),
-      eph_pageframes: z.pagesOf(EPH),
+      pers_pageframes: a.framesOf(PERS),
+      eph_pageframes: a.framesOf(EPH),
       pers_zpages: c.stored_pages,
       eph_zpages: eph.pages,
-      pers_zbytes: z.zbytesOf[PERS],
-      eph_zbytes: z.zbytesOf[EPH],
+      pers_zbytes: a.zbytesOf(PERS),
+      eph_zbytes: a.zbytesOf(EPH),
       evicted_eph_pageframes: c.evicted_eph_pageframes,
       evicted_eph_zpages: c.evicted_eph_zpages,
       pers_ate_eph: c.pers_ate_eph,
@@ -46,18 +48,13 @@ function stats(ctx: ZcacheContext, pers: PersistentPool, eph: EphemeralPool): Re
       eph_gets: c.eph_gets,
       eph_invalidates: c.eph_invalidates,
       outstanding_writeback_pages: c.outstanding_writeback_pages,
-      metadata_bytes: z.metadataBytes + eph.metadataBytes + pers.metadataBytes,
+      metadata_bytes: a.metadataBytes + eph.metadataBytes + pers.metadataBytes,
       mean_compressed_size: c.meanCompressedSize(),
       loads: c.loads,
       stores: c.stores,
       invalidates: c.invalidates,
     },
-    zbud: {
-      pages: z.pages,
-      buddied: z.buddiedCount,
-      unbuddied: z.unbuddiedCount,
-      zbytes: z.zbytes,
-    },
+    ...a.stats(),
   };
 }
 
@@ -66,10 +63,10 @@ function stats(ctx: ZcacheContext, pers: PersistentPool, eph: EphemeralPool): Re
  * With `config.writeback`, a WritebackPolicy drives this backend's writeback mechanics.
  */
 export function createZcacheJs(config: ZcacheConfig): Backend {
-  allocatorOf('zcache-js', config);
   const ctx = new ZcacheContext(config);
   const eph = new EphemeralPool(ctx, config);
   const pers = new PersistentPool(ctx, eph, config);
+  ctx.alloc.onMove = (pool, owner, location) => (pool === PERS ? pers.relocate(owner, location) : eph.relocate(owner, location));
   const policy = config.writeback ? new WritebackPolicy(pers, config.writeback) : null;
   pers.policy = policy;
   // Drops everything held: the registry has moved persistent pages to their swap files before, and
@@ -77,7 +74,7 @@ export function createZcacheJs(config: ZcacheConfig): Backend {
   const release = (): void => {
     if (ctx.closed) return;
     ctx.closed = true;
-    ctx.zbud.release();
+    ctx.alloc.release();
     eph.release();
     pers.release();
     ctx.counters.resetGauges();
@@ -87,7 +84,7 @@ export function createZcacheJs(config: ZcacheConfig): Backend {
     frontswap: pers,
     cleancache: eph.ops,
     stats: () => stats(ctx, pers, eph),
-    compact: () => 0,
+    compact: () => (ctx.closed ? 0 : ctx.alloc.compact()),
     flush: () => (policy ? policy.idle() : Promise.resolve()),
     close: async () => {
       if (policy) await policy.stop();

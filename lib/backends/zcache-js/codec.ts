@@ -80,7 +80,14 @@ export function fillPage(dst: Uint8Array, off: number, value: number): void {
   for (let n = 4; n < PAGE_SIZE; n <<= 1) dst.copyWithin(off + n, off, off + n);
 }
 
-/** Byte copy between arrays without creating views. */
+/**
+ * Copies len bytes between arrays: short runs byte by byte, longer ones with TypedArray.set (a
+ * memcpy; the view it needs is short-lived garbage, nothing is kept per page).
+ */
 export function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, len: number): void {
+  if (len >= 64) {
+    dst.set(src.subarray(srcOff, srcOff + len), dstOff);
+    return;
+  }
   for (let i = 0; i < len; i++) dst[dstOff + i] = src[srcOff + i];
 }

@@ -1,5 +1,5 @@
-// Counters of the pure-JS zcache, with the debugfs names the native backend uses. Gauges that the
-// allocator already knows (pool size, zbud lists) are read from it when stats() is called.
+// Counters of the pure-JS zcache, with the debugfs names and meanings of the native backend. Gauges
+// that the allocator already knows (frames, its own directory) are read from it when stats() is called.
 
 export class ZcacheCounters {
   // Events.
@@ -32,19 +32,19 @@ export class ZcacheCounters {
   stored_pages = 0;
   same_filled_pages = 0;
   stored_incompressible_pages = 0;
-  /** Sum of the lengths of the compressed (not raw) pages held. */
+  /** Sum of the lengths of the objects held (LZ4 blocks, raw pages at 4096; same-filled pages take none). */
   compressed_bytes = 0;
-  /** Number of compressed (not raw) pages held: the denominator of the running mean. */
-  compressed_pages = 0;
+  /** Pages held as an object (all but the same-filled ones): the denominator of the running mean. */
+  object_pages = 0;
   outstanding_writeback_pages = 0;
 
-  /** zcache's running mean: mean compressed size of the compressed pages currently held. */
+  /** zcache's running mean: mean length of the objects currently held. */
   meanCompressedSize(): number {
-    return this.compressed_pages === 0 ? 0 : Math.floor(this.compressed_bytes / this.compressed_pages);
+    return this.object_pages === 0 ? 0 : Math.floor(this.compressed_bytes / this.object_pages);
   }
 
   resetGauges(): void {
     this.stored_pages = this.same_filled_pages = this.stored_incompressible_pages = 0;
-    this.compressed_bytes = this.compressed_pages = this.outstanding_writeback_pages = 0;
+    this.compressed_bytes = this.object_pages = this.outstanding_writeback_pages = 0;
   }
 }

@@ -10,8 +10,11 @@
 //   - the inodes of one pool are chained, so dropping a pool costs its inodes.
 // An inode exists while it has at least one page: removing its last page removes it.
 //
-// An entry is (kind, val) as in the persistent AreaIndex: SAME with the fill word, or ZBUD with the
-// zbud handle of the compressed page.
+// An entry is (meta, val) as in the persistent AreaIndex: SAME with the fill word, or the length of
+// the compressed page with its allocator handle. Entries holding an object are on `lru`, the
+// ephemeral pool's own LRU (by entry id), which the slab grows.
+import { EMPTY, isObject } from './area-index';
+import { EntryLru } from './entry-lru';
 import { InodeTable } from './eph-inodes';
 import { chainFree, FREE, grow, insertSlot, linkFirst, MIN_SLAB, MIN_SLOTS, mix, rehash, removeSlot, unlink } from './open-addressing';
 
@@ -24,13 +27,17 @@ export class EphIndex {
   pages = 0;
 
   readonly #inodes = new InodeTable();
+  /** LRU of the entries holding an object (made anew by reset, to give its memory back). */
+  lru = new EntryLru(0);
+  /** Whether entry e holds an object: the `live` test of lru.take(). */
+  readonly holdsObject = (e: number): boolean => isObject(this.#meta[e]);
 
-  // Entry slab: inode, page index, inode chain links, kind, value.
+  // Entry slab: inode, page index, inode chain links, meta, value.
   #entIno = new Int32Array(0);
   #entIndex = new Uint32Array(0);
   #entNext = new Int32Array(0);
   #entPrev = new Int32Array(0);
-  #kind = new Uint8Array(0);
+  #meta = new Uint16Array(0);
   #val = new Uint32Array(0);
   #entFree = FREE;
   #entCap = 0;
@@ -50,8 +57,9 @@ export class EphIndex {
     this.#entIndex = new Uint32Array(0);
     this.#entNext = new Int32Array(0);
     this.#entPrev = new Int32Array(0);
-    this.#kind = new Uint8Array(0);
+    this.#meta = new Uint16Array(0);
     this.#val = new Uint32Array(0);
+    this.lru = new EntryLru(0);
     this.#entFree = FREE;
     this.#growEntSlab(MIN_SLAB);
     this.#pgSlots = new Int32Array(MIN_SLOTS).fill(FREE);
@@ -69,8 +77,8 @@ export class EphIndex {
   get metadataBytes(): number {
     return (
       this.#inodes.metadataBytes + this.#entIno.byteLength + this.#entIndex.byteLength +
-      this.#entNext.byteLength + this.#entPrev.byteLength + this.#kind.byteLength + this.#val.byteLength +
-      this.#pgSlots.byteLength
+      this.#entNext.byteLength + this.#entPrev.byteLength + this.#meta.byteLength + this.#val.byteLength +
+      this.#pgSlots.byteLength + this.lru.metadataBytes
     );
   }
 
@@ -130,15 +138,16 @@ export class EphIndex {
     }
   }
 
-  /** Adds page `index` of inode `ino` (which must not be held) with its (kind, val). */
-  addPage(ino: number, index: number, kind: number, val: number): number {
+  /** Adds page `index` of inode `ino` (which must not be held) with its (meta, val); an object is queued on the LRU. */
+  addPage(ino: number, index: number, meta: number, val: number): number {
     this.#reservePage();
     const e = this.#entFree;
     this.#entFree = this.#entNext[e];
     this.#entIno[e] = ino;
     this.#entIndex[e] = index;
-    this.#kind[e] = kind;
+    this.#meta[e] = meta;
     this.#val[e] = val;
+    if (isObject(meta)) this.lru.add(e);
     linkFirst(this.#inodes.head, ino, this.#entNext, this.#entPrev, e);
     this.#inodes.pages[ino]++;
     insertSlot(this.#pgSlots, pageHash(ino, index), e);
@@ -146,12 +155,16 @@ export class EphIndex {
     return e;
   }
 
-  kind(e: number): number {
-    return this.#kind[e];
+  meta(e: number): number {
+    return this.#meta[e];
   }
 
   val(e: number): number {
     return this.#val[e];
+  }
+
+  setVal(e: number, val: number): void {
+    this.#val[e] = val;
   }
 
   entInode(e: number): number {
@@ -176,6 +189,7 @@ export class EphIndex {
     removeSlot(this.#pgSlots, e, this.#hashOf);
     unlink(inodes.head, ino, this.#entNext, this.#entPrev, e);
     this.#entIno[e] = FREE;
+    this.#meta[e] = EMPTY;
     this.#entNext[e] = this.#entFree;
     this.#entFree = e;
     this.pages--;
@@ -197,9 +211,10 @@ export class EphIndex {
     this.#entIndex = index;
     this.#entNext = grow(this.#entNext, cap);
     this.#entPrev = grow(this.#entPrev, cap);
-    const kind = new Uint8Array(cap);
-    kind.set(this.#kind);
-    this.#kind = kind;
+    const meta = new Uint16Array(cap);
+    meta.set(this.#meta);
+    this.#meta = meta;
+    this.lru.grow(cap);
     const val = new Uint32Array(cap);
     val.set(this.#val);
     this.#val = val;

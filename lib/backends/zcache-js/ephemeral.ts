@@ -1,20 +1,22 @@
 // The ephemeral pool of the pure-JS zcache (cleancache pages), and the rule that makes it the
 // cheapest room in the frame pool. It shares the frame cap with the persistent pool but never a
-// frame: ephemeral frames are a zbud class of their own with their own lists and LRU. Any store
-// that needs a frame at the cap first evicts the least recently used ephemeral frame (both of its
-// pages); only when none is left do the persistent rules apply (refuse, hysteresis, writeback). An
-// ephemeral put never evicts a persistent page and never starts writeback: with no ephemeral frame
-// to recycle it is dropped. Ephemeral pages are clean, so they are never written anywhere.
+// frame: it is a pool of its own in the allocator, with its own LRU of entries (eph-index.ts). Any
+// store that needs a frame at the cap first evicts ephemeral pages, least recently used first,
+// until one of their frames is free (an emptied zspage or zbud frame; the allocator compacts
+// ephemeral classes as soon as a zspage's worth of slots is free); only when none is left do the
+// persistent rules apply (refuse, hysteresis, writeback). An ephemeral put never evicts a
+// persistent page and never starts writeback: with no ephemeral page to evict it is dropped.
+// Ephemeral pages are clean, so they are never written anywhere.
 import { placeInFreeSlot } from '../../util/slots';
 import type { ZcacheConfig } from '../options';
 import type { CleancacheOps } from '../types';
 import { PAGE_SIZE } from '../types';
-import { SAME, ZBUD } from './area-index';
-import { copyBytes, fillPage, sameFilledValue } from './codec';
+import { EPH, type PoolId } from './allocator';
+import { isObject, SAME } from './area-index';
+import { fillPage, sameFilledValue } from './codec';
 import type { ZcacheContext } from './context';
 import { EphIndex } from './eph-index';
 import { KEY_WORDS } from './eph-inodes';
-import { EPH, type FrameClass } from './zbud';
 
 /** A cleancache pool: shared pools have a uuid and count their initSharedFs calls. */
 interface EphPool {
@@ -58,38 +60,45 @@ export class EphemeralPool {
   }
 
   /**
-   * zbud.alloc in class `cls`; when no frame can be had, ephemeral frames are eaten, oldest first,
-   * until one can (for either class). Never touches a persistent frame. -1 when nothing is left to eat.
+   * allocator.alloc in pool `pool`; when no frame can be had, ephemeral pages are evicted until one
+   * can (for either pool). Never touches a persistent page. -1 when nothing is left to evict.
    */
-  allocFrame(size: number, cls: FrameClass, persistent: boolean): number {
-    const z = this.#ctx.zbud;
-    let h = z.alloc(size, 0, 0, cls);
-    while (h < 0 && z.pagesOf(EPH) > 0) {
-      this.evictFrame(persistent);
-      h = z.alloc(size, 0, 0, cls);
-    }
-    return h;
+  allocFor(size: number, pool: PoolId, owner: number): number {
+    const alloc = this.#ctx.alloc;
+    let at = alloc.alloc(size, pool, owner);
+    while (at < 0 && alloc.framesOf(EPH) > 0 && this.evict(pool !== EPH) > 0) at = alloc.alloc(size, pool, owner);
+    return at;
   }
 
-  /** Drops the least recently used ephemeral frame (both of its pages). Returns the pages dropped. */
-  evictFrame(forPersistent: boolean): number {
-    const z = this.#ctx.zbud;
+  /** The allocator moved the object of entry `e` to `location`. */
+  relocate(e: number, location: number): void {
+    this.#index.setVal(e, location);
+  }
+
+  /**
+   * Drops ephemeral pages, least recently used first (a referenced one gets a second chance), until
+   * a frame of theirs is freed or none is left. Returns the pages dropped.
+   */
+  evict(forPersistent: boolean): number {
+    const alloc = this.#ctx.alloc;
     const c = this.#ctx.counters;
-    const f = z.lruOldest(EPH);
+    const ix = this.#index;
+    const before = alloc.framesOf(EPH);
     let n = 0;
-    for (let h = f * 2; h <= f * 2 + 1; h++) {
-      if (z.chunksOf(h) > 0) {
-        this.#drop(z.ownerOffset(h));
-        n++;
-      }
+    while (alloc.framesOf(EPH) === before) {
+      const e = ix.lru.take(ix.holdsObject);
+      if (e < 0) break;
+      this.#drop(e);
+      n++;
     }
-    c.evicted_eph_pageframes++;
+    const freed = before - alloc.framesOf(EPH);
+    c.evicted_eph_pageframes += freed;
     c.evicted_eph_zpages += n;
-    if (forPersistent) c.pers_ate_eph++;
+    if (forPersistent) c.pers_ate_eph += freed;
     return n;
   }
 
-  /** Forgets every page and pool at close; the frames go with the zbud pool. */
+  /** Forgets every page and pool at close; the frames go with the allocator. */
   release(): void {
     this.#index.reset();
     this.#pools = [];
@@ -126,18 +135,20 @@ export class EphemeralPool {
     const e = ix.findPage(ino, index);
     if (e < 0) return false;
     const val = ix.val(e);
-    if (ix.kind(e) === SAME) {
+    const meta = ix.meta(e);
+    if (meta === SAME) {
       fillPage(into, 0, val);
     } else {
-      const z = this.#ctx.zbud;
-      if (!this.#ctx.codec.decompress(z.buf(val), z.byteOffset(val), z.size(val), into)) {
+      const alloc = this.#ctx.alloc;
+      const src = alloc.map(val, meta);
+      if (!this.#ctx.codec.decompress(src, alloc.mapOffset, meta, into)) {
         // A clean page can be read again from its file: drop it and miss rather than fail.
         this.#ctx.counters.decompress_fail++;
         this.#drop(e);
         return false;
       }
-      // Shared pools keep the page: its frame becomes the most recently used.
-      if (!exclusive) z.lruMoveToHead(val >> 1);
+      // Shared pools keep the page: it gets a second chance on the LRU.
+      if (!exclusive) ix.lru.reference(e);
     }
     this.#ctx.counters.eph_gets++;
     if (exclusive) this.#drop(e);
@@ -161,11 +172,11 @@ export class EphemeralPool {
       c.eph_nonactive_puts_ignored++;
       return;
     }
-    let kind: number;
+    let meta: number;
     let val: number;
     const fill = sameFilledValue(page, 0);
     if (fill >= 0) {
-      kind = SAME;
+      meta = SAME;
       val = fill;
     } else {
       const codec = this.#ctx.codec;
@@ -178,18 +189,19 @@ export class EphemeralPool {
       // compress_poor: not kept (ephemeral pages are never stored raw; the running-mean rule is
       // the persistent pool's, as in zcache).
       if (len > this.#maxCompressed || len >= PAGE_SIZE) return;
-      // May evict ephemeral frames (never persistent ones); -1: dropped.
-      const h = this.allocFrame(len, EPH, false);
-      if (h < 0) return;
-      copyBytes(codec.out, 0, this.#ctx.zbud.buf(h), this.#ctx.zbud.byteOffset(h), len);
-      kind = ZBUD;
-      val = h;
+      // May evict ephemeral pages (never persistent ones); -1: dropped. The owner is set below,
+      // once the entry exists (nothing can move the object before).
+      const at = this.allocFor(len, EPH, 0);
+      if (at < 0) return;
+      this.#ctx.alloc.write(at, codec.out, 0, len);
+      meta = len;
+      val = at;
     }
     // Looked up again: an eviction above may have taken the inode's last page, and the inode with it.
     let ino = ix.findInode(pool, key);
     if (ino < 0) ino = ix.addInode(pool, key);
-    const e = ix.addPage(ino, index, kind, val);
-    if (kind === ZBUD) this.#ctx.zbud.setOwner(val, 0, e);
+    const e = ix.addPage(ino, index, meta, val);
+    if (isObject(meta)) this.#ctx.alloc.setOwner(val, e);
   }
 
   #invalidatePage(pool: number, key: Uint32Array, index: number): void {
@@ -257,7 +269,7 @@ export class EphemeralPool {
 
   #drop(e: number): void {
     const ix = this.#index;
-    if (ix.kind(e) === ZBUD) this.#ctx.zbud.free(ix.val(e));
+    if (isObject(ix.meta(e))) this.#ctx.alloc.free(ix.val(e));
     ix.removePage(e);
   }
 }

@@ -1,19 +1,22 @@
 // The persistent pool of the pure-JS zcache (frontswap pages, DESIGN §6): same-filled detection,
-// LZ4 compression with zcache's two-level compress_poor rule, zbud placement, a typed-array index
-// per area, and the pool cap with zswap's accept-threshold hysteresis. These pages are the only
-// copy of the data, so a store refused is reported to the WritebackPolicy, which makes room by
-// writeback (writeback.ts); store, load and drop are here because writeback drops through them.
+// LZ4 compression with zcache's two-level compress_poor rule, placement by the allocator, a
+// typed-array index and entry LRU per area, and the pool cap with zswap's accept-threshold
+// hysteresis. These pages are the only copy of the data, so a store refused is reported to the
+// WritebackPolicy, which makes room by writeback (writeback.ts); store, load and drop are here
+// because writeback drops through them.
 // This object is the frontswap ops vector and, as the policy sees it, the writeback mechanics.
 import type { ZcacheConfig } from '../options';
 import type { AreaInfo, FrontswapOps } from '../types';
 import { PAGE_SIZE } from '../types';
 import type { WritebackMechanics, WritebackPolicy } from '../writeback-policy';
-import { AreaIndex, EMPTY, SAME, ZBUD } from './area-index';
+import { EPH, PERS } from './allocator';
+import { AreaIndex, EMPTY, freeBase, SAME } from './area-index';
 import { copyBytes, fillPage, sameFilledValue } from './codec';
 import type { ZcacheContext } from './context';
 import type { EphemeralPool } from './ephemeral';
+import { MAX_LRU_ID } from './entry-lru';
+import { FrameFail } from './frames';
 import { ZcacheWriteback } from './writeback';
-import { EPH, FrameFail, PERS } from './zbud';
 
 /** Swap area types are 0..MAX_AREAS-1 (kernel MAX_SWAPFILES). */
 const MAX_AREAS = 32;
@@ -59,7 +62,17 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
     return bytes;
   }
 
-  /** Forgets every area at close (the frames go with the zbud pool). */
+  /** The allocator moved the object of owner `owner` (base + offset of its entry) to `location`. */
+  relocate(owner: number, location: number): void {
+    for (const idx of this.areas) {
+      if (idx && owner >= idx.base && owner < idx.base + idx.pages) {
+        idx.val[owner - idx.base] = location;
+        return;
+      }
+    }
+  }
+
+  /** Forgets every area at close (the frames go with the allocator). */
   release(): void {
     this.#writeback.release();
     this.areas.fill(null);
@@ -72,8 +85,12 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
     this.#ctx.checkOpen();
     if (!Number.isInteger(type) || type < 0 || type >= MAX_AREAS) throw new RangeError(`area type must be 0..${MAX_AREAS - 1}, got ${type}`);
     if (this.areas[type] !== null) throw new Error(`zcache-js: area ${type} is already initialised`);
-    if (!Number.isInteger(area.pages) || area.pages < 0) throw new RangeError(`area pages must be a non-negative integer, got ${area.pages}`);
-    this.areas[type] = new AreaIndex(area.pages);
+    if (!Number.isInteger(area.pages) || area.pages < 0 || area.pages > MAX_LRU_ID + 1) {
+      throw new RangeError(`area pages must be an integer in 0..${MAX_LRU_ID + 1}, got ${area.pages}`);
+    }
+    const base = freeBase(this.areas, area.pages);
+    if (base < 0) throw new RangeError(`zcache-js: the swap areas' pages add up to more than 2^31`);
+    this.areas[type] = new AreaIndex(area.pages, base);
     this.infos[type] = area;
   }
 
@@ -82,7 +99,7 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
     const idx = this.#area(type);
     this.#checkOffset(idx, offset);
     if (page.length !== PAGE_SIZE) throw new RangeError(`page must be ${PAGE_SIZE} bytes, got ${page.length}`);
-    const r = this.#store(idx, type, offset, page, 0);
+    const r = this.#store(idx, offset, page, 0);
     if (r === STORED) this.policy?.afterStore();
     else if (r === REFUSED_LIMIT) this.policy?.onPoolFull();
     return r === STORED;
@@ -100,7 +117,7 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
     this.#ctx.checkOpen();
     const idx = this.areas[type];
     if (!idx || !(offset >= 0 && offset < idx.pages)) return;
-    if (idx.kind[offset] !== EMPTY) {
+    if (idx.meta[offset] !== EMPTY) {
       this.drop(idx, offset);
       this.#ctx.counters.invalidates++;
     }
@@ -115,9 +132,9 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
     this.#ctx.checkOpen();
     const idx = this.areas[type];
     if (!idx) return;
-    const kind = idx.kind;
+    const meta = idx.meta;
     for (let off = 0; off < idx.pages && idx.count > 0; off++) {
-      if (kind[off] !== EMPTY) this.drop(idx, off);
+      if (meta[off] !== EMPTY) this.drop(idx, off);
     }
     this.areas[type] = null;
     this.infos[type] = null;
@@ -128,7 +145,7 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
     const n = offsets.length;
     let stored = 0;
     for (let i = 0; i < n; i++) {
-      const r = this.#store(idx, type, offsets[i], pages, i * PAGE_SIZE);
+      const r = this.#store(idx, offsets[i], pages, i * PAGE_SIZE);
       results[i] = r === STORED ? 1 : 0;
       if (r === STORED) stored++;
       // Direct reclaim inside the batch, so the pages after this one can find room.
@@ -170,25 +187,24 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
 
   // ---- store, load, drop -----------------------------------------------------------------------
 
-  /** Drops the entry of `offset`, which must be held, and frees its frame space. */
+  /**
+   * Drops the entry of `offset`, which must be held, and frees its object. Its LRU node stays until
+   * reclaim meets it (entry-lru.ts).
+   */
   drop(idx: AreaIndex, offset: number): void {
     const c = this.#ctx.counters;
-    const z = this.#ctx.zbud;
-    if (idx.kind[offset] === SAME) {
+    const size = idx.meta[offset];
+    if (size === SAME) {
       c.same_filled_pages--;
     } else {
-      const h = idx.val[offset];
-      const size = z.size(h);
       idx.compressedBytes -= size;
-      if (size === PAGE_SIZE) {
-        c.stored_incompressible_pages--;
-      } else {
-        c.compressed_bytes -= size;
-        c.compressed_pages--;
-      }
-      z.free(h);
+      idx.objects--;
+      if (size === PAGE_SIZE) c.stored_incompressible_pages--;
+      c.compressed_bytes -= size;
+      c.object_pages--;
+      this.#ctx.alloc.free(idx.val[offset]);
     }
-    idx.kind[offset] = EMPTY;
+    idx.meta[offset] = EMPTY;
     idx.count--;
     c.stored_pages--;
   }
@@ -217,18 +233,18 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
   }
 
   // Stores the page at buf[off..off+PAGE_SIZE). Any older copy of the offset is dropped first.
-  #store(idx: AreaIndex, type: number, offset: number, buf: Uint8Array, off: number): number {
+  #store(idx: AreaIndex, offset: number, buf: Uint8Array, off: number): number {
     const c = this.#ctx.counters;
-    const z = this.#ctx.zbud;
+    const alloc = this.#ctx.alloc;
     const codec = this.#ctx.codec;
     c.stores++;
-    if (idx.kind[offset] !== EMPTY) {
+    if (idx.meta[offset] !== EMPTY) {
       c.duplicate_entry++;
       this.drop(idx, offset);
     }
     const fill = sameFilledValue(buf, off);
     if (fill >= 0) {
-      idx.kind[offset] = SAME;
+      idx.meta[offset] = SAME;
       idx.val[offset] = fill;
       idx.count++;
       c.stored_pages++;
@@ -236,10 +252,12 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
       return STORED;
     }
     // zswap's hysteresis: once full, refuse until the pool is back under the accept threshold,
-    // unless ephemeral frames are there to be eaten (they are room that costs no I/O).
+    // unless ephemeral frames are there to be eaten (they are room that costs no I/O). Slots freed
+    // since the pool filled only count once compaction has turned them into free frames.
     if (this.#reachedFull) {
+      if (this.poolBytes() >= this.#acceptBytes) alloc.compact();
       if (this.poolBytes() >= this.#acceptBytes) {
-        if (z.pagesOf(EPH) === 0) {
+        if (alloc.framesOf(EPH) === 0) {
           c.pool_limit_hit++;
           return REFUSED_LIMIT;
         }
@@ -273,45 +291,42 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
     }
     const size = raw ? PAGE_SIZE : len;
     // At the cap, ephemeral frames are eaten first; -1 only once none is left.
-    const h = this.#eph.allocFrame(size, PERS, true);
+    const h = this.#eph.allocFor(size, PERS, idx.base + offset);
     if (h < 0) {
       c.reject_alloc_fail++;
-      if (z.frames.lastFail !== FrameFail.Limit) return REFUSED;
+      if (alloc.frames.lastFail !== FrameFail.Limit) return REFUSED;
       c.pool_limit_hit++;
       this.#reachedFull = true;
       return REFUSED_LIMIT;
     }
-    z.setOwner(h, type, offset);
-    const dst = z.buf(h);
-    const at = z.byteOffset(h);
     if (raw) {
-      dst.set(page, at);
+      alloc.write(h, page, 0, PAGE_SIZE);
       c.stored_incompressible_pages++;
     } else {
-      copyBytes(codec.out, 0, dst, at, len);
-      c.compressed_bytes += len;
-      c.compressed_pages++;
+      alloc.write(h, codec.out, 0, len);
     }
-    idx.kind[offset] = ZBUD;
+    c.compressed_bytes += size;
+    c.object_pages++;
+    idx.meta[offset] = size;
     idx.val[offset] = h;
     idx.count++;
+    idx.objects++;
     idx.compressedBytes += size;
+    idx.lru.add(offset);
     c.stored_pages++;
     return STORED;
   }
 
   // Fills into[at..at+PAGE_SIZE) from the entry of `offset`; false when nothing is held.
   #load(idx: AreaIndex, offset: number, into: Uint8Array, at: number, exclusive: boolean): boolean {
-    const kind = idx.kind[offset];
-    if (kind === EMPTY) return false;
-    if (kind === SAME) {
+    const size = idx.meta[offset];
+    if (size === EMPTY) return false;
+    if (size === SAME) {
       fillPage(into, at, idx.val[offset]);
     } else {
-      const z = this.#ctx.zbud;
-      const h = idx.val[offset];
-      const src = z.buf(h);
-      const from = z.byteOffset(h);
-      const size = z.size(h);
+      const alloc = this.#ctx.alloc;
+      const src = alloc.map(idx.val[offset], size);
+      const from = alloc.mapOffset;
       if (size === PAGE_SIZE) {
         copyBytes(src, from, into, at, PAGE_SIZE);
       } else {
@@ -325,7 +340,7 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
         }
         if (!direct) into.set(target, at);
       }
-      z.markReferenced(h);
+      idx.lru.reference(offset);
     }
     this.#ctx.counters.loads++;
     if (exclusive) this.drop(idx, offset);
