@@ -29,3 +29,27 @@ describe.skipIf(!process.env.TMEM_LONG).each(keyIndexKinds)('more than 2^24 keys
     }
   }, 3_600_000);
 });
+
+// A resident tier big enough for more than 2^24 tiny values (16 B records: 2^24 of them fill
+// 256 MiB) stops taking new values at its cap; the rest are swapped, none lost, no set throws.
+describe.skipIf(!process.env.TMEM_LONG)('more than 2^24 values that would all fit the resident budget', () => {
+  it('keeps resident values under the cap and stores every key', () => {
+    const n = 2 ** 24 + 2 ** 16;
+    const c = new SwapCache({ backend: 'none', residentBytes: 320 << 20, pages: 1 << 15 });
+    try {
+      const value = Buffer.alloc(4);
+      for (let i = 0; i < n; i++) {
+        value.writeUInt32LE(i, 0);
+        c.set(`r${i}`, value);
+      }
+      expect(c.size).toBe(n);
+      expect(c.residentBytes).toBeLessThan(2 ** 24 * 4);
+      expect(c.swappedBytes).toBeGreaterThan(0);
+      let wrong = 0;
+      for (let i = 0; i < n; i += 7) if (c.peek(`r${i}`)?.readUInt32LE(0) !== i) wrong++;
+      expect(wrong).toBe(0);
+    } finally {
+      c.close();
+    }
+  }, 3_600_000);
+});

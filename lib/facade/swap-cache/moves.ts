@@ -27,7 +27,7 @@ export class Moves extends Tiers {
   protected makeRoom(length: number): void {
     const r = this.ring;
     const need = recordBytes(length) + this.slack;
-    if (r.fits(length) && r.freeBytes >= need) return;
+    if (r.admits(length) && r.freeBytes >= need) return;
     const b = this.builder;
     b.reset();
     try {
@@ -50,16 +50,16 @@ export class Moves extends Tiers {
           } else {
             if (!b.canAdd(r.len[slot])) {
               this.flush();
-              if (r.fits(length) && r.freeBytes >= need) return;
+              if (r.admits(length) && r.freeBytes >= need) return;
             }
             this.pendingSlots[b.count] = slot;
             this.pendingStarts[b.count] = b.add(r.id[slot], r.bytes, r.pos[slot], r.len[slot]);
           }
-          if (b.count === 0 && r.fits(length) && r.freeBytes >= need) return;
+          if (b.count === 0 && r.admits(length) && r.freeBytes >= need) return;
           slot = next;
         }
         this.flush();
-        if (r.fits(length)) return;
+        if (r.admits(length)) return;
       }
     } finally {
       b.reset();
@@ -128,16 +128,18 @@ export class Moves extends Tiers {
   // means it is served from swap and stays there). Returns its slot, or -1.
   protected swapIn(key: string, id: number, bytes: Uint8Array, run: number, start: number, exp: number, ttl: number): number {
     const length = bytes.byteLength;
+    let room = true;
     try {
       this.makeRoom(length);
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_TMEM_SWAP_FULL') {
-        this.index.update(id, run, start, length, 0, exp, ttl);
-        return -1;
-      }
-      throw err;
+      if ((err as { code?: string }).code !== 'ERR_TMEM_SWAP_FULL') throw err;
+      room = false;
     }
     const r = this.ring;
+    if (!room || !r.admits(length)) {
+      this.index.update(id, run, start, length, 0, exp, ttl);
+      return -1;
+    }
     const slot = r.append(length, id, key);
     r.bytes.set(bytes, r.pos[slot]);
     r.expires[slot] = exp;

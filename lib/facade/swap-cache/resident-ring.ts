@@ -19,6 +19,9 @@ const HEADER = 8;
 const DEAD = 0xffffffff;
 const WRAP = 0xffffffff;
 export const NO_RUN = 0xffffffff;
+// Resident keys are also in a Map (key -> slot), and a V8 Map holds at most 2^24 entries: a ring
+// of 256 MiB or more of tiny values would pass that, so the ring takes no more values than this.
+export const MAX_RESIDENT_VALUES = 2 ** 24 - 1;
 
 function grown<T extends Uint8Array | Uint16Array | Uint32Array>(a: T, length: number): T {
   const b = new (a.constructor as { new (n: number): T })(length);
@@ -72,13 +75,18 @@ export class ResidentRing {
     return this.#tail - this.#head >= need;
   }
 
+  /** Whether a new value of `length` bytes can be added now: fits(), and a slot under the cap. */
+  admits(length: number): boolean {
+    return this.count < MAX_RESIDENT_VALUES && this.fits(length);
+  }
+
   /** Bytes not taken by records, holes or wrap waste. */
   get freeBytes(): number {
     return this.capacity - this.#used;
   }
 
   /**
-   * Appends a record of `length` bytes (fits() must be true) for key `keyId`; returns its slot.
+   * Appends a record of `length` bytes (admits() must be true) for key `keyId`; returns its slot.
    * The caller copies the value to bytes[pos[slot]].
    */
   append(length: number, keyId: number, key: string): number {

@@ -207,7 +207,7 @@ export class Store extends Moves {
     const length = bytes.byteLength;
     this.makeRoom(length);
     const r = this.ring;
-    if (!r.fits(length)) {
+    if (!r.admits(length)) {
       this.#setSwapped(key, bytes, exp, ttl);
       return;
     }
