@@ -184,16 +184,7 @@ export class SwapArea {
     const hits = new Uint8Array(n);
     if (frontswap.loadPages(fsArea, offsets, into, hits, false) === n) return Promise.resolve(into);
     const reads: Promise<void>[] = [];
-    for (let i = 0; i < n; ) {
-      if (hits[i]) {
-        i++;
-        continue;
-      }
-      let j = i + 1;
-      while (j < n && !hits[j] && offsets[j] === offsets[j - 1] + 1) j++;
-      reads.push(this.#file.readAtAsync(offsets[i], into, i, j - i));
-      i = j;
-    }
+    forEachMissedRun(offsets, hits, (i, count) => reads.push(this.#file.readAtAsync(offsets[i], into, i, count)));
     this.#asyncReads++;
     return Promise.all(reads).then(
       () => this.#settleAsyncRead(into),
@@ -288,17 +279,7 @@ export class SwapArea {
 
   // Refused pages go to the file; runs of adjacent slots become one pwrite.
   #writeRefused(offsets: Uint32Array, pages: Uint8Array, stored: Uint8Array): void {
-    const n = offsets.length;
-    for (let i = 0; i < n; ) {
-      if (stored[i]) {
-        i++;
-        continue;
-      }
-      let j = i + 1;
-      while (j < n && !stored[j] && offsets[j] === offsets[j - 1] + 1) j++;
-      this.#file.writeAt(offsets[i], pages, i, j - i);
-      i = j;
-    }
+    forEachMissedRun(offsets, stored, (i, count) => this.#file.writeAt(offsets[i], pages, i, count));
   }
 
   #readFile(offset: number, into: Uint8Array, index: number): void {
@@ -338,6 +319,22 @@ export class SwapArea {
 }
 
 /** Creates a swap file at `path` (which must not exist) and swaps it on. */
+// Calls fn(first, count) for each run of entries i with done[i] === 0 whose offsets are
+// adjacent slots: the pages the pool did not take, as few file calls as possible.
+function forEachMissedRun(offsets: Uint32Array, done: Uint8Array, fn: (first: number, count: number) => void): void {
+  const n = offsets.length;
+  for (let i = 0; i < n; ) {
+    if (done[i]) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < n && !done[j] && offsets[j] === offsets[j - 1] + 1) j++;
+    fn(i, j - i);
+    i = j;
+  }
+}
+
 export function swapon(path: string, options: SwaponOptions): SwapArea {
   if (typeof path !== 'string' || path.length === 0) {
     throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);
