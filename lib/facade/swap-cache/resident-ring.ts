@@ -19,9 +19,11 @@ const HEADER = 8;
 const DEAD = 0xffffffff;
 const WRAP = 0xffffffff;
 export const NO_RUN = 0xffffffff;
-// Resident keys are also in a Map (key -> slot), and a V8 Map holds at most 2^24 entries: a ring
-// of 256 MiB or more of tiny values would pass that, so the ring takes no more values than this.
-export const MAX_RESIDENT_VALUES = 2 ** 24 - 1;
+// Resident keys are also in a Map (key -> slot). A V8 Map's table holds 2^24 entries, deleted
+// ones included until it is rebuilt, and it is rebuilt at the same size only when at least half
+// are deleted; otherwise it must double, which at 2^24 throws. At most 2^23 live entries keep
+// every rebuild within the limit (a ring of 128 MiB or more of tiny values would pass that).
+export const MAX_RESIDENT_VALUES = 2 ** 23;
 
 function grown<T extends Uint8Array | Uint16Array | Uint32Array>(a: T, length: number): T {
   const b = new (a.constructor as { new (n: number): T })(length);
