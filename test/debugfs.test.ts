@@ -1,13 +1,28 @@
+import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ALLOCATORS, debugfs, DebugfsTree, loadBackend, SwapCache, swapon, unloadBackend } from '../lib/index';
 import { COUNTER_DESCRIPTIONS, descriptionKey } from '../lib/debugfs/descriptions';
 import { comparePaths, prometheusName } from '../lib/debugfs/format';
+import { readCounterFile } from '../lib/cli/stat';
 
 function sampleTree(): { tree: DebugfsTree; state: Record<string, number>; calls: { native: number } } {
   const tree = new DebugfsTree();
@@ -141,6 +156,36 @@ describe('debugfs tree formats', () => {
     const { samples } = parseExposition(tree.prometheus());
     expect(samples.map((s) => s.value)).toEqual([2 ** 60, Infinity, NaN, -3]);
   });
+
+  it('a name that could leave the tree or start a line of its own is refused or left out', () => {
+    const tree = new DebugfsTree();
+    for (const dir of ['..', '../up', 'a/../../up', '.', 'a//b', 'new\nline', 'nul\0', 'sp ace', 'x{y="1"}']) {
+      expect(() => tree.register(dir, () => ({ v: 1 })), dir).toThrow(RangeError);
+    }
+    tree.register('ok', () => ({
+      v: 1,
+      '../up': 2,
+      'a/../b': 3,
+      'fake 9\ntmem_injected': 4,
+      '': 5,
+      'sub/.': 6,
+      text: '7\ninjected 8' as unknown as number,
+    }));
+    expect(tree.snapshot()).toEqual({ 'ok/v': 1 });
+    expect(tree.format()).toBe('ok/v 1\n');
+    expect(tree.prometheus()).not.toMatch(/injected|up/);
+    for (const path of ['ok/../up', 'ok/a/../b', 'ok/text', 'ok/fake 9\ntmem_injected']) {
+      expect(() => tree.read(path), path).toThrow(expect.objectContaining({ code: 'ERR_TMEM_NO_COUNTER' }));
+    }
+    const base = mkdtempSync(join(tmpdir(), 'tmem-names-'));
+    try {
+      tree.mount(join(base, 'm'), { intervalMs: 0 });
+      expect(walk(base)).toEqual(['m/ok/v']);
+      tree.unmount();
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('the real layers register documented counters', () => {
@@ -272,7 +317,8 @@ describe('debugfs.mount', () => {
     tree.mount(empty, { intervalMs: 0 });
     expect(readFileSync(join(empty, 'a/b'), 'utf8')).toBe('1\n');
     tree.unmount(empty);
-    expect(existsSync(empty)).toBe(false);
+    // Emptied, but not removed: the mount did not create it.
+    expect(readdirSync(empty)).toEqual([]);
   });
 
   it('a reader polling the files during refreshes never sees a partial or empty value', async () => {
@@ -347,6 +393,104 @@ describe('debugfs.mount', () => {
   });
 });
 
+describe('debugfs.mount where others can write', () => {
+  let base: string;
+  const trees: DebugfsTree[] = [];
+  const isRoot = process.getuid?.() === 0;
+  beforeEach(() => {
+    base = mkdtempSync(join(tmpdir(), 'tmem-mount-'));
+  });
+  afterEach(() => {
+    for (const t of trees.splice(0)) t.unmount();
+    rmSync(base, { recursive: true, force: true });
+  });
+  let storedPages = 5;
+  /** A tree with zcache/stored_pages = storedPages (and a few more counters). */
+  const tree = (): DebugfsTree => {
+    const t = new DebugfsTree();
+    t.register('frontswap', () => ({ loads: 1 }));
+    t.register('zcache', () => ({ stored_pages: storedPages, pool_pages: 2 }));
+    trees.push(t);
+    return t;
+  };
+  /** A directory standing for someone else's files, with a file named like a counter. */
+  const victim = (): string => {
+    const v = join(base, 'victim');
+    mkdirSync(join(v, 'zcache'), { recursive: true });
+    writeFileSync(join(v, 'zcache', 'stored_pages'), 'precious');
+    return v;
+  };
+  const expectVictimUntouched = (v: string): void => {
+    expect(readFileSync(join(v, 'zcache', 'stored_pages'), 'utf8')).toBe('precious');
+    expect(walk(v)).toEqual(['zcache/stored_pages']);
+  };
+
+  it('refuses a root that is a symlink, writable by others, or (as root) owned by another user', () => {
+    const t = tree();
+    const v = victim();
+    symlinkSync(v, join(base, 'link'));
+    expect(() => t.mount(join(base, 'link'))).toThrow(expect.objectContaining({ code: 'ERR_TMEM_MOUNT_UNSAFE' }));
+    const open = join(base, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o1777);
+    expect(() => t.mount(open)).toThrow(expect.objectContaining({ code: 'ERR_TMEM_MOUNT_UNSAFE' }));
+    if (isRoot) {
+      const theirs = join(base, 'theirs');
+      mkdirSync(theirs, 0o755);
+      chownSync(theirs, 65534, 65534);
+      expect(() => t.mount(theirs)).toThrow(expect.objectContaining({ code: 'ERR_TMEM_MOUNT_UNSAFE' }));
+      expect(readdirSync(theirs)).toEqual([]);
+    }
+    expect(readdirSync(open)).toEqual([]);
+    expectVictimUntouched(v);
+    expect(t.mounts).toEqual([]);
+  });
+
+  it('a root moved away and replaced by a symlink: writes stay in the tree it holds', () => {
+    const t = tree();
+    const v = victim();
+    chmodSync(base, 0o777); // a parent anyone can write, without the sticky bit
+    const dir = join(base, 'tree');
+    const m = t.mount(dir, { intervalMs: 0 });
+    renameSync(dir, join(base, 'moved'));
+    symlinkSync(v, dir);
+    storedPages = 6;
+    m.refresh();
+    expect(readFileSync(join(base, 'moved', 'zcache', 'stored_pages'), 'utf8')).toBe('6\n');
+    m.unmount();
+    expectVictimUntouched(v);
+    expect(lstatSync(dir).isSymbolicLink()).toBe(true);
+    expect(walk(join(base, 'moved'))).toEqual([]);
+  });
+
+  it('tmem stat reads a counter file without following a symlink or blocking on a FIFO', () => {
+    const file = join(base, 'counter');
+    writeFileSync(file, '42\n');
+    expect(readCounterFile(file)).toBe('42\n');
+    execFileSync('mkfifo', [join(base, 'fifo')]);
+    symlinkSync(join(base, 'fifo'), join(base, 'to-fifo'));
+    symlinkSync('/dev/zero', join(base, 'to-zero'));
+    expect(readCounterFile(join(base, 'fifo'))).toBe(null);
+    expect(readCounterFile(join(base, 'to-fifo'))).toBe(null);
+    expect(readCounterFile(join(base, 'to-zero'))).toBe(null);
+    expect(readCounterFile(join(base, 'missing'))).toBe(null);
+  });
+
+  it('a directory of the tree swapped for a symlink: nothing written, replaced or removed through it', () => {
+    const t = tree();
+    const v = victim();
+    const dir = join(base, 'tree');
+    const m = t.mount(dir, { intervalMs: 0 });
+    rmSync(join(dir, 'zcache'), { recursive: true });
+    symlinkSync(join(v, 'zcache'), join(dir, 'zcache'));
+    storedPages = 7;
+    m.refresh();
+    expect(m.lastError).toMatchObject({ code: 'ERR_TMEM_MOUNT_IO' });
+    m.unmount();
+    expectVictimUntouched(v);
+  });
+});
+
 describe('debugfs.createHandler over node:http', () => {
   let server: Server;
   let base: string;
@@ -400,6 +544,23 @@ describe('debugfs.createHandler over node:http', () => {
     }
     const head = await fetch(`${base}/metrics`, { method: 'HEAD' });
     expect(head.status).toBe(200);
+  });
+
+  it('405 before anything else, nosniff on every response, no request path in any body', async () => {
+    for (const p of ['/nowhere', '/debug/tmem/zcache', '/metrics']) {
+      const res = await fetch(base + p, { method: 'POST', body: 'x' });
+      expect(res.status, p).toBe(405);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      await res.text();
+    }
+    const probe = '<script>alert(1)</script>';
+    for (const p of ['/', `/debug/tmem/${encodeURIComponent(probe)}`, `/${encodeURIComponent(probe)}`, '/debug/tmem', '/metrics', '/debug/%E0%A4%A']) {
+      const res = await fetch(base + p);
+      expect(res.headers.get('x-content-type-options'), p).toBe('nosniff');
+      const body = await res.text();
+      expect(body).not.toContain('<script');
+      expect(body).not.toContain('alert');
+    }
   });
 
   it('a provider that throws gives 500, not a crash', async () => {

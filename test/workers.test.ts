@@ -1,19 +1,20 @@
 // The addon in worker_threads: several workers at once, each with its own areas and pool, and a
 // worker terminated in the middle of its operations (with writeback in flight) does not take the
-// process down. Uses the built package (dist/).
+// process down, nor leave its swap files and temp dirs behind. Uses the built package (dist/).
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from './support/pages';
 
 const root = join(__dirname, '..');
 const script = join(__dirname, 'fixtures', 'worker-swap.mjs');
+const ownedScript = join(__dirname, 'fixtures', 'worker-owned.mjs');
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-function run(workerData: object): { worker: Worker; done: Promise<unknown> } {
-  const worker = new Worker(script, { workerData });
+function run(workerData: object, file = script): { worker: Worker; done: Promise<unknown> } {
+  const worker = new Worker(file, { workerData });
   const done = new Promise((resolve, reject) => {
     worker.on('message', (m) => m.done && resolve(m));
     worker.on('error', reject);
@@ -39,9 +40,43 @@ describe('worker_threads', () => {
       await new Promise((resolve) => worker.once('message', resolve));
       await new Promise((resolve) => setTimeout(resolve, 20 + i * 30));
       await worker.terminate();
+      // Its environment cleanup hook ran after the pool's had stopped writeback: the file is gone.
+      expect(existsSync(join(tmp.dir, `t${i}`))).toBe(false);
     }
     // The process is still healthy: a fresh worker completes normally.
     const r = (await run({ path: join(tmp.dir, 'after'), pages: 500 }).done) as { pages: number };
     expect(r.pages).toBe(500);
+  });
+
+  /** Starts worker-owned.mjs; resolves with the SwapCache's swap file path once it has made it, and when it exits. */
+  function runOwned(workerData: object): { worker: Worker; made: Promise<string>; exited: Promise<unknown> } {
+    const worker = new Worker(ownedScript, { workerData });
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    const made = new Promise<string>((resolve, reject) => {
+      worker.once('message', (m: { cacheSwapFile: string }) => resolve(m.cacheSwapFile));
+      worker.once('error', reject);
+    });
+    return { worker, made, exited };
+  }
+
+  it.each(['zcache', 'none'])('a terminated worker leaves no swap file and no temp dir behind (backend %s)', async (backend) => {
+    const path = join(tmp.dir, `owned-${backend}`);
+    const { worker, made, exited } = runOwned({ path, backend, busy: true });
+    const cacheSwapFile = await made;
+    expect(existsSync(path) && existsSync(cacheSwapFile)).toBe(true);
+    await worker.terminate();
+    await exited;
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(cacheSwapFile)).toBe(false);
+    expect(existsSync(dirname(cacheSwapFile))).toBe(false);
+  });
+
+  it('a worker that ends without swapoff or close leaves nothing behind either', async () => {
+    const path = join(tmp.dir, 'ended');
+    const { made, exited } = runOwned({ path, backend: 'none', busy: false });
+    const cacheSwapFile = await made;
+    await exited;
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(dirname(cacheSwapFile))).toBe(false);
   });
 });

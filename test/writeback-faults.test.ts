@@ -2,16 +2,13 @@
 // (root only: mounting needs it; CI runs as root), so writeback's pwrite fails with ENOSPC. The
 // pages must stay in the pool exactly as they were, reject_reclaim_fail counts the failures, and
 // the service keeps working.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { mkdtempSync, rmdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debugfs, loadBackend, loadedBackend, swapon, unloadBackend, type SwapArea } from '../lib/index';
 import { equalPages, PAGE, textPage } from './support/pages';
+import { isRoot, mountTmpfs, type Tmpfs } from './support/tmpfs';
 
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const zc = (name: string): number => debugfs.read(`zcache/${name}`);
 
@@ -21,6 +18,7 @@ function expectPage(a: SwapArea, offset: number, want: Uint8Array, into = new Ui
 }
 
 describe.each(['zcache', 'zcache-js'] as const)('writeback I/O errors with %s: a swap file on a full 64 KiB tmpfs', (name) => {
+  let tmpfs: Tmpfs | null = null;
   let mnt = '';
   let area: SwapArea | null = null;
   const setup = async (pages: number, options: { maxPoolBytes: number }, dir: string): Promise<SwapArea> => {
@@ -33,15 +31,13 @@ describe.each(['zcache', 'zcache-js'] as const)('writeback I/O errors with %s: a
       console.warn('writeback-faults: skipping: mounting a tmpfs needs root (CI runs as root)');
       return;
     }
-    mnt = mkdtempSync(join(tmpdir(), 'tmem-tmpfs-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+    tmpfs = mountTmpfs('64k');
+    mnt = tmpfs.dir;
   });
   afterAll(async () => {
     if (area?.active) area.swapoff();
     if (loadedBackend()) await unloadBackend(name);
-    if (!mnt) return;
-    execFileSync('umount', [mnt]);
-    rmdirSync(mnt);
+    tmpfs?.unmount();
   });
 
   it.skipIf(!isRoot)('ENOSPC keeps the pages in the pool exactly, counts reject_reclaim_fail, the process goes on (needs root)', async () => {

@@ -108,7 +108,7 @@ export function table(head, rows) {
 }
 
 export function machineLine(m) {
-  return `${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB · Linux ${m.kernel} · Node ${m.node} · liblz4 ${m.lz4} (${m.lz4Source}) · tmem ${m.tmem}${m.commit ? ` (${m.commit})` : ''} · lz4-napi ${m.peers['lz4-napi']}, lmdb ${m.peers.lmdb}, lz4 ${m.peers.lz4}${m.loadavg ? ` · load average at start ${m.loadavg[0]}` : ''}`;
+  return `${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB · Linux ${m.kernel} · Node ${m.node} · liblz4 ${m.lz4} · tmem ${m.tmem}${m.commit ? ` (${m.commit})` : ''} · lz4-napi ${m.peers['lz4-napi']}, lmdb ${m.peers.lmdb}, lz4js ${m.peers.lz4js}${m.loadavg ? ` · load average at start ${m.loadavg[0]}` : ''}`;
 }
 
 export function markdown(results) {
@@ -234,7 +234,7 @@ export function svgChart(results, corpus = 'heap') {
   s.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   s.push(`<text x="10" y="20" font-size="15" font-weight="bold">tmem: 4 KiB pages/s, ${esc(corpus)} corpus (${results.corpora[corpus]?.pages} pages), log scale</text>`);
   const m = results.machine;
-  s.push(`<text x="10" y="38" fill="#555">${esc(`${m.cpu}, ${m.cores} cores · Node ${m.node} · liblz4 ${m.lz4} (${m.lz4Source}) · tmem ${m.tmem}${m.commit ? ` (${m.commit})` : ''} · ${results.mode} mode, ${results.startedAt.slice(0, 10)}`)}</text>`);
+  s.push(`<text x="10" y="38" fill="#555">${esc(`${m.cpu}, ${m.cores} cores · Node ${m.node} · liblz4 ${m.lz4} · tmem ${m.tmem}${m.commit ? ` (${m.commit})` : ''} · ${results.mode} mode, ${results.startedAt.slice(0, 10)}`)}</text>`);
   s.push(`<rect x="${W - 150}" y="10" width="10" height="10" fill="#3b6fb6"/><text x="${W - 136}" y="19">store</text>`);
   s.push(`<rect x="${W - 90}" y="10" width="10" height="10" fill="#e08a2c"/><text x="${W - 76}" y="19">load</text>`);
   for (let e = 3; e <= 7; e++) {

@@ -42,15 +42,18 @@ function frontswapSubject(backend) {
     batch: true,
     async open({ n, tmp }) {
       const t = tmem();
-      const area = t.swapon(join(tmp, `swap-${backend}`), { pages: n });
+      // Slot 0 is the swap header, which the hooks refuse: offset i goes to slot i + 1.
+      const area = t.swapon(join(tmp, `swap-${backend}`), { pages: n + 1 });
       await t.loadBackend(backend, zcacheOptions(n));
       const { frontswap, debugfs } = t;
       const type = area.type;
+      const slots = new WeakMap(); // batch → its offsets + 1, made once, outside the timed calls
+      const slotsOf = (b) => slots.get(b) ?? slots.set(b, b.offsets.map((o) => o + 1)).get(b);
       return {
-        store: (i, page) => frontswap.store(type, i, page),
-        load: (i, into) => frontswap.load(type, i, into),
-        storeBatch: (b) => frontswap.storeBatch(type, b.offsets, b.pages, b.results),
-        loadBatch: (b, into) => frontswap.loadBatch(type, b.offsets, into, b.hits),
+        store: (i, page) => frontswap.store(type, i + 1, page),
+        load: (i, into) => frontswap.load(type, i + 1, into),
+        storeBatch: (b) => frontswap.storeBatch(type, slotsOf(b), b.pages, b.results),
+        loadBatch: (b, into) => frontswap.loadBatch(type, slotsOf(b), into, b.hits),
         clear: () => frontswap.invalidateArea(type),
         info() {
           const s = debugfs.snapshot();
@@ -163,21 +166,21 @@ const lz4napiMap = {
 const lz4jsMap = {
   layer: 'peer',
   async open() {
-    // The `lz4` package's JS block codec, as zcache-js uses it: a reused hash table (cleared per
-    // page) and a reused output buffer; the block is copied out to keep it. Pages that do not
-    // shrink are kept raw (a 4096-byte value means raw).
-    const lz4 = require('lz4/lib/binding.js');
+    // A pure-JS LZ4 block codec (the `lz4js` package) as a Map user would wire it: a reused hash
+    // table (cleared per page: it holds absolute positions) and a reused output buffer; the block
+    // is copied out to keep it. Pages that do not shrink are kept raw (a 4096-byte value means raw).
+    const lz4 = require('lz4js');
     const table = new Uint32Array(1 << 16);
     const out = Buffer.alloc(lz4.compressBound(PAGE));
     return mapSubject(
       (page) => {
         table.fill(0);
-        const n = lz4.compressDependent(page, out, 0, table, 0, out.length);
+        const n = lz4.compressBlock(page, out, 0, PAGE, table);
         return n > 0 && n < PAGE ? Buffer.from(out.subarray(0, n)) : Buffer.from(page);
       },
       (v, into, i) => {
         if (v.length === PAGE) into.set(v);
-        else if (lz4.uncompress(v, into, 0, v.length) !== PAGE) throw new Error(`lz4 js: bad block for ${i}`);
+        else if (lz4.decompressBlock(v, into, 0, v.length, 0) !== PAGE) throw new Error(`lz4 js: bad block for ${i}`);
       },
     );
   },

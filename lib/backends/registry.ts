@@ -30,7 +30,8 @@ let busy = false;
 
 function checkName(name: unknown): BackendName {
   if (typeof name !== 'string') throw new TypeError(`backend name must be a string, got ${describe(name)}`);
-  if (!(name in factories)) {
+  // Own keys only: 'toString' or '__proto__' are in every object and must not name a backend.
+  if (!Object.hasOwn(factories, name)) {
     throw new TmemError('ERR_TMEM_UNKNOWN_BACKEND', `unknown backend '${name}' (available: ${Object.keys(factories).join(', ')})`);
   }
   return name as BackendName;
@@ -118,6 +119,7 @@ export type BackendChoice = BackendName | 'default' | 'none';
  * as it is; 'none' loads nothing (the swap file serves everything).
  */
 export function ensureBackend(choice: unknown): void {
+  if (choice !== 'none' && choice !== 'default') checkName(choice);
   if (choice === 'none' || loaded) return;
   if (choice === 'default') useDefaultBackend();
   else loadBackendNow(checkName(choice));

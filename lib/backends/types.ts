@@ -21,6 +21,12 @@ export interface AreaInfo {
  * `into` hold `offsets.length` pages back to back.
  */
 export interface FrontswapOps {
+  /**
+   * True when the backend reads every Uint8Array argument only through its internal slots (N-API
+   * calls): single-page calls then hand it the caller's own array. Other backends always get
+   * plain views of the caller's memory, never an object whose methods or getters a caller defined.
+   */
+  readonly inPlaceViews?: boolean;
   init(type: number, area: AreaInfo): void;
   /** Returns true when the backend now holds the page; false is a refusal (the old copy, if any, is gone). */
   store(type: number, offset: number, page: Uint8Array): boolean;
@@ -43,6 +49,8 @@ export interface FrontswapOps {
  * drop any of them at any time.
  */
 export interface CleancacheOps {
+  /** As FrontswapOps.inPlaceViews. */
+  readonly inPlaceViews?: boolean;
   initFs(pageSize: number): number;
   /** Same uuid, same pool. */
   initSharedFs(uuid: string, pageSize: number): number;

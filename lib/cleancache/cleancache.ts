@@ -10,12 +10,14 @@ import { PAGE_SIZE } from '../backends/types';
 import { debugfs } from '../debugfs/tree';
 import { TmemError } from '../util/errors';
 import { placeInFreeSlot } from '../util/slots';
-import { checkBoolean, checkInteger, checkPages, describe } from '../util/validate';
+import { checkBoolean, checkInteger, checkOptionKeys, checkOptionsObject, checkPage, checkWords, describe, plainBytes, typedArrayKind, unshared } from '../util/validate';
 
 /** A file key: an inode-like number, or a file handle of up to six 32-bit words. */
 export type FileKey = number | Uint32Array | readonly number[];
 
 export const FILEKEY_WORDS = 6;
+/** Page indexes are 32-bit, as in the kernel's cleancache: the first 16 TiB of a file. */
+export const MAX_PAGE_INDEX = 0xffffffff;
 
 interface Pool {
   /** Backend pool id while a backend is registered, else -1. */
@@ -93,9 +95,10 @@ export class Cleancache {
   getPage(pool: number, key: FileKey, index: number, into: Uint8Array): boolean {
     const p = this.#pool(pool);
     const k = this.#fileKey(key);
-    checkInteger('index', index, 0, 0xffffffff);
-    checkPages('into', into);
-    if (p.backendId >= 0 && this.#ops!.getPage(p.backendId, k, index, into, p.uuid === null)) {
+    checkInteger('index', index, 0, MAX_PAGE_INDEX);
+    const page = checkPage('into', into);
+    const ops = this.#ops;
+    if (p.backendId >= 0 && ops!.getPage(p.backendId, k, index, ops!.inPlaceViews ? page : plainBytes(page), p.uuid === null)) {
       this.#succGets++;
       return true;
     }
@@ -110,18 +113,22 @@ export class Cleancache {
   putPage(pool: number, key: FileKey, index: number, page: Uint8Array, options?: { wasActive?: boolean }): void {
     const p = this.#pool(pool);
     const k = this.#fileKey(key);
-    checkInteger('index', index, 0, 0xffffffff);
-    checkPages('page', page);
-    const wasActive = options?.wasActive === undefined ? true : checkBoolean('wasActive', options.wasActive);
+    checkInteger('index', index, 0, MAX_PAGE_INDEX);
+    // Options first: a getter of theirs runs before the page is measured, not after.
+    const o = checkOptionsObject('putPage', options);
+    checkOptionKeys('putPage', o, ['wasActive']);
+    const wasActive = o.wasActive === undefined ? true : checkBoolean('wasActive', o.wasActive);
+    const checked = checkPage('page', page);
     if (p.backendId < 0) return;
-    this.#ops!.putPage(p.backendId, k, index, page, wasActive);
+    const ops = this.#ops!;
+    ops.putPage(p.backendId, k, index, ops.inPlaceViews ? checked : unshared(plainBytes(checked)), wasActive);
     this.#puts++;
   }
 
   invalidatePage(pool: number, key: FileKey, index: number): void {
     const p = this.#pool(pool);
     const k = this.#fileKey(key);
-    checkInteger('index', index, 0, 0xffffffff);
+    checkInteger('index', index, 0, MAX_PAGE_INDEX);
     if (p.backendId < 0) return;
     this.#ops!.invalidatePage(p.backendId, k, index);
     this.#invalidates++;
@@ -154,7 +161,8 @@ export class Cleancache {
     checkInteger('pageSize', pageSize, PAGE_SIZE, PAGE_SIZE);
   }
 
-  // Normalises a key into the reused six-word buffer (no allocation per call).
+  // Normalises a key into the reused six-word buffer (no allocation per call). Each word of the
+  // caller's key is read once; a Uint32Array key is read through a plain view of its memory.
   #fileKey(key: FileKey): Uint32Array {
     const k = this.#key;
     k.fill(0);
@@ -164,13 +172,13 @@ export class Cleancache {
       k[1] = Math.floor(key / 2 ** 32);
       return k;
     }
-    if (!(key instanceof Uint32Array) && !Array.isArray(key)) {
+    const words: ArrayLike<unknown> | null = typedArrayKind(key) === 'Uint32Array' ? checkWords('key', key) : Array.isArray(key) ? key : null;
+    if (words === null) {
       throw new TypeError(`key must be a non-negative integer or up to ${FILEKEY_WORDS} 32-bit words, got ${describe(key)}`);
     }
-    if (key.length === 0 || key.length > FILEKEY_WORDS) {
-      throw new RangeError(`a file handle key has 1 to ${FILEKEY_WORDS} words, got ${key.length}`);
-    }
-    for (let i = 0; i < key.length; i++) k[i] = checkInteger(`key[${i}]`, key[i], 0, 0xffffffff);
+    const n = words.length;
+    if (n === 0 || n > FILEKEY_WORDS) throw new RangeError(`a file handle key has 1 to ${FILEKEY_WORDS} words, got ${n}`);
+    for (let i = 0; i < n; i++) k[i] = checkInteger(`key[${i}]`, words[i], 0, 0xffffffff);
     return k;
   }
 }

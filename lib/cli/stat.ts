@@ -1,6 +1,6 @@
 // `tmem stat DIR|URL`: prints a mounted counter tree (walking its files) or a served one
 // (GET /debug/tmem); --watch redraws it, with per-second rates of the counters that changed.
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { comparePaths, toPrometheus } from '../debugfs/format';
 import { TMP_PATTERN } from '../debugfs/mount';
@@ -58,12 +58,8 @@ export async function readTree(source: string): Promise<Record<string, number>> 
       const path = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) walk(path);
       else if (e.isFile() && !TMP_PATTERN.test(e.name)) {
-        let text: string;
-        try {
-          text = readFileSync(join(source, path), 'utf8');
-        } catch {
-          continue; // removed while walking
-        }
+        const text = readCounterFile(join(source, path));
+        if (text === null) continue; // removed (or replaced) while walking
         const value = parseValue(text.trim());
         if (value !== null) out[path] = value;
       }
@@ -71,6 +67,30 @@ export async function readTree(source: string): Promise<Record<string, number>> 
   };
   walk('');
   return sorted(out);
+}
+
+/**
+ * @internal The text of one counter file, or null when it is not a regular file any more. Someone who can
+ * write the tree could swap a file for a symlink to a FIFO or /dev/zero between the directory
+ * walk and the read: no symlink is followed, nothing blocks, and no more than a counter is read.
+ */
+export function readCounterFile(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return null;
+    const buf = Buffer.alloc(64);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.toString('utf8', 0, n);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function parseValue(text: string): number | null {

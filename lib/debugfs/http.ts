@@ -5,7 +5,9 @@
 //   GET /debug/tmem/zcache/stored_pages   the value alone
 //   GET /metrics               Prometheus text exposition format
 //
-// Unknown paths get 404, methods other than GET and HEAD get 405.
+// Methods other than GET and HEAD get 405 (whatever the path), unknown paths 404. Error bodies
+// never repeat the request path, and every response says `X-Content-Type-Options: nosniff`, so a
+// crafted URL cannot make a browser render anything from this server as HTML.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkOptionKeys, checkOptionsObject, describe } from '../util/validate';
 import { formatLines, formatValue, toPrometheus } from './format';
@@ -22,7 +24,13 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
 const TEXT = 'text/plain; charset=utf-8';
 
 function send(res: ServerResponse, status: number, body: string, type = TEXT, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'content-type': type,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...headers,
+  });
   res.end(body);
 }
 
@@ -40,6 +48,10 @@ export function createTreeHandler(tree: DebugfsTree, options: HandlerOptions = {
   const metricsPath = o.metricsPath === undefined ? '/metrics' : (o.metricsPath as string | null);
 
   return (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, 405, 'method not allowed: use GET\n', TEXT, { allow: 'GET, HEAD' });
+      return;
+    }
     let pathname: string;
     try {
       pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
@@ -49,11 +61,7 @@ export function createTreeHandler(tree: DebugfsTree, options: HandlerOptions = {
     }
     const inTree = pathname === prefix || pathname.startsWith(prefix + '/');
     if (!inTree && pathname !== metricsPath) {
-      send(res, 404, `not found: ${pathname} (try ${prefix} or ${metricsPath ?? prefix})\n`);
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(res, 405, `method ${req.method} not allowed\n`, TEXT, { allow: 'GET, HEAD' });
+      send(res, 404, `not found (try ${prefix}${metricsPath ? ` or ${metricsPath}` : ''})\n`);
       return;
     }
     let snapshot: Record<string, number>;
@@ -78,7 +86,7 @@ export function createTreeHandler(tree: DebugfsTree, options: HandlerOptions = {
     }
     const sub = Object.entries(snapshot).filter(([p]) => p.startsWith(path + '/'));
     if (sub.length === 0) {
-      send(res, 404, `no counter or directory at ${path}\n`);
+      send(res, 404, 'no such counter or directory\n');
       return;
     }
     send(res, 200, formatLines(Object.fromEntries(sub)));

@@ -6,9 +6,19 @@
 // A refresh rewrites only the counters whose value changed (a file's mtime is when it last
 // changed), removes the files of counters that went away (an area swapped off, a cache closed)
 // and the directories they leave empty.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+//
+// Safety when the mount point is somewhere others can write (the README's `/tmp/tmem`): the root
+// must be the caller's own and not writable by group or others (else ERR_TMEM_MOUNT_UNSAFE), and
+// a symlink in its place is refused. The mount then holds the root open and does everything
+// relative to that descriptor, component by component without following symlinks
+// (dir-handle.ts): swapping a directory of the tree for a symlink, or moving the root away, can
+// no longer make the mount write, overwrite or delete anything outside the tree it created.
+// Unmount removes the files it wrote, the directories it created, and the root only if the mount
+// created it and the path still names it.
+import { mkdirSync, readdirSync, rmdirSync, lstatSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { checkInteger, checkOptionKeys, checkOptionsObject, describe } from '../util/validate';
+import { codedError, DirHandle, errCode } from './dir-handle';
 import { formatValue } from './format';
 import type { DebugfsTree } from './tree';
 
@@ -22,14 +32,6 @@ export const TMP_SUFFIX = `.tmp-${process.pid}`;
 /** Matches the temporary file of any process. */
 export const TMP_PATTERN = /\.tmp-\d+$/;
 
-function mountError(code: string, message: string, cause?: unknown): Error {
-  return Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { code });
-}
-
-function errCode(err: unknown): string | undefined {
-  return (err as { code?: string } | null)?.code;
-}
-
 /** The counter path as relative file-system segments, or null if it cannot name a file safely. */
 function segments(path: string): string[] | null {
   const parts = path.split('/');
@@ -38,6 +40,59 @@ function segments(path: string): string[] | null {
   }
   return parts;
 }
+
+const parentOf = (rel: string): string => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+const nameOf = (rel: string): string => rel.slice(rel.lastIndexOf('/') + 1);
+
+/**
+ * Opens (creating it, and missing parents, when absent) the mount root at `dir`: refused when it
+ * is a symlink, not a directory, not empty, not the caller's, or writable by group or others.
+ */
+function openRoot(dir: string): { root: DirHandle; created: boolean } {
+  mkdirSync(dirname(dir), { recursive: true });
+  let created = false;
+  try {
+    mkdirSync(dir, 0o755);
+    created = true;
+  } catch (err) {
+    if (errCode(err) !== 'EEXIST') throw err;
+  }
+  let root: DirHandle;
+  try {
+    root = DirHandle.open(dir);
+  } catch (err) {
+    // O_DIRECTORY|O_NOFOLLOW on a symlink fails with ENOTDIR or ELOOP, depending on its target.
+    if (errCode(err) !== 'ENOTDIR' && errCode(err) !== 'ELOOP') throw err;
+    if (lstatSync(dir).isSymbolicLink()) throw codedError('ERR_TMEM_MOUNT_UNSAFE', `cannot mount debugfs at ${dir}: it is a symbolic link`, err);
+    throw codedError('ERR_TMEM_MOUNT_BUSY', `cannot mount debugfs at ${dir}: not a directory`, err);
+  }
+  try {
+    // Our own mode, whatever the umask; a directory that was there keeps its own and is judged by it.
+    if (created) root.chmod(0o755);
+    const st = root.stat();
+    const uid = process.geteuid?.();
+    if (uid !== undefined && st.uid !== uid) {
+      throw codedError('ERR_TMEM_MOUNT_UNSAFE', `cannot mount debugfs at ${dir}: owned by uid ${st.uid}, not by this process (uid ${uid})`);
+    }
+    if ((st.mode & 0o022) !== 0) {
+      throw codedError('ERR_TMEM_MOUNT_UNSAFE', `cannot mount debugfs at ${dir}: writable by others (mode ${(st.mode & 0o7777).toString(8)})`);
+    }
+    if (!created && readdirSync(root.path('')).length > 0) {
+      throw codedError('ERR_TMEM_MOUNT_BUSY', `cannot mount debugfs at ${dir}: the directory is not empty`);
+    }
+  } catch (err) {
+    root.close();
+    if (created) rmdirSync(dir);
+    throw err;
+  }
+  return { root, created };
+}
+
+// One 'exit' listener for every mount of the process, however many there are.
+const liveMounts = new Set<DebugfsMount>();
+const unmountAll = (): void => {
+  for (const m of [...liveMounts]) m.unmount();
+};
 
 export class DebugfsMount {
   /** Absolute path of the mounted directory. */
@@ -53,9 +108,10 @@ export class DebugfsMount {
   #written = new Map<string, string>();
   /** Directories (relative paths) this mount created below its root. */
   #dirs = new Set<string>();
+  #root: DirHandle;
+  #createdRoot: boolean;
   #mounted = true;
   #onUnmount: () => void;
-  #onExit = () => this.unmount();
 
   /** @internal use debugfs.mount() */
   constructor(tree: DebugfsTree, dir: string, options: MountOptions, onUnmount: () => void) {
@@ -66,7 +122,7 @@ export class DebugfsMount {
     this.dir = resolve(dir);
     this.#tree = tree;
     this.#onUnmount = onUnmount;
-    this.#prepareRoot();
+    ({ root: this.#root, created: this.#createdRoot } = openRoot(this.dir));
     try {
       this.refresh();
     } catch (err) {
@@ -77,7 +133,8 @@ export class DebugfsMount {
       this.#timer = setInterval(() => this.#tick(), this.intervalMs);
       this.#timer.unref();
     }
-    process.on('exit', this.#onExit);
+    if (liveMounts.size === 0) process.on('exit', unmountAll);
+    liveMounts.add(this);
   }
 
   /** False after unmount(). */
@@ -92,50 +149,75 @@ export class DebugfsMount {
 
   /**
    * Brings the files up to date with the tree now: changed values are replaced atomically, files of
-   * counters that are gone are removed. Throws on an I/O error of the directory itself; a counter
-   * whose file cannot be written (a path clash) is skipped and remembered in lastError.
+   * counters that are gone are removed. Throws on an I/O error of the root itself; a counter whose
+   * file cannot be written (a path clash, a symlink where a directory should be) is skipped and
+   * remembered in lastError.
    */
   refresh(): void {
-    if (!this.#mounted) throw mountError('ERR_TMEM_NOT_MOUNTED', `debugfs is no longer mounted at ${this.dir}`);
-    if (!existsSync(this.dir)) {
-      // Removed from outside: start over.
-      mkdirSync(this.dir, { recursive: true });
+    if (!this.#mounted) throw codedError('ERR_TMEM_NOT_MOUNTED', `debugfs is no longer mounted at ${this.dir}`);
+    if (this.#root.stat().nlink === 0) {
+      // Removed from outside: start over, with the same checks as mount().
+      this.#root.close();
+      ({ root: this.#root, created: this.#createdRoot } = openRoot(this.dir));
       this.#written.clear();
       this.#dirs.clear();
     }
     const snapshot = this.#tree.snapshot();
     const seen = new Set<string>();
-    for (const [path, value] of Object.entries(snapshot)) {
+    const changed = new Map<string, string[]>(); // directory → relative paths of its changed files
+    for (const path of Object.keys(snapshot)) {
       const parts = segments(path);
       if (!parts) continue;
       const rel = parts.join('/');
       seen.add(rel);
-      const content = `${formatValue(value)}\n`;
-      if (this.#written.get(rel) === content) continue;
-      try {
-        this.#makeDirs(parts);
-        this.#replace(rel, content);
-        this.#written.set(rel, content);
-      } catch (err) {
-        this.lastError = mountError('ERR_TMEM_MOUNT_IO', `cannot write ${join(this.dir, rel)}: ${(err as Error).message}`, err);
-      }
+      if (this.#written.get(rel) === `${formatValue(snapshot[path])}\n`) continue;
+      const dir = parentOf(rel);
+      const list = changed.get(dir);
+      if (list) list.push(rel);
+      else changed.set(dir, [rel]);
     }
-    for (const rel of [...this.#written.keys()]) {
-      if (seen.has(rel)) continue;
-      this.#written.delete(rel);
-      this.#unlink(join(this.dir, rel));
-      this.#pruneDirs(dirname(rel));
+    const handles = new Map<string, DirHandle>();
+    try {
+      for (const [dir, rels] of changed) {
+        let handle: DirHandle;
+        try {
+          handle = this.#openDir(dir, true, handles);
+        } catch (err) {
+          this.lastError = codedError('ERR_TMEM_MOUNT_IO', `cannot create ${join(this.dir, dir)}: ${(err as Error).message}`, err);
+          continue;
+        }
+        for (const rel of rels) {
+          const content = `${formatValue(snapshot[rel])}\n`;
+          try {
+            handle.replaceFile(nameOf(rel), nameOf(rel) + TMP_SUFFIX, content);
+            this.#written.set(rel, content);
+          } catch (err) {
+            this.lastError = codedError('ERR_TMEM_MOUNT_IO', `cannot write ${join(this.dir, rel)}: ${(err as Error).message}`, err);
+          }
+        }
+      }
+      const emptied = new Set<string>();
+      for (const rel of [...this.#written.keys()]) {
+        if (seen.has(rel)) continue;
+        this.#written.delete(rel);
+        this.#unlink(rel, handles);
+        emptied.add(parentOf(rel));
+      }
+      for (const dir of emptied) this.#pruneDirs(dir, handles);
+    } finally {
+      for (const h of handles.values()) h.close();
     }
     this.refreshes++;
   }
 
-  /** Stops refreshing and removes the files, the directories it created, and the root when empty. */
+  /** Stops refreshing and removes the files it wrote, the directories it created, and the root if it created it. */
   unmount(): void {
     if (!this.#mounted) return;
     this.#mounted = false;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    process.removeListener('exit', this.#onExit);
+    liveMounts.delete(this);
+    if (liveMounts.size === 0) process.removeListener('exit', unmountAll);
     this.#removeAll();
     this.#onUnmount();
   }
@@ -148,84 +230,81 @@ export class DebugfsMount {
     }
   }
 
-  #prepareRoot(): void {
-    let entries: string[];
-    try {
-      if (!statSync(this.dir).isDirectory()) throw mountError('ERR_TMEM_MOUNT_BUSY', `cannot mount debugfs at ${this.dir}: not a directory`);
-      entries = readdirSync(this.dir);
-    } catch (err) {
-      if (errCode(err) !== 'ENOENT') throw err;
-      mkdirSync(this.dir, { recursive: true });
-      return;
-    }
-    if (entries.length > 0) {
-      throw mountError('ERR_TMEM_MOUNT_BUSY', `cannot mount debugfs at ${this.dir}: the directory is not empty`);
-    }
+  // The directory `rel` below the root, opened one component at a time from the root handle
+  // (created where missing when `create`); handles opened on the way are kept in `handles`.
+  #openDir(rel: string, create: boolean, handles: Map<string, DirHandle>): DirHandle {
+    if (rel === '') return this.#root;
+    const open = handles.get(rel);
+    if (open) return open;
+    const parent = this.#openDir(parentOf(rel), create, handles);
+    const handle = parent.openDir(nameOf(rel), create);
+    handles.set(rel, handle);
+    if (handle.made) this.#dirs.add(rel);
+    return handle;
   }
 
-  #makeDirs(parts: string[]): void {
-    let rel = '';
-    for (let i = 0; i < parts.length - 1; i++) {
-      rel = rel ? `${rel}/${parts[i]}` : parts[i];
-      if (this.#dirs.has(rel)) continue;
-      try {
-        mkdirSync(join(this.dir, rel));
-      } catch (err) {
-        if (errCode(err) !== 'EEXIST') throw err;
-      }
-      this.#dirs.add(rel);
-    }
-  }
-
-  #replace(rel: string, content: string): void {
-    const file = join(this.dir, rel);
-    const tmp = file + TMP_SUFFIX;
+  #unlink(rel: string, handles: Map<string, DirHandle>): void {
     try {
-      writeFileSync(tmp, content, { mode: 0o644 });
-      renameSync(tmp, file);
-    } catch (err) {
-      this.#unlink(tmp);
-      throw err;
-    }
-  }
-
-  #unlink(file: string): void {
-    try {
-      unlinkSync(file);
+      this.#openDir(parentOf(rel), false, handles).remove(nameOf(rel));
     } catch {
-      // already gone
+      // its directory is gone already
     }
   }
 
   /** Removes `rel` and its parents while they are empty directories this mount created. */
-  #pruneDirs(rel: string): void {
-    while (rel !== '.' && rel !== '' && this.#dirs.has(rel)) {
+  #pruneDirs(rel: string, handles: Map<string, DirHandle>): void {
+    while (rel !== '' && this.#dirs.has(rel)) {
+      handles.get(rel)?.close();
+      handles.delete(rel);
+      let removed = false;
       try {
-        rmdirSync(join(this.dir, rel));
+        removed = this.#openDir(parentOf(rel), false, handles).remove(nameOf(rel), true);
       } catch {
-        return; // not empty
+        // its parent is gone already
       }
+      if (!removed) return; // not empty
       this.#dirs.delete(rel);
-      rel = dirname(rel);
+      rel = parentOf(rel);
     }
   }
 
   #removeAll(): void {
-    for (const rel of this.#written.keys()) this.#unlink(join(this.dir, rel));
-    this.#written.clear();
-    const dirs = [...this.#dirs].sort((a, b) => b.split('/').length - a.split('/').length);
-    for (const rel of dirs) {
+    const handles = new Map<string, DirHandle>();
+    try {
+      for (const rel of this.#written.keys()) this.#unlink(rel, handles);
+      this.#written.clear();
+      // Deepest first, so that each directory is empty when its turn comes (or holds what is not ours).
+      const dirs = [...this.#dirs].sort((a, b) => b.split('/').length - a.split('/').length);
+      for (const rel of dirs) {
+        handles.get(rel)?.close();
+        handles.delete(rel);
+        try {
+          this.#openDir(parentOf(rel), false, handles).remove(nameOf(rel), true);
+        } catch {
+          // its parent is gone already
+        }
+      }
+      this.#dirs.clear();
+    } finally {
+      for (const h of handles.values()) h.close();
+    }
+    if (this.#createdRoot && this.#rootStillAtPath()) {
       try {
-        rmdirSync(join(this.dir, rel));
+        rmdirSync(this.dir);
       } catch {
         // holds files that are not ours
       }
     }
-    this.#dirs.clear();
+    this.#root.close();
+  }
+
+  #rootStillAtPath(): boolean {
     try {
-      rmdirSync(this.dir);
+      const st = lstatSync(this.dir);
+      const held = this.#root.stat();
+      return st.dev === held.dev && st.ino === held.ino;
     } catch {
-      // gone already, or holds files that are not ours
+      return false;
     }
   }
 }

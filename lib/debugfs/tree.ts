@@ -6,6 +6,7 @@
 // The tree can be read as an object, as `path value` lines, in Prometheus text format, mounted as
 // a real directory of one file per counter (mount.ts), and served over HTTP (http.ts).
 import { TmemError } from '../util/errors';
+import { describe } from '../util/validate';
 import { comparePaths, formatLines, toPrometheus } from './format';
 import { createTreeHandler, type HandlerOptions, type RequestListener } from './http';
 import { DebugfsMount, type MountOptions } from './mount';
@@ -22,8 +23,19 @@ interface Registration {
   provider: CounterProvider;
 }
 
-function normalizeDir(dir: string): string {
+function normalizeDir(what: string, dir: unknown): string {
+  if (typeof dir !== 'string') throw new TypeError(`debugfs ${what} must be a string, got ${describe(dir)}`);
   return dir.replace(/^\/+|\/+$/g, '');
+}
+
+// A counter path is '/'-separated segments of letters, digits, '_', '.' and '-', none of them '.'
+// or '..'. It becomes a file name under a mount, a line of format() and a Prometheus name, so a
+// name that a provider makes up cannot point outside the tree or start a line of its own.
+const SEGMENT = /^(?!\.\.?$)[A-Za-z0-9_.-]+$/;
+
+/** Whether `path` can name a counter (or, for register, a directory). */
+export function isCounterPath(path: string): boolean {
+  return path.split('/').every((segment) => SEGMENT.test(segment));
 }
 
 function join(dir: string, name: string): string {
@@ -33,15 +45,29 @@ function join(dir: string, name: string): string {
 export class DebugfsTree {
   #registrations: Registration[] = [];
   #mounts = new Set<DebugfsMount>();
+  #snapshotId = 0;
+  #nextSnapshotId = 1;
+
+  /**
+   * While snapshot() calls the providers, a number naming that snapshot (the same for every
+   * provider it calls); 0 otherwise. Providers whose counters must agree with each other (the
+   * native pool's totals and its per-area usage) use it to answer all from one read.
+   */
+  get snapshotId(): number {
+    return this.#snapshotId;
+  }
 
   /**
    * Registers `provider` under `dir` (may be '' for providers that return full paths).
    * Returns a function that removes it again.
    */
   register(dir: string, provider: CounterProvider): () => void {
-    if (typeof dir !== 'string') throw new TypeError('debugfs dir must be a string');
+    const normalized = normalizeDir('dir', dir);
     if (typeof provider !== 'function') throw new TypeError('debugfs provider must be a function');
-    const registration = { dir: normalizeDir(dir), provider };
+    if (normalized !== '' && !isCounterPath(normalized)) {
+      throw new RangeError(`debugfs dir must be segments of letters, digits, '_', '.' and '-' (not '.' or '..'), got ${JSON.stringify(dir)}`);
+    }
+    const registration = { dir: normalized, provider };
     this.#registrations.push(registration);
     return () => {
       const i = this.#registrations.indexOf(registration);
@@ -52,11 +78,20 @@ export class DebugfsTree {
   /**
    * All counters as one flat object of `path: value`, sorted by path (see comparePaths). Each
    * provider is called once, so a native backend's counters cost one call however many there are.
+   * What a provider returns that is not a number under a counter path (isCounterPath) is left out.
    */
   snapshot(): Record<string, number> {
+    const outer = this.#snapshotId;
+    if (outer === 0) this.#snapshotId = this.#nextSnapshotId++;
     const entries: [string, number][] = [];
-    for (const { dir, provider } of this.#registrations) {
-      for (const [name, value] of Object.entries(provider())) entries.push([join(dir, name), value]);
+    try {
+      for (const { dir, provider } of this.#registrations) {
+        for (const [name, value] of Object.entries(provider())) {
+          if (typeof value === 'number' && isCounterPath(name)) entries.push([join(dir, name), value]);
+        }
+      }
+    } finally {
+      this.#snapshotId = outer;
     }
     entries.sort((a, b) => comparePaths(a[0], b[0]));
     return Object.fromEntries(entries);
@@ -64,19 +99,21 @@ export class DebugfsTree {
 
   /** One counter; throws a coded error for a path that names no counter. */
   read(path: string): number {
-    if (typeof path !== 'string') throw new TypeError(`debugfs path must be a string, got ${typeof path}`);
-    const want = normalizeDir(path);
-    for (const { dir, provider } of this.#registrations) {
+    const want = normalizeDir('path', path);
+    // What snapshot() leaves out cannot be read either.
+    for (const { dir, provider } of isCounterPath(want) ? this.#registrations : []) {
       if (dir && !want.startsWith(dir + '/')) continue;
-      const value = provider()[dir ? want.slice(dir.length + 1) : want];
-      if (value !== undefined) return value;
+      const counters = provider();
+      const name = dir ? want.slice(dir.length + 1) : want;
+      // Own properties only: 'toString' names no counter.
+      if (Object.hasOwn(counters, name) && typeof counters[name] === 'number') return counters[name];
     }
     throw new TmemError('ERR_TMEM_NO_COUNTER', `no counter at debugfs path '${path}'`);
   }
 
   /** Paths of the counters under `dir` ('' for all), sorted. */
   list(dir = ''): string[] {
-    const prefix = normalizeDir(dir);
+    const prefix = normalizeDir('dir', dir);
     return Object.keys(this.snapshot()).filter((p) => !prefix || p.startsWith(prefix + '/'));
   }
 
@@ -85,7 +122,7 @@ export class DebugfsTree {
    * `dir`, sorted by path.
    */
   format(dir = ''): string {
-    const prefix = normalizeDir(dir);
+    const prefix = normalizeDir('dir', dir);
     const snap = this.snapshot();
     if (!prefix) return formatLines(snap);
     return formatLines(Object.fromEntries(Object.entries(snap).filter(([p]) => p.startsWith(prefix + '/'))));
@@ -113,6 +150,7 @@ export class DebugfsTree {
 
   /** Unmounts the tree mounted at `dir`, or every mount of this tree when no `dir` is given. */
   unmount(dir?: string): void {
+    if (dir !== undefined) normalizeDir('dir', dir);
     for (const m of [...this.#mounts]) {
       if (dir === undefined || m.matches(dir)) m.unmount();
     }

@@ -3,17 +3,21 @@
 // put to cleancache (zcache's ephemeral pool when a backend is loaded), and a re-read asks
 // cleancache before the disk. With no backend loaded it is just a resident LRU over pread.
 //
+// Pages past the first 16 TiB of a file (page index above cleancache's 32 bits) are cached
+// resident only.
+//
 // Staleness: every read first stats the path. A different inode (the file was replaced) or a
 // changed size or mtime (changed behind our back) invalidates all of the file's pages, resident
 // and in cleancache, before anything is served. Writes and truncates through the handle
 // invalidate exactly the pages they touch.
+import { constants as bufferConstants } from 'node:buffer';
 import * as fs from 'node:fs';
 import { PAGE_SIZE } from '../backends/types';
 import { ensureBackend, type BackendChoice } from '../backends/registry';
-import { cleancache } from '../cleancache/cleancache';
+import { cleancache, MAX_PAGE_INDEX } from '../cleancache/cleancache';
 import { debugfs } from '../debugfs/tree';
 import { TmemError } from '../util/errors';
-import { checkInteger, checkOptionKeys, checkOptionsObject, describe } from '../util/validate';
+import { checkBytes, checkInteger, checkOptionKeys, checkOptionsObject, describe } from '../util/validate';
 import { ResidentPages } from './resident-pages';
 
 export interface PageCacheOptions {
@@ -41,6 +45,24 @@ function identityOf(st: fs.BigIntStats): Identity {
   return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, birthtimeNs: st.birthtimeNs };
 }
 
+/** The cleancache key of an inode: inode and device, as a six-word file handle. */
+// A page cache caches regular files: a FIFO or a device opened read-write would block a write (a
+// FIFO nobody reads) or serve bytes with no stable identity, so open() refuses anything else.
+function openRegular(path: string): number {
+  const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  if (fs.fstatSync(fd).isFile()) return fd;
+  fs.closeSync(fd);
+  throw new TmemError('ERR_TMEM_UNSUPPORTED', `${path} is not a regular file`);
+}
+
+function fileKeyOf(id: Identity, key: Uint32Array): Uint32Array {
+  key[0] = Number(id.ino & 0xffffffffn);
+  key[1] = Number((id.ino >> 32n) & 0xffffffffn);
+  key[2] = Number(id.dev & 0xffffffffn);
+  key[3] = Number((id.dev >> 32n) & 0xffffffffn);
+  return key;
+}
+
 function sameIdentity(a: Identity, b: Identity): boolean {
   return (
     a.dev === b.dev &&
@@ -53,25 +75,38 @@ function sameIdentity(a: Identity, b: Identity): boolean {
 }
 
 let nextCacheId = 0;
+/** The resident pages are one Uint8Array: no larger than the largest one V8 makes. */
+const MAX_RESIDENT_BYTES = Math.floor(bufferConstants.MAX_LENGTH / PAGE_SIZE) * PAGE_SIZE;
+/** Inodes whose identity a PageCache remembers after their files are closed. */
+const KNOWN_INODES = 65536;
+/** Longest truncated tail whose clean pages are invalidated one by one. */
+const TRUNCATE_PAGE_BY_PAGE = 1024;
 
 export class PageCache {
   readonly residentBudget: number;
   /** @internal */ readonly resident: ResidentPages;
   /** @internal */ readonly pool: number;
   /** @internal */ readonly files = new Map<number, CachedFile>();
-  /** @internal Last identity seen per inode, so a reopen can reuse (or must drop) its cleancache pages. */
+  /**
+   * @internal Last identity seen per inode, so a reopen can reuse (or must drop) its cleancache
+   * pages; most recently seen last, at most KNOWN_INODES (see remember()).
+   */
   readonly known = new Map<string, Identity>();
   /** @internal */ readonly counters = { reads: 0, hits_resident: 0, hits_cleancache: 0, reads_disk: 0, invalidated_files: 0 };
   #nextFileId = 1;
+  /** Key buffer for inodes forgotten by remember(). */
+  readonly #forgetKey = new Uint32Array(6);
   #closed = false;
   #unregisterStats: () => void;
 
   constructor(options: PageCacheOptions = {}) {
     const o = checkOptionsObject('PageCache', options);
     checkOptionKeys('PageCache', o, ['residentBytes', 'backend']);
-    this.residentBudget = o.residentBytes === undefined ? 64 << 20 : checkInteger('residentBytes', o.residentBytes, PAGE_SIZE, 2 ** 40);
-    ensureBackend(o.backend ?? 'default');
+    this.residentBudget =
+      o.residentBytes === undefined ? 64 << 20 : checkInteger('residentBytes', o.residentBytes, PAGE_SIZE, MAX_RESIDENT_BYTES);
+    // Everything that can fail comes before the backend is loaded: a rejected constructor changes nothing.
     this.resident = new ResidentPages(this.residentBudget);
+    ensureBackend(o.backend ?? 'default');
     this.pool = cleancache.initFs(PAGE_SIZE);
     this.#unregisterStats = debugfs.register(`pagecache/${nextCacheId++}`, () => this.stats());
   }
@@ -98,10 +133,25 @@ export class PageCache {
     this.#closed = true;
   }
 
+  /**
+   * @internal Records the identity of an inode as the most recently seen. Past KNOWN_INODES, the
+   * least recently seen inode is forgotten and its clean pages dropped, since a change to it
+   * could no longer be noticed: a service that opens millions of distinct files keeps a bounded
+   * map, not one entry per file it ever opened.
+   */
+  remember(inode: string, id: Identity): void {
+    this.known.delete(inode);
+    this.known.set(inode, id);
+    if (this.known.size <= KNOWN_INODES) return;
+    const [oldest, old] = this.known.entries().next().value!;
+    this.known.delete(oldest);
+    cleancache.invalidateInode(this.pool, fileKeyOf(old, this.#forgetKey));
+  }
+
   /** @internal Offers a page leaving the resident LRU to cleancache. */
   readonly evict = (fileId: number, index: number, page: Uint8Array, referenced: boolean): void => {
     const file = this.files.get(fileId);
-    if (file) cleancache.putPage(this.pool, file.key, index, page, { wasActive: referenced });
+    if (file && index <= MAX_PAGE_INDEX) cleancache.putPage(this.pool, file.key, index, page, { wasActive: referenced });
   };
 
   #live(): void {
@@ -124,7 +174,7 @@ export class CachedFile {
     this.#cache = cache;
     this.path = path;
     this.id = id;
-    this.#fd = fs.openSync(path, 'r+');
+    this.#fd = openRegular(path);
     this.#adopt(identityOf(fs.fstatSync(this.#fd, { bigint: true })), false);
   }
 
@@ -160,16 +210,21 @@ export class CachedFile {
   write(position: number, data: Uint8Array): number {
     this.#live();
     checkInteger('position', position, 0, Number.MAX_SAFE_INTEGER);
-    if (!(data instanceof Uint8Array)) throw new TypeError(`data must be a Uint8Array or Buffer, got ${describe(data)}`);
+    const bytes = checkBytes('data', data);
+    checkInteger('position + data.byteLength', position + bytes.byteLength, 0, Number.MAX_SAFE_INTEGER);
     this.#revalidate();
-    let done = 0;
-    while (done < data.byteLength) done += fs.writeSync(this.#fd, data, done, data.byteLength - done, position + done);
-    if (data.byteLength > 0) {
+    // The pages go before the write: a write that fails part way has still changed the file.
+    if (bytes.byteLength > 0) {
       const first = Math.floor(position / PAGE_SIZE);
-      const last = Math.floor((position + data.byteLength - 1) / PAGE_SIZE);
+      const last = Math.floor((position + bytes.byteLength - 1) / PAGE_SIZE);
       for (let i = first; i <= last; i++) this.#invalidate(i);
     }
-    this.#adopt(identityOf(fs.fstatSync(this.#fd, { bigint: true })), true);
+    let done = 0;
+    try {
+      while (done < bytes.byteLength) done += fs.writeSync(this.#fd, bytes, done, bytes.byteLength - done, position + done);
+    } finally {
+      this.#adopt(identityOf(fs.fstatSync(this.#fd, { bigint: true })), true);
+    }
     return done;
   }
 
@@ -178,10 +233,21 @@ export class CachedFile {
     this.#live();
     checkInteger('length', length, 0, Number.MAX_SAFE_INTEGER);
     this.#revalidate();
+    const from = Math.floor(length / PAGE_SIZE);
     const oldPages = Math.ceil(Number(this.#identity.size) / PAGE_SIZE);
-    fs.ftruncateSync(this.#fd, length);
-    for (let i = Math.floor(length / PAGE_SIZE); i < oldPages; i++) this.#invalidate(i);
-    this.#adopt(identityOf(fs.fstatSync(this.#fd, { bigint: true })), true);
+    this.#cache.resident.removeFile(this.id, from);
+    // Page by page for a short tail; a long one (a sparse file can be terabytes) drops the file's
+    // clean pages wholesale instead of looping over every index.
+    if (oldPages - from <= TRUNCATE_PAGE_BY_PAGE) {
+      for (let i = from; i < oldPages; i++) this.#invalidate(i);
+    } else {
+      cleancache.invalidateInode(this.#cache.pool, this.key);
+    }
+    try {
+      fs.ftruncateSync(this.#fd, length);
+    } finally {
+      this.#adopt(identityOf(fs.fstatSync(this.#fd, { bigint: true })), true);
+    }
   }
 
   /** Closes the file. Its clean pages stay in cleancache for a later open of the unchanged file. */
@@ -203,29 +269,31 @@ export class CachedFile {
     }
     slot = cache.resident.insert(this.id, index, cache.evict);
     const page = cache.resident.page(slot);
-    if (cleancache.getPage(cache.pool, this.key, index, page)) {
-      cache.counters.hits_cleancache++;
-      return slot;
-    }
-    let n = 0;
+    // The slot is claimed: whatever fails from here on must give it back, or the next read of
+    // this page would be served the bytes left in it.
     try {
+      if (index <= MAX_PAGE_INDEX && cleancache.getPage(cache.pool, this.key, index, page)) {
+        cache.counters.hits_cleancache++;
+        return slot;
+      }
+      let n = 0;
       while (n < PAGE_SIZE) {
         const got = fs.readSync(this.#fd, page, n, PAGE_SIZE - n, index * PAGE_SIZE + n);
         if (got === 0) break;
         n += got;
       }
+      page.fill(0, n);
     } catch (err) {
       cache.resident.remove(this.id, index);
       throw err;
     }
-    page.fill(0, n);
     cache.counters.reads_disk++;
     return slot;
   }
 
   #invalidate(index: number): void {
     this.#cache.resident.remove(this.id, index);
-    cleancache.invalidatePage(this.#cache.pool, this.key, index);
+    if (index <= MAX_PAGE_INDEX) cleancache.invalidatePage(this.#cache.pool, this.key, index);
   }
 
   // Follows the path: a replaced or externally changed file loses all its cached pages first.
@@ -236,8 +304,11 @@ export class CachedFile {
     this.#cache.resident.removeFile(this.id);
     cleancache.invalidateInode(this.#cache.pool, this.key);
     if (st.ino !== this.#identity.ino || st.dev !== this.#identity.dev) {
+      // Open the new file before letting go of the old one: if the open fails, #fd must not be
+      // left naming a closed descriptor that the next open in the process (a swap file) reuses.
+      const fd = openRegular(this.path);
       fs.closeSync(this.#fd);
-      this.#fd = fs.openSync(this.path, 'r+');
+      this.#fd = fd;
     }
     this.#adopt(identityOf(fs.fstatSync(this.#fd, { bigint: true })), false);
   }
@@ -245,12 +316,11 @@ export class CachedFile {
   // Takes `id` as the file's identity. Unless the change was our own (`ours`, whose pages were
   // invalidated one by one), an inode whose last known identity differs loses its cleancache pages.
   #adopt(id: Identity, ours: boolean): void {
-    const words = [id.ino & 0xffffffffn, id.ino >> 32n, id.dev & 0xffffffffn, id.dev >> 32n];
-    for (let i = 0; i < 4; i++) this.key[i] = Number(words[i] & 0xffffffffn);
+    fileKeyOf(id, this.key);
     const inode = `${id.dev}:${id.ino}`;
     const known = this.#cache.known.get(inode);
     if (!ours && known && !sameIdentity(known, id)) cleancache.invalidateInode(this.#cache.pool, this.key);
-    this.#cache.known.set(inode, id);
+    this.#cache.remember(inode, id);
     this.#identity = id;
   }
 

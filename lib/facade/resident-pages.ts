@@ -1,5 +1,9 @@
 // The resident part of PageCache: a fixed slab of 4 KiB page slots in one ArrayBuffer, an LRU list
-// threaded through typed arrays, and a Map from page key to slot. No JS object per page.
+// threaded through typed arrays, and per file a Map from page index to slot. No JS object per page.
+//
+// A page is named by (file id, page index) as two numbers, never packed into one: file ids grow
+// with every open and page indexes go up to 2^41 (a 2^53-byte file), so no packing into a double
+// would stay exact (a key of fileId * 2^32 + index made page 1 of file 2^21 read as its page 0).
 import { PAGE_SIZE } from '../backends/types';
 
 /** Called with a slot about to be reused, so its page can be offered to cleancache. */
@@ -7,19 +11,18 @@ export type EvictFn = (fileId: number, index: number, page: Uint8Array, referenc
 
 const NONE = -1;
 
-/** fileId * 2^32 + index stays exact in a double for fileId < 2^21. */
-export function pageKey(fileId: number, index: number): number {
-  return fileId * 2 ** 32 + index;
-}
-
 export class ResidentPages {
   readonly slots: number;
   readonly #data: Uint8Array;
-  readonly #keyOf: Float64Array;
+  /** File id and page index held by each slot; file id -1 when the slot is free. */
+  readonly #fileOf: Float64Array;
+  readonly #indexOf: Float64Array;
   readonly #prev: Int32Array;
   readonly #next: Int32Array;
   readonly #referenced: Uint8Array;
-  readonly #map = new Map<number, number>();
+  /** file id → (page index → slot), for the files with resident pages. */
+  readonly #files = new Map<number, Map<number, number>>();
+  #count = 0;
   #head = NONE; // most recently used
   #tail = NONE; // least recently used
   #free: number[] = [];
@@ -27,7 +30,8 @@ export class ResidentPages {
   constructor(budgetBytes: number) {
     this.slots = Math.max(1, Math.floor(budgetBytes / PAGE_SIZE));
     this.#data = new Uint8Array(this.slots * PAGE_SIZE);
-    this.#keyOf = new Float64Array(this.slots).fill(-1);
+    this.#fileOf = new Float64Array(this.slots).fill(NONE);
+    this.#indexOf = new Float64Array(this.slots);
     this.#prev = new Int32Array(this.slots).fill(NONE);
     this.#next = new Int32Array(this.slots).fill(NONE);
     this.#referenced = new Uint8Array(this.slots);
@@ -35,7 +39,7 @@ export class ResidentPages {
   }
 
   get count(): number {
-    return this.#map.size;
+    return this.#count;
   }
 
   page(slot: number): Uint8Array {
@@ -44,7 +48,7 @@ export class ResidentPages {
 
   /** The slot holding the page, made most recently used, or -1. */
   lookup(fileId: number, index: number): number {
-    const slot = this.#map.get(pageKey(fileId, index));
+    const slot = this.#files.get(fileId)?.get(index);
     if (slot === undefined) return NONE;
     this.#referenced[slot] = 1;
     this.#unlink(slot);
@@ -52,46 +56,54 @@ export class ResidentPages {
     return slot;
   }
 
-  /** A slot for a new page (evicting the least recently used one through `evict`), already mapped. */
+  /**
+   * A slot for a new page, already mapped. When none is free, the least recently used page is
+   * unmapped first and then handed to `evict`, so an `evict` that throws leaves a consistent LRU.
+   */
   insert(fileId: number, index: number, evict: EvictFn): number {
-    let slot = this.#free.pop();
-    if (slot === undefined) {
-      slot = this.#tail;
-      const key = this.#keyOf[slot];
-      evict(Math.floor(key / 2 ** 32), key % 2 ** 32, this.page(slot), this.#referenced[slot] === 1);
-      this.#map.delete(key);
-      this.#unlink(slot);
+    if (this.#free.length === 0) {
+      const victim = this.#tail;
+      const oldFile = this.#fileOf[victim];
+      const oldIndex = this.#indexOf[victim];
+      this.#unmap(victim);
+      // Its bytes stay in place until the slot is reused, which is after evict returns.
+      evict(oldFile, oldIndex, this.page(victim), this.#referenced[victim] === 1);
     }
-    const key = pageKey(fileId, index);
-    this.#keyOf[slot] = key;
+    const slot = this.#free.pop()!;
+    let pages = this.#files.get(fileId);
+    if (pages === undefined) this.#files.set(fileId, (pages = new Map()));
+    pages.set(index, slot);
+    this.#fileOf[slot] = fileId;
+    this.#indexOf[slot] = index;
     this.#referenced[slot] = 0;
-    this.#map.set(key, slot);
+    this.#count++;
     this.#pushHead(slot);
     return slot;
   }
 
   /** Drops one page if resident. */
   remove(fileId: number, index: number): void {
-    const key = pageKey(fileId, index);
-    const slot = this.#map.get(key);
-    if (slot === undefined) return;
-    this.#map.delete(key);
-    this.#unlink(slot);
-    this.#keyOf[slot] = -1;
-    this.#free.push(slot);
+    const slot = this.#files.get(fileId)?.get(index);
+    if (slot !== undefined) this.#unmap(slot);
   }
 
   /** Drops every page of `fileId` with index >= `from`. */
   removeFile(fileId: number, from = 0): void {
-    for (let slot = 0; slot < this.slots; slot++) {
-      const key = this.#keyOf[slot];
-      if (key >= 0 && Math.floor(key / 2 ** 32) === fileId && key % 2 ** 32 >= from) {
-        this.#map.delete(key);
-        this.#unlink(slot);
-        this.#keyOf[slot] = -1;
-        this.#free.push(slot);
-      }
-    }
+    const pages = this.#files.get(fileId);
+    if (pages === undefined) return;
+    for (const [index, slot] of pages) if (index >= from) this.#unmap(slot);
+  }
+
+  // Takes the page out of the map and the LRU and puts its slot on the free list.
+  #unmap(slot: number): void {
+    const fileId = this.#fileOf[slot];
+    const pages = this.#files.get(fileId)!;
+    pages.delete(this.#indexOf[slot]);
+    if (pages.size === 0) this.#files.delete(fileId);
+    this.#unlink(slot);
+    this.#fileOf[slot] = NONE;
+    this.#count--;
+    this.#free.push(slot);
   }
 
   #unlink(slot: number): void {

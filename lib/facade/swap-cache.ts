@@ -46,7 +46,7 @@ export class SwapCache<V = Uint8Array> {
     this.maxKeyLength = o.maxKeyLength;
     this.maxBytes = o.maxBytes;
     this.#serializer = o.serializer;
-    const opened = openStore(o, () => this.#removeOwned());
+    const opened = openStore(o);
     this.#store = opened.store;
     this.#area = opened.area;
     this.#owned = opened.owned;
@@ -298,10 +298,7 @@ export class SwapCache<V = Uint8Array> {
     this.#store.close();
     swapCacheAddon()?.trimMalloc();
     this.#unregisterStats();
-    if (this.#owned) {
-      this.#owned.forgetExit();
-      this.#removeOwned();
-    }
+    if (this.#owned) this.#removeOwned();
   }
 
   // ---- internals ----
@@ -399,6 +396,6 @@ export class SwapCache<V = Uint8Array> {
 
   #removeOwned(): void {
     if (this.#area.active) this.#area.swapoff();
-    this.#owned?.dir?.remove();
+    this.#owned?.dir?.release();
   }
 }

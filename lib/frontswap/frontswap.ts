@@ -7,10 +7,15 @@ import { PAGE_SIZE } from '../backends/types';
 import { debugfs } from '../debugfs/tree';
 import { Bitmap } from '../util/bitmap';
 import { TmemError } from '../util/errors';
-import { checkBoolean, checkInteger, checkOffsets, checkPages } from '../util/validate';
+import { checkBoolean, checkDistinct, checkFlags, checkInteger, checkOffsets, checkOptionKeys, checkOptionsObject, checkPage, checkPages, plainBytes, unshared } from '../util/validate';
 
 /** Kernel MAX_SWAPFILES: swap area types are 0..31. */
 export const MAX_AREAS = 32;
+/**
+ * Slot 0 of every area holds the swap header, as on a real swap device: the public hooks refuse
+ * it, so no page stored there can be moved over the header by shrink() or an unload.
+ */
+export const FIRST_SLOT = 1;
 
 /**
  * Called by shrink() for pages leaving frontswap: the owner of the area (the swap layer) must put
@@ -26,14 +31,6 @@ export interface FrontswapArea {
 }
 
 const SHRINK_BATCH = 64;
-
-// Two stores of one offset in one batch would race inside the backend; callers split such batches.
-function checkDistinct(offsets: Uint32Array): void {
-  const sorted = Uint32Array.from(offsets).sort();
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i] === sorted[i - 1]) throw new RangeError(`offsets must be distinct; ${sorted[i]} appears twice`);
-  }
-}
 
 export class Frontswap {
   #ops: FrontswapOps | null = null;
@@ -130,25 +127,32 @@ export class Frontswap {
   }
 
   // ---- public hooks, validated; they look the area up by type ----
+  // Batch hooks read each argument once: offsets are copied before anything else happens, flags
+  // are filled in a private array and copied to the caller's only at the end (see util/validate).
 
   store(type: number, offset: number, page: Uint8Array): boolean {
     const area = this.#area(type);
-    checkInteger('offset', offset, 0, area.info.pages - 1);
-    checkPages('page', page);
-    return this.storePage(area, offset, page);
+    this.#checkSlot(area, offset);
+    return this.storePage(area, offset, checkPage('page', page));
   }
 
   load(type: number, offset: number, into: Uint8Array, options?: { exclusive?: boolean }): boolean {
     const area = this.#area(type);
-    checkInteger('offset', offset, 0, area.info.pages - 1);
-    checkPages('into', into);
-    const exclusive = options?.exclusive === undefined ? false : checkBoolean('exclusive', options.exclusive);
-    return this.loadPage(area, offset, into, exclusive);
+    this.#checkSlot(area, offset);
+    // Options first: a getter of theirs runs before the page is measured, not after.
+    let exclusive = false;
+    if (options !== undefined) {
+      const o = checkOptionsObject('load', options);
+      checkOptionKeys('load', o, ['exclusive']);
+      if (o.exclusive !== undefined) exclusive = checkBoolean('exclusive', o.exclusive);
+    }
+    const view = checkPage('into', into);
+    return this.loadPage(area, offset, view, exclusive);
   }
 
   invalidatePage(type: number, offset: number): void {
     const area = this.#area(type);
-    checkInteger('offset', offset, 0, area.info.pages - 1);
+    this.#checkSlot(area, offset);
     this.invalidatePageOf(area, offset);
   }
 
@@ -160,35 +164,37 @@ export class Frontswap {
     this.#ops?.init(type, area.info);
   }
 
+  /** Stores offsets.length pages; results[i] = 1 where page i was stored. Returns `results` (or a new array). */
   storeBatch(type: number, offsets: Uint32Array, pages: Uint8Array, results?: Uint8Array): Uint8Array {
     const area = this.#area(type);
-    checkOffsets('offsets', offsets, area.info.pages);
-    checkPages('pages', pages, offsets.length);
-    checkDistinct(offsets);
-    const out = results ?? new Uint8Array(offsets.length);
-    if (!(out instanceof Uint8Array) || out.length < offsets.length) {
-      throw new RangeError(`results must be a Uint8Array of at least ${offsets.length} entries`);
-    }
-    this.storePages(area, offsets, pages, out.subarray(0, offsets.length));
-    return out;
+    const offs = this.#checkSlots(area, offsets);
+    const view = unshared(checkPages('pages', pages, offs.length));
+    // Two stores of one offset in one batch would race inside the backend; callers split such batches.
+    checkDistinct('offsets', offs);
+    const out = results === undefined ? undefined : checkFlags('results', results, offs.length);
+    const flags = new Uint8Array(offs.length);
+    this.storePages(area, offs, view, flags);
+    if (out === undefined) return flags;
+    out.set(flags);
+    return results!;
   }
 
+  /** Loads offsets.length pages into `into`; hits[i] = 1 where page i was found. Returns `hits` (or a new array). */
   loadBatch(type: number, offsets: Uint32Array, into: Uint8Array, hits?: Uint8Array): Uint8Array {
     const area = this.#area(type);
-    checkOffsets('offsets', offsets, area.info.pages);
-    checkPages('into', into, offsets.length);
-    const out = hits ?? new Uint8Array(offsets.length);
-    if (!(out instanceof Uint8Array) || out.length < offsets.length) {
-      throw new RangeError(`hits must be a Uint8Array of at least ${offsets.length} entries`);
-    }
-    this.loadPages(area, offsets, into, out.subarray(0, offsets.length), false);
-    return out;
+    const offs = this.#checkSlots(area, offsets);
+    const view = checkPages('into', into, offs.length);
+    const out = hits === undefined ? undefined : checkFlags('hits', hits, offs.length);
+    const flags = new Uint8Array(offs.length);
+    this.loadPages(area, offs, view, flags, false);
+    if (out === undefined) return flags;
+    out.set(flags);
+    return hits!;
   }
 
   invalidateBatch(type: number, offsets: Uint32Array): void {
     const area = this.#area(type);
-    checkOffsets('offsets', offsets, area.info.pages);
-    this.invalidatePages(area, offsets);
+    this.invalidatePages(area, this.#checkSlots(area, offsets));
   }
 
   /** Pages currently in frontswap, over all areas (frontswap_curr_pages). */
@@ -234,13 +240,13 @@ export class Frontswap {
 
   // ---- internal hooks used by the swap layer, which has validated its arguments already ----
 
-  /** @internal */
+  /** @internal `page` may be the caller's own array (checkPage): a backend without inPlaceViews gets a plain, unshared copy. */
   storePage(area: FrontswapArea, offset: number, page: Uint8Array): boolean {
     const ops = this.#ops;
     if (!ops) return false;
     const type = area.info.type;
     const dup = area.bits.test(offset);
-    if (ops.store(type, offset, page)) {
+    if (ops.store(type, offset, ops.inPlaceViews ? page : unshared(plainBytes(page)))) {
       area.bits.set(offset);
       this.#succStores++;
       return !this.#writethrough;
@@ -254,11 +260,11 @@ export class Frontswap {
     return false;
   }
 
-  /** @internal */
+  /** @internal `into` may be the caller's own array (checkPage): a backend without inPlaceViews gets a plain view. */
   loadPage(area: FrontswapArea, offset: number, into: Uint8Array, exclusive: boolean): boolean {
     const ops = this.#ops;
     if (!ops || !area.bits.test(offset)) return false;
-    if (!ops.load(area.info.type, offset, into, exclusive)) return false;
+    if (!ops.load(area.info.type, offset, ops.inPlaceViews ? into : plainBytes(into), exclusive)) return false;
     this.#loads++;
     if (exclusive) area.bits.clear(offset);
     return true;
@@ -368,6 +374,14 @@ export class Frontswap {
       hits[i] = 1;
     }
     return got;
+  }
+
+  #checkSlot(area: FrontswapArea, offset: number): void {
+    checkInteger('offset', offset, FIRST_SLOT, area.info.pages - 1);
+  }
+
+  #checkSlots(area: FrontswapArea, offsets: Uint32Array): Uint32Array {
+    return checkOffsets('offsets', offsets, area.info.pages, FIRST_SLOT);
   }
 
   #area(type: number): FrontswapArea {

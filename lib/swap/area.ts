@@ -2,14 +2,24 @@
 // swap-out/swap-in that try frontswap first and fall back to pwrite/pread on the file.
 import { PAGE_SIZE } from '../backends/types';
 import { debugfs } from '../debugfs/tree';
-import { frontswap, type FrontswapArea } from '../frontswap/frontswap';
+import { FIRST_SLOT, frontswap, type FrontswapArea } from '../frontswap/frontswap';
 import { Bitmap } from '../util/bitmap';
 import { TmemError } from '../util/errors';
-import { checkInteger, checkOffsets, checkOptionKeys, checkOptionsObject, checkPages, describe } from '../util/validate';
+import {
+  checkBytes,
+  checkDistinct,
+  checkInteger,
+  checkOffsets,
+  checkOptionKeys,
+  checkOptionsObject,
+  checkPage,
+  checkPages,
+  checkWords,
+  describe,
+  plainBytes,
+  unshared,
+} from '../util/validate';
 import { SwapFile } from './swapfile';
-
-/** Slot 0 holds the header, like a real swap device. */
-const FIRST_SLOT = 1;
 /** 2^28 slots = a 1 TiB swap file; the bitmaps stay at 32 MiB each. */
 export const MAX_AREA_PAGES = 2 ** 28;
 
@@ -42,20 +52,22 @@ export class SwapArea {
     this.#file = file;
     this.#slots = new Bitmap(pages);
     this.#slots.set(0);
+    // Pages frontswap hands back (shrink, unload) go to their slots in the file; a failed write
+    // is a coded error, and frontswap keeps the page (see Frontswap.shrink).
     this.#fs = frontswap.addArea({ type, pages, path: file.path, fd: file.fd }, (offsets, data) => {
-      for (let i = 0; i < offsets.length; i++) this.#file.writeAt(offsets[i], data, i, 1);
+      for (let i = 0; i < offsets.length; i++) this.#writeFile(offsets[i], data, i, 1);
     });
     this.#unregisterStats = debugfs.register(`swap/${type}`, () => this.#counters());
   }
 
-  /** Slots holding a page (the header slot not counted). */
+  /** Slots holding a page (the header slot not counted); 0 after swapoff(). */
   get usedPages(): number {
-    return this.#slots.count - 1;
+    return this.#fs ? this.#slots.count - 1 : 0;
   }
 
-  /** Slots still free. */
+  /** Slots still free; 0 after swapoff(). */
   get freeSlots(): number {
-    return this.pages - this.#slots.count;
+    return this.#fs ? this.pages - this.#slots.count : 0;
   }
 
   /** Pages the backend's pool holds for this area, and their compressed bytes. */
@@ -86,17 +98,16 @@ export class SwapArea {
   /** Swaps a page out: frontswap first, the file when frontswap refuses. Returns the slot offset. */
   writePage(page: Uint8Array): number {
     const fsArea = this.#live();
-    checkPages('page', page);
+    // Writethrough reads the page twice (pool, then file): one version, also from a SharedArrayBuffer.
+    const view = frontswap.writethrough ? unshared(plainBytes(checkPage('page', page))) : checkPage('page', page);
     const offset = this.#slots.findClear(this.#cursor);
     if (offset < 0) throw this.#full(1);
-    this.#slots.set(offset);
-    this.#cursor = offset + 1 < this.pages ? offset + 1 : FIRST_SLOT;
-    if (frontswap.storePage(fsArea, offset, page)) return offset;
+    this.#take(offset);
     try {
-      this.#file.writeAt(offset, page, 0, 1);
+      if (!frontswap.storePage(fsArea, offset, view)) this.#writeFile(offset, view, 0, 1);
     } catch (err) {
       this.#release(fsArea, offset);
-      throw this.#ioError('write', offset, err);
+      throw err;
     }
     return offset;
   }
@@ -105,17 +116,21 @@ export class SwapArea {
   readPage(offset: number, into: Uint8Array): Uint8Array {
     const fsArea = this.#live();
     this.#checkInUse(offset);
-    checkPages('into', into);
-    if (!frontswap.loadPage(fsArea, offset, into, false)) this.#readFile(offset, into, 0);
+    const view = checkPage('into', into);
+    if (!frontswap.loadPage(fsArea, offset, view, false)) this.#readFile(offset, view, 0);
     return into;
   }
 
-  /** Reads the page at `offset` and frees its slot in one step. Exclusive gets apply here only. */
+  /**
+   * Reads the page at `offset` and frees its slot in one step. Exclusive gets apply here: a pool
+   * hit is dropped by the load itself; a miss is read from the file, and only a successful read
+   * frees the slot.
+   */
   takePage(offset: number, into: Uint8Array): Uint8Array {
     const fsArea = this.#live();
     this.#checkInUse(offset);
-    checkPages('into', into);
-    if (!frontswap.loadPage(fsArea, offset, into, frontswap.exclusiveGets)) this.#readFile(offset, into, 0);
+    const view = checkPage('into', into);
+    if (!frontswap.loadPage(fsArea, offset, view, frontswap.exclusiveGets)) this.#readFile(offset, view, 0);
     this.#release(fsArea, offset);
     return into;
   }
@@ -130,42 +145,44 @@ export class SwapArea {
   /**
    * Swaps out `pages.length / 4096` pages in one call. Slots are written to `offsets` when given
    * (a Uint32Array of at least that length), otherwise to a new array; either is returned.
-   * All or nothing: on a full area or an I/O error no page stays stored.
+   * All or nothing: on a full area or an I/O error no page stays stored. `offsets` is written
+   * only once every page is stored, so it may share memory with `pages`.
    */
   writePages(pages: Uint8Array, offsets?: Uint32Array): Uint32Array {
     const fsArea = this.#live();
-    if (!(pages instanceof Uint8Array) || pages.byteLength % PAGE_SIZE !== 0) {
-      throw new TypeError(`pages must be a Uint8Array holding whole ${PAGE_SIZE}-byte pages, got ${describe(pages)}`);
+    const view = unshared(checkBytes('pages', pages));
+    if (view.byteLength % PAGE_SIZE !== 0) {
+      throw new TypeError(`pages must be a Uint8Array holding whole ${PAGE_SIZE}-byte pages, got ${view.byteLength} bytes`);
     }
-    const n = pages.byteLength / PAGE_SIZE;
-    if (offsets !== undefined && (!(offsets instanceof Uint32Array) || offsets.length < n)) {
-      throw new TypeError(`offsets must be a Uint32Array of at least ${n} entries, got ${describe(offsets)}`);
+    const n = view.byteLength / PAGE_SIZE;
+    const out = offsets === undefined ? undefined : checkWords('offsets', offsets);
+    if (out !== undefined && out.length < n) {
+      throw new RangeError(`offsets must be a Uint32Array of at least ${n} entries, got ${out.length}`);
     }
     if (n > this.freeSlots) throw this.#full(n);
-    const out = offsets ? offsets.subarray(0, n) : new Uint32Array(n);
+    const slots = new Uint32Array(n);
     for (let i = 0; i < n; i++) {
-      const offset = this.#slots.findClear(this.#cursor);
-      this.#slots.set(offset);
-      this.#cursor = offset + 1 < this.pages ? offset + 1 : FIRST_SLOT;
-      out[i] = offset;
+      slots[i] = this.#slots.findClear(this.#cursor);
+      this.#take(slots[i]);
     }
     const stored = this.#scratchHits(n);
-    if (frontswap.storePages(fsArea, out, pages, stored) === n) return offsets ?? out;
     try {
-      this.#writeRefused(out, pages, stored);
+      if (frontswap.storePages(fsArea, slots, view, stored) !== n) this.#writeRefused(slots, view, stored);
     } catch (err) {
-      this.#releaseAll(fsArea, out);
-      throw this.#ioError('write', -1, err);
+      this.#releaseAll(fsArea, slots);
+      throw err;
     }
-    return offsets ?? out;
+    if (out === undefined) return slots;
+    out.set(slots);
+    return offsets!;
   }
 
   /** Reads the pages at `offsets` into `into` (offsets.length pages back to back). Returns `into`. */
   readPages(offsets: Uint32Array, into: Uint8Array): Uint8Array {
     const fsArea = this.#live();
-    this.#checkAllInUse(offsets, false);
-    checkPages('into', into, offsets.length);
-    this.#loadAll(fsArea, offsets, into, false);
+    const offs = this.#checkAllInUse(offsets, false);
+    const view = checkPages('into', into, offs.length);
+    this.#loadAll(fsArea, offs, view);
     return into;
   }
 
@@ -178,13 +195,13 @@ export class SwapArea {
    */
   readPagesAsync(offsets: Uint32Array, into: Uint8Array): Promise<Uint8Array> {
     const fsArea = this.#live();
-    this.#checkAllInUse(offsets, false);
-    checkPages('into', into, offsets.length);
-    const n = offsets.length;
+    const offs = this.#checkAllInUse(offsets, false);
+    const view = checkPages('into', into, offs.length);
+    const n = offs.length;
     const hits = new Uint8Array(n);
-    if (frontswap.loadPages(fsArea, offsets, into, hits, false) === n) return Promise.resolve(into);
+    if (frontswap.loadPages(fsArea, offs, view, hits, false) === n) return Promise.resolve(into);
     const reads: Promise<void>[] = [];
-    forEachMissedRun(offsets, hits, (i, count) => reads.push(this.#file.readAtAsync(offsets[i], into, i, count)));
+    forEachMissedRun(offs, hits, (i, count) => reads.push(this.#file.readAtAsync(offs[i], view, i, count)));
     this.#asyncReads++;
     return Promise.all(reads).then(
       () => this.#settleAsyncRead(into),
@@ -198,24 +215,32 @@ export class SwapArea {
     return into!;
   }
 
-  /** Reads the pages at `offsets` and frees their slots. Returns `into`. */
+  /**
+   * Reads the pages at `offsets` and frees their slots. Returns `into`. All or nothing: the slots
+   * (and their pool copies) are freed only once every page is in `into`, so a swap-file read that
+   * fails part way (ERR_TMEM_IO) leaves every slot holding its page.
+   */
   takePages(offsets: Uint32Array, into: Uint8Array): Uint8Array {
     const fsArea = this.#live();
-    this.#checkAllInUse(offsets, true);
-    checkPages('into', into, offsets.length);
-    this.#loadAll(fsArea, offsets, into, frontswap.exclusiveGets);
-    this.#releaseAll(fsArea, offsets);
+    const offs = this.#checkAllInUse(offsets, true);
+    const view = checkPages('into', into, offs.length);
+    // Plain loads, not exclusive gets: an exclusive get drops the pool copy at once, and a later
+    // file read of the same batch could still fail.
+    this.#loadAll(fsArea, offs, view);
+    this.#releaseAll(fsArea, offs);
     return into;
   }
 
   /** Frees the slots at `offsets`; all must be in use and distinct, or nothing is freed. */
   freePages(offsets: Uint32Array): void {
     const fsArea = this.#live();
-    this.#checkAllInUse(offsets, true);
-    this.#releaseAll(fsArea, offsets);
+    this.#releaseAll(fsArea, this.#checkAllInUse(offsets, true));
   }
 
-  /** Drops every page, closes and removes the swap file. The area is unusable afterwards. */
+  /**
+   * Drops every page, closes and removes the swap file — the file swapon() created: if something
+   * else has replaced it at `path` meanwhile, that is left alone. The area is unusable afterwards.
+   */
   swapoff(): void {
     const fsArea = this.#live();
     frontswap.removeArea(fsArea);
@@ -256,30 +281,36 @@ export class SwapArea {
     }
   }
 
-  #checkAllInUse(offsets: Uint32Array, distinct: boolean): void {
-    checkOffsets('offsets', offsets, this.pages);
-    for (let i = 0; i < offsets.length; i++) {
-      if (offsets[i] < FIRST_SLOT || !this.#slots.test(offsets[i])) {
-        throw new TmemError('ERR_TMEM_SLOT_NOT_IN_USE', `offsets[${i}]: swap slot ${offsets[i]} of area ${this.type} holds no page`);
+  // A private copy of `offsets` once every entry names a slot in use (and, for calls that free
+  // them, none twice); the call then works on the copy only.
+  #checkAllInUse(offsets: Uint32Array, distinct: boolean): Uint32Array {
+    const offs = checkOffsets('offsets', offsets, this.pages, FIRST_SLOT);
+    for (let i = 0; i < offs.length; i++) {
+      if (!this.#slots.test(offs[i])) {
+        throw new TmemError('ERR_TMEM_SLOT_NOT_IN_USE', `offsets[${i}]: swap slot ${offs[i]} of area ${this.type} holds no page`);
       }
     }
-    if (distinct && offsets.length > 1) {
-      const sorted = Uint32Array.from(offsets).sort();
-      for (let i = 1; i < sorted.length; i++) {
-        if (sorted[i] === sorted[i - 1]) throw new RangeError(`offsets must be distinct; ${sorted[i]} appears twice`);
-      }
-    }
+    if (distinct) checkDistinct('offsets', offs);
+    return offs;
   }
 
-  #loadAll(fsArea: FrontswapArea, offsets: Uint32Array, into: Uint8Array, exclusive: boolean): void {
+  #loadAll(fsArea: FrontswapArea, offsets: Uint32Array, into: Uint8Array): void {
     const hits = this.#scratchHits(offsets.length);
-    if (frontswap.loadPages(fsArea, offsets, into, hits, exclusive) === offsets.length) return;
+    if (frontswap.loadPages(fsArea, offsets, into, hits, false) === offsets.length) return;
     for (let i = 0; i < offsets.length; i++) if (!hits[i]) this.#readFile(offsets[i], into, i);
   }
 
   // Refused pages go to the file; runs of adjacent slots become one pwrite.
   #writeRefused(offsets: Uint32Array, pages: Uint8Array, stored: Uint8Array): void {
-    forEachMissedRun(offsets, stored, (i, count) => this.#file.writeAt(offsets[i], pages, i, count));
+    forEachMissedRun(offsets, stored, (i, count) => this.#writeFile(offsets[i], pages, i, count));
+  }
+
+  #writeFile(offset: number, src: Uint8Array, first: number, count: number): void {
+    try {
+      this.#file.writeAt(offset, src, first, count);
+    } catch (err) {
+      throw this.#ioError('write', offset, err);
+    }
   }
 
   #readFile(offset: number, into: Uint8Array, index: number): void {
@@ -288,6 +319,11 @@ export class SwapArea {
     } catch (err) {
       throw this.#ioError('read', offset, err);
     }
+  }
+
+  #take(offset: number): void {
+    this.#slots.set(offset);
+    this.#cursor = offset + 1 < this.pages ? offset + 1 : FIRST_SLOT;
   }
 
   #release(fsArea: FrontswapArea, offset: number): void {
@@ -313,8 +349,7 @@ export class SwapArea {
   }
 
   #ioError(op: 'read' | 'write', offset: number, err: unknown): TmemError {
-    const where = offset >= 0 ? `slot ${offset} of ` : '';
-    return new TmemError('ERR_TMEM_IO', `swap file ${op} failed at ${where}${this.path}: ${(err as Error).message}`, { cause: err });
+    return new TmemError('ERR_TMEM_IO', `swap file ${op} failed at slot ${offset} of ${this.path}: ${(err as Error).message}`, { cause: err });
   }
 }
 

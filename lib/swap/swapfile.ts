@@ -1,9 +1,13 @@
 // The swap file itself: creation (O_CREAT|O_EXCL, mode 0600, sized sparse like a fresh swap file),
 // an mkswap-style header in slot 0, and page I/O with pwrite/pread. Node's fs.writeSync/readSync
-// with an explicit position are pwrite(2)/pread(2) underneath.
+// with an explicit position are pwrite(2)/pread(2) underneath. The file is an OwnedPath: removal
+// (swapoff, or the end of the process or worker that created it) takes only the file created,
+// never whatever is at the path by then.
 import * as fs from 'node:fs';
 import { PAGE_SIZE } from '../backends/types';
 import { TmemError } from '../util/errors';
+import { OwnedPath } from '../util/owned-paths';
+import { plainBytes } from '../util/validate';
 
 const SWAP_MAGIC = 'SWAPSPACE2';
 const HEADER_VERSION = 1;
@@ -13,16 +17,26 @@ export class SwapFile {
   readonly fd: number;
   reads = 0;
   writes = 0;
+  readonly #owned: OwnedPath;
 
-  private constructor(path: string, fd: number) {
+  private constructor(path: string, fd: number, owned: OwnedPath) {
     this.path = path;
     this.fd = fd;
+    this.#owned = owned;
   }
 
   /** Creates the file; fails with the fs error (EEXIST, EACCES, ...) and leaves nothing behind. */
   static create(path: string, pages: number): SwapFile {
     const fd = fs.openSync(path, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_RDWR, 0o600);
-    const file = new SwapFile(path, fd);
+    let owned: OwnedPath;
+    try {
+      owned = OwnedPath.file(path, fd);
+    } catch (err) {
+      fs.closeSync(fd);
+      fs.unlinkSync(path);
+      throw err;
+    }
+    const file = new SwapFile(path, fd, owned);
     try {
       fs.ftruncateSync(fd, pages * PAGE_SIZE);
       file.#writeHeader(pages);
@@ -43,23 +57,28 @@ export class SwapFile {
     this.writeAt(0, header, 0, 1);
   }
 
-  /** pwrite of `count` pages from `src` (starting at page `first` of src) to slot `offset` onward. */
+  /**
+   * pwrite of `count` pages from `src` (starting at page `first` of src) to slot `offset` onward.
+   * `src` may be a caller's own array: fs reads its byteLength property, so a plain view goes.
+   */
   writeAt(offset: number, src: Uint8Array, first: number, count: number): void {
+    const view = plainBytes(src);
     let done = 0;
     const total = count * PAGE_SIZE;
     const base = first * PAGE_SIZE;
     while (done < total) {
-      done += fs.writeSync(this.fd, src, base + done, total - done, offset * PAGE_SIZE + done);
+      done += fs.writeSync(this.fd, view, base + done, total - done, offset * PAGE_SIZE + done);
     }
     this.writes += count;
   }
 
-  /** pread of one page at slot `offset` into page `index` of `into`. */
+  /** pread of one page at slot `offset` into page `index` of `into` (a plain view of it, as for writeAt). */
   readAt(offset: number, into: Uint8Array, index: number): void {
+    const view = plainBytes(into);
     let done = 0;
     const base = index * PAGE_SIZE;
     while (done < PAGE_SIZE) {
-      const n = fs.readSync(this.fd, into, base + done, PAGE_SIZE - done, offset * PAGE_SIZE + done);
+      const n = fs.readSync(this.fd, view, base + done, PAGE_SIZE - done, offset * PAGE_SIZE + done);
       if (n === 0) throw new Error(`short read of swap slot ${offset}`);
       done += n;
     }
@@ -93,17 +112,8 @@ export class SwapFile {
     return { size: st.size, allocated: st.blocks * 512 };
   }
 
-  /** Closes and unlinks; never throws (it runs on error paths too). */
+  /** Empties, unlinks (only if the path still names this file) and closes it; never throws (it runs on error paths too). */
   remove(): void {
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // already closed
-    }
-    try {
-      fs.unlinkSync(this.path);
-    } catch {
-      // already gone
-    }
+    this.#owned.release();
   }
 }

@@ -14,6 +14,7 @@ import { allocatorOf, type ZcacheConfig } from '../options';
 import type { AreaInfo, Backend, CleancacheOps, CounterSet, FrontswapOps } from '../types';
 import { PAGE_SIZE } from '../types';
 import { WritebackPolicy, type WritebackMechanics } from '../writeback-policy';
+import { PoolStatsReader } from './stats-reader';
 
 const { AllocFail, PoolFull } = StoreStatus;
 
@@ -29,10 +30,14 @@ function mechanicsOf(pool: NativePool): WritebackMechanics {
   };
 }
 
-function frontswapOps(pool: NativePool, policy: WritebackPolicy | null): FrontswapOps {
-  const usage = new Float64Array(2);
+function frontswapOps(pool: NativePool, policy: WritebackPolicy | null, reader: PoolStatsReader): FrontswapOps {
   return {
-    init: (type: number, area: AreaInfo) => pool.initArea(type, area.pages, area.fd),
+    // Pages and buffers only ever reach the pool's N-API methods, which read internal slots.
+    inPlaceViews: true,
+    init(type: number, area: AreaInfo) {
+      pool.initArea(type, area.pages, area.fd);
+      reader.initialised[type] = true;
+    },
     store(type, offset, page) {
       const status = pool.store(type, offset, page);
       if (policy !== null) {
@@ -43,7 +48,10 @@ function frontswapOps(pool: NativePool, policy: WritebackPolicy | null): Frontsw
     },
     load: (type, offset, into, exclusive) => pool.load(type, offset, into, exclusive),
     invalidatePage: (type, offset) => pool.invalidatePage(type, offset),
-    invalidateArea: (type) => pool.invalidateArea(type),
+    invalidateArea(type) {
+      pool.invalidateArea(type);
+      reader.initialised[type] = false;
+    },
     storeBatch(type, offsets, pages, results) {
       // The pool reports a status per page (>0 stored, <0 the refusal reason); frontswap wants 0/1.
       const status = new Int8Array(results.buffer, results.byteOffset, offsets.length);
@@ -62,10 +70,7 @@ function frontswapOps(pool: NativePool, policy: WritebackPolicy | null): Frontsw
     },
     loadBatch: (type, offsets, into, hits, exclusive) => pool.loadBatch(type, offsets, into, hits, exclusive),
     invalidateBatch: (type, offsets) => pool.invalidateBatch(type, offsets),
-    areaStats(type) {
-      pool.areaStats(type, usage);
-      return { pages: usage[0], compressedBytes: usage[1] };
-    },
+    areaStats: (type) => reader.areaUsage(type),
   };
 }
 
@@ -74,6 +79,7 @@ function cleancacheOps(pool: NativePool): CleancacheOps {
     if (pageSize !== PAGE_SIZE) throw new RangeError(`zcache: page size must be ${PAGE_SIZE}, got ${pageSize}`);
   };
   return {
+    inPlaceViews: true,
     initFs(pageSize) {
       checkPageSize(pageSize);
       return pool.ephInitFs();
@@ -105,13 +111,13 @@ export function createZcache(config: ZcacheConfig): Backend {
   });
   const policy = config.writeback === null ? null : new WritebackPolicy(mechanicsOf(pool), config.writeback);
   const names = pool.statNames;
-  const values = new Float64Array(names.length);
+  const reader = new PoolStatsReader(pool);
   return {
     name: 'zcache',
-    frontswap: frontswapOps(pool, policy),
+    frontswap: frontswapOps(pool, policy, reader),
     cleancache: cleancacheOps(pool),
     stats() {
-      pool.stats(values);
+      const values = reader.counters();
       const out: Record<string, CounterSet> = {};
       for (let i = 0; i < names.length; i++) {
         const slash = names[i].indexOf('/');

@@ -1,32 +1,46 @@
 // Setting a SwapCache up and the pieces of it that need no private state: opening its store
 // (swap area, backend, key index, ring) so that a failure undoes everything, its debugfs
 // directory, and walking its keys.
+import { mkdtempSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ensureBackend } from '../../backends/registry';
 import { debugfs } from '../../debugfs/tree';
 import { swapon, type SwapArea } from '../../swap/area';
+import { OwnedPath } from '../../util/owned-paths';
 import { defaultKeyIndexKind, M_FLAGS, RESIDENT } from './key-index';
 import type { Parsed } from './options';
-import { onExit, OwnedDir } from './owned-dir';
 import { Store } from './store';
 
-/** What a cache made for itself and removes at close (or at exit, if never closed). */
+/**
+ * What a cache made for itself: its swap area and, unless given a path, the private directory
+ * it is in. The swap file and the directory are OwnedPaths (util/owned-paths.ts): removed at
+ * close, or at the end of the process or worker, only while they are still what was made.
+ */
 export interface Owned {
-  dir: OwnedDir | null;
-  forgetExit: () => void;
+  dir: OwnedPath | null;
 }
 
 /**
  * Swaps on the cache's own area (unless given one), makes sure a backend is loaded and builds the
  * store. All options were validated; if any step fails, what the steps before it did is undone.
  */
-export function openStore<V>(o: Parsed<V>, removeOwned: () => void): { store: Store; area: SwapArea; owned: Owned | null } {
-  let dir: OwnedDir | null = null;
+export function openStore<V>(o: Parsed<V>): { store: Store; area: SwapArea; owned: Owned | null } {
+  let dir: OwnedPath | null = null;
   let area = o.area;
   let store: Store;
   try {
     if (!area) {
-      if (o.path === null) dir = new OwnedDir();
-      area = swapon(dir ? `${dir.path}/swapfile` : o.path!, { pages: o.pages });
+      const made = o.path === null ? mkdtempSync(join(tmpdir(), 'tmem-swapcache-')) : null;
+      try {
+        area = swapon(made ? join(made, 'swapfile') : o.path!, { pages: o.pages });
+      } catch (err) {
+        if (made) rmdirSync(made);
+        throw err;
+      }
+      // Registered after the swap file in it: at exit owned paths go in the order they came,
+      // so the file is removed before the directory.
+      if (made) dir = OwnedPath.directory(made);
     }
     ensureBackend(o.backend);
     store = new Store({
@@ -40,10 +54,10 @@ export function openStore<V>(o: Parsed<V>, removeOwned: () => void): { store: St
     });
   } catch (err) {
     if (area && !o.area) area.swapoff();
-    dir?.remove();
+    dir?.release();
     throw err;
   }
-  return { store, area, owned: o.area ? null : { dir, forgetExit: onExit(removeOwned) } };
+  return { store, area, owned: o.area ? null : { dir } };
 }
 
 // debugfs directory numbers in use: a new cache takes the lowest free one, as swap areas do.
