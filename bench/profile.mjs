@@ -2,21 +2,22 @@
 // a profiler sees only that. Corpus pages are made as in run.mjs.
 //
 //   perf record -e cpu-clock -g -D 4000 -o /tmp/perf.data -- \
-//     node --perf-basic-prof bench/profile.mjs zcache store heap 5
+//     node --perf-basic-prof bench/profile.mjs zcache/zsmalloc store heap 5
 //   perf report -i /tmp/perf.data --no-children --sort dso,sym -g none
 // (-D skips the set-up: corpus, store of every page; perf's cpu-clock works in VMs without PMU.)
 //
 //   node bench/profile.mjs SUBJECT store|overwrite|load|storeBatch|loadBatch CORPUS SECONDS [PAGES]
+// SUBJECT: a name of bench/lib/subjects.mjs ("zcache/zsmalloc", "zcache (Pool)", "Map", ...).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { makeCorpora, PAGE } from './lib/corpora.mjs';
-import { SUBJECTS } from './lib/subjects.mjs';
+import { DEFAULT_SUBJECT, SUBJECTS } from './lib/subjects.mjs';
 import { readFileSync } from 'node:fs';
 
-const [subject = 'zcache', op = 'store', corpus = 'heap', seconds = '5', pagesArg = '8192'] = process.argv.slice(2);
+const [subject = DEFAULT_SUBJECT.zcache, op = 'store', corpus = 'heap', seconds = '5', pagesArg = '8192'] = process.argv.slice(2);
 const s = SUBJECTS[subject];
-if (!s) throw new Error(`unknown subject ${subject}`);
+if (!s) throw new Error(`unknown subject ${subject} (known: ${Object.keys(SUBJECTS).join(', ')})`);
 const tmp = mkdtempSync(join(os.tmpdir(), 'tmem-profile-'));
 try {
   const corpora = await makeCorpora(tmp, { heap: Number(pagesArg), synthetic: Number(pagesArg), only: [corpus] });

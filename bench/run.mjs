@@ -4,9 +4,11 @@
 //   node bench/run.mjs [--quick | --smoke] [--out DIR] [--dir TMPDIR] [--heap-pages N]
 //                      [--synthetic-pages N] [--seconds S] [--only a,b] [--keep-corpus] [--publish]
 //
-// default  32,768 real heap pages + 8,192 of each synthetic set, ≥ 2 s per measurement (~5 min)
-// --quick  4,096 heap pages + 2,048 synthetic, ≥ 0.15 s per measurement (~30 s, for CI)
-// --smoke  512 + 256 pages, one round each: checks that everything runs (the test suite uses it)
+// default  32,768 real heap pages + 8,192 of each synthetic set, ≥ 2 s per measurement, churn of
+//          500,000 pages (~8 min)
+// --quick  4,096 heap pages + 2,048 synthetic, ≥ 0.15 s per measurement, churn of 50,000 (~1 min, CI)
+// --smoke  512 + 256 pages, one round each, churn of 4,000: checks that everything runs (the test
+//          suite uses it)
 //
 // Writes DIR/latest.md (Markdown table), DIR/latest.json and DIR/latest.svg (default DIR is
 // bench/results/, not committed). Swap files, lmdb databases and the pwrite file go to a fresh
@@ -24,7 +26,7 @@ import { CORPORA, makeCorpora } from './lib/corpora.mjs';
 import { onJsonLines } from './lib/json-lines.mjs';
 import { buildLz4Loop } from './lib/native-build.mjs';
 import { computeTargets, markdown, replaceBetweenMarkers, svgChart } from './lib/report.mjs';
-import { ROOT, SUBJECTS } from './lib/subjects.mjs';
+import { ALLOCATOR_SUBJECTS, ROOT, SUBJECTS } from './lib/subjects.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -50,9 +52,9 @@ if (args.help) {
 
 const mode = args.smoke ? 'smoke' : args.quick ? 'quick' : 'default';
 const PRESETS = {
-  default: { heapPages: 32768, syntheticPages: 8192, minSeconds: 2, minRounds: 5 },
-  quick: { heapPages: 4096, syntheticPages: 2048, minSeconds: 0.15, minRounds: 2 },
-  smoke: { heapPages: 512, syntheticPages: 256, minSeconds: 0, minRounds: 1 },
+  default: { heapPages: 32768, syntheticPages: 8192, minSeconds: 2, minRounds: 5, churnPages: 500_000 },
+  quick: { heapPages: 4096, syntheticPages: 2048, minSeconds: 0.15, minRounds: 2, churnPages: 50_000 },
+  smoke: { heapPages: 512, syntheticPages: 256, minSeconds: 0, minRounds: 1, churnPages: 4_000 },
 };
 const config = { ...PRESETS[mode], batch: 128 };
 if (args['heap-pages']) config.heapPages = Number(args['heap-pages']);
@@ -179,13 +181,18 @@ async function main() {
 
   const nCorpora = CORPORA.length;
   const subjectWeight = (s) => nCorpora * (s.startsWith('lmdb') || s.includes('js') || s.includes('JS') ? 6 : 4);
+  // Writeback and churn run per allocator subject; churn needs the native Pool (zcache).
+  const allocatorSubjects = ALLOCATOR_SUBJECTS.filter((a) => subjects.includes(a.name));
+  const churnSubjects = allocatorSubjects.filter((a) => a.backend === 'zcache');
   plan = [
     { name: 'corpora', weight: 2 },
     { name: 'build', weight: 1 },
     { name: 'raw', weight: nCorpora * 2 },
     ...subjects.map((s) => ({ name: s, weight: subjectWeight(s) })),
     ...subjects.map((s) => ({ name: `mem ${s}`, weight: 1 })),
-    { name: 'writeback', weight: 2 },
+    ...allocatorSubjects.map((a) => ({ name: `writeback ${a.name}`, weight: 2 })),
+    { name: 'pwrite', weight: 1 },
+    ...churnSubjects.map((a) => ({ name: `churn ${a.name}`, weight: 3 })),
   ];
   const step = async (name, label, fn) => {
     const job = plan.find((j) => j.name === name);
@@ -211,7 +218,8 @@ async function main() {
       return out;
     });
     const perf = [];
-    const common = { corpora, minSeconds: config.minSeconds, minRounds: config.minRounds, batch: config.batch, tmp: work, memCorpus: 'heap' };
+    const common = { corpora, minSeconds: config.minSeconds, minRounds: config.minRounds, batch: config.batch, tmp: work, memCorpus: 'heap',
+      churnPages: config.churnPages };
     for (const s of subjects) {
       perf.push(...(await step(s, s, (w) => runWorker({ ...common, mode: 'perf', subject: s }, w))));
     }
@@ -219,12 +227,16 @@ async function main() {
     for (const s of subjects) {
       memory.push(...(await step(`mem ${s}`, `${s} · memory`, (w) => runWorker({ ...common, mode: 'mem', subject: s }, w))));
     }
-    const { writeback, pwrite } = await step('writeback', 'writeback', async (w) => {
-      const rows = subjects.includes('zcache') ? await runWorker({ ...common, mode: 'writeback', subject: 'zcache' }, w / 2) : [];
-      draw(w / 2, 'raw pwrite of 4 KiB pages (C++)');
-      const pw = runNative(bin, ['pwrite', join(work, 'pwrite.bin'), String(corpora.heap.pages), String(config.minSeconds), String(config.minRounds)]);
-      return { writeback: rows, pwrite: pw };
-    });
+    const writeback = [];
+    for (const a of allocatorSubjects) {
+      writeback.push(...(await step(`writeback ${a.name}`, `${a.name} · writeback`, (w) => runWorker({ ...common, mode: 'writeback', subject: a.name }, w))));
+    }
+    const pwrite = await step('pwrite', 'raw pwrite of 4 KiB pages (C++)', () =>
+      runNative(bin, ['pwrite', join(work, 'pwrite.bin'), String(corpora.heap.pages), String(config.minSeconds), String(config.minRounds)]));
+    const churn = [];
+    for (const a of churnSubjects) {
+      churn.push(...(await step(`churn ${a.name}`, `${a.name} · churn of ${config.churnPages} pages`, (w) => runWorker({ ...common, mode: 'churn', subject: a.name }, w))));
+    }
     endBar();
 
     const results = {
@@ -239,6 +251,7 @@ async function main() {
       perf,
       memory,
       writeback,
+      churn,
     };
     results.targets = computeTargets(results);
     const md = markdown(results);

@@ -10,13 +10,14 @@
 //               process.hrtime.bigint() (kept apart from the throughput passes: the timer costs)
 //   batch       as store/load with `batch` pages per call; latency = time of a call / batch
 // mem mode: gc, baseline, store every heap page once, gc, growth of V8 heap and RSS per page.
-// writeback mode: a small pool with writeback on, every page written through the swap area.
+// writeback mode: a small pool with writeback on, every page written through the swap area; then
+//               the mechanics alone (Pool.writebackSync) emptying a full pool into a swap file.
+// churn mode: a native Pool of one allocator stores `churnPages` heap pages (the corpus cycled),
+//               a random half is freed, compact() runs: frames against the ideal, compaction time.
 import { closeSync, ftruncateSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { PAGE, ROOT, SUBJECTS, tmem, zcacheOptions } from './lib/subjects.mjs';
-
-const require = createRequire(import.meta.url);
+import { churnRun } from './lib/churn.mjs';
+import { nativePool, PAGE, SUBJECTS, tmem } from './lib/subjects.mjs';
 
 const spec = JSON.parse(process.argv[2]);
 const send = (o) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -234,15 +235,16 @@ function mem() {
 // writeback waited for. Pages/s written back = zcache/written_back_pages over that whole time.
 async function writeback() {
   const t = tmem();
+  const { backend, allocator } = SUBJECTS[spec.subject];
   const corpus = spec.corpora[spec.memCorpus];
   const buf = readFileSync(corpus.file);
   const n = corpus.pages;
   steps = 1;
   progress(`${spec.subject} · writeback`);
-  const area = t.swapon(`${spec.tmp}/swap-wb-${spec.subject}`, { pages: n + 1 });
+  const area = t.swapon(join(spec.tmp, `swap-wb-${backend}-${allocator}`), { pages: n + 1 });
   const poolBytes = Math.max(1 << 20, Math.floor((n * PAGE) / 8 / PAGE) * PAGE);
-  await t.loadBackend(spec.subject, { maxPoolBytes: poolBytes, writeback: true, storeIncompressible: true, maxMeanCompressedBytes: PAGE });
-  const row = { subject: spec.subject, corpus: spec.memCorpus, pages: n, poolBytes };
+  await t.loadBackend(backend, { allocator, maxPoolBytes: poolBytes, writeback: true, storeIncompressible: true, maxMeanCompressedBytes: PAGE });
+  const row = { subject: spec.subject, allocator, corpus: spec.memCorpus, pages: n, poolBytes };
   try {
     const read = (k) => t.debugfs.snapshot()[k];
     const wb0 = read('zcache/written_back_pages');
@@ -268,28 +270,20 @@ async function writeback() {
     if (row.available) row.pagesPerSec = written / seconds;
     else row.note = 'n/a (writeback not available: no page was written back)';
   } finally {
-    await t.unloadBackend(spec.subject);
+    await t.unloadBackend(backend);
     area.swapoff();
   }
-  return [row, writebackSyncRow(buf, n)];
+  // The mechanics alone need the native Pool.
+  return backend === 'zcache' ? [row, writebackSyncRow(buf, n, allocator)] : [row];
 }
 
 // The writeback mechanics alone: a native Pool holding every heap page, emptied into a swap file
 // by pool.writebackSync(batch) calls on this thread (direct reclaim), in timed rounds. Same-filled
 // pages are never written back, so they are not counted.
-function writebackSyncRow(buf, n) {
-  const { loadNative } = require(join(ROOT, 'dist', 'native', 'binding.js'));
-  const { Pool } = loadNative();
-  const row = { subject: 'zcache (Pool)', op: 'writebackSync', corpus: spec.memCorpus, pages: n, batchPages: spec.batch };
-  const proto = Pool.prototype;
-  if (typeof proto.writebackSync !== 'function') {
-    row.available = false;
-    row.note = 'n/a (writeback not available: Pool has no writebackSync)';
-    return row;
-  }
-  const { writeback, ...opts } = zcacheOptions(n);
-  const pool = new Pool(opts);
-  const path = join(spec.tmp, 'swap-wbsync');
+function writebackSyncRow(buf, n, allocator) {
+  const row = { subject: `zcache (Pool)`, allocator, op: 'writebackSync', corpus: spec.memCorpus, pages: n, batchPages: spec.batch };
+  const pool = nativePool(n, { allocator });
+  const path = join(spec.tmp, `swap-wbsync-${allocator}`);
   const fd = openSync(path, 'w+', 0o600);
   try {
     ftruncateSync(fd, n * PAGE);
@@ -323,7 +317,12 @@ function writebackSyncRow(buf, n) {
   return row;
 }
 
-const modes = { perf, mem, writeback };
+function churn() {
+  steps = 3;
+  return churnRun(spec, progress);
+}
+
+const modes = { perf, mem, writeback, churn };
 try {
   const result = await modes[spec.mode]();
   send({ result });

@@ -2,9 +2,10 @@
 // Swaps real heap pages through a swap area with zcache loaded, using only the public API:
 // swap on, load the backend (optionally with a pool limit, so writeback to the swap file runs),
 // write every page, read every page back and compare, check the counters moved, unload (which
-// drains the pool to the swap file), read everything back again from the file, swap off.
+// drains the pool to the swap file), read everything back again from the file, swap off. Prints
+// how densely the pool held the pages: compressed bytes / pool bytes, and native metadata per page.
 //
-// usage: node examples/frontswap-roundtrip.mjs [PAGES=50000] [BACKEND=zcache] [POOL_MIB=default] [DIR=os.tmpdir()]
+// usage: node examples/frontswap-roundtrip.mjs [PAGES=50000] [BACKEND[/ALLOCATOR]=zcache] [POOL_MIB=default] [DIR=os.tmpdir()]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { heapPages } from '../bench/corpus/heap-pages.mjs';
 
 const PAGE = 4096;
 const want = Number(process.argv[2] ?? 50000);
-const backend = process.argv[3] ?? 'zcache';
+const [backend, allocator] = (process.argv[3] ?? 'zcache').split('/');
 const poolMiB = process.argv[4] && process.argv[4] !== 'default' ? Number(process.argv[4]) : undefined;
 const dir = mkdtempSync(join(process.argv[5] ?? tmpdir(), 'tmem-roundtrip-'));
 
@@ -29,7 +30,7 @@ const n = pages.length / PAGE;
 
 const area = swapon(join(dir, 'swapfile'), { pages: n + 1 });
 try {
-  await loadBackend(backend, poolMiB ? { maxPoolBytes: poolMiB << 20 } : {});
+  await loadBackend(backend, { ...(poolMiB ? { maxPoolBytes: poolMiB << 20 } : {}), ...(allocator ? { allocator } : {}) });
   const t0 = performance.now();
   const offsets = new Uint32Array(n);
   let maxPoolBytes = 0;
@@ -49,6 +50,7 @@ try {
   }
   const t2 = performance.now();
   const stats = debugfs.snapshot();
+  const allocatorInUse = ['zsmalloc', 'z3fold', 'zbud'].find((a) => stats[`${a}/pages`] !== undefined);
   await unloadBackend(backend);
   let badAfter = 0;
   for (let i = 0; i < n; i++) {
@@ -57,6 +59,7 @@ try {
   }
   const result = {
     backend,
+    allocator: allocatorInUse,
     pages: n,
     mismatches: bad,
     mismatchesAfterUnload: badAfter,
@@ -69,6 +72,8 @@ try {
     writtenBackPages: stats['zcache/written_back_pages'],
     fileReads: stats[`swap/${area.type}/file_reads`],
     compressedBytes: stats['zcache/compressed_bytes'],
+    // How densely the pool holds the pages that need room (same-filled ones need none).
+    poolDensity: stats['zcache/compressed_bytes'] / stats['zcache/pool_total_size'],
     metadataBytesPerPage: stats['zcache/metadata_bytes'] / stats['zcache/stored_pages'],
     writePagesPerSec: Math.round(n / ((t1 - t0) / 1000)),
     readPagesPerSec: Math.round(n / ((t2 - t1) / 1000)),

@@ -13,23 +13,28 @@
 namespace tmem {
 
 // One u64 per stored page:
-//   bits  0..1   kind
-//   bits  2..14  stored length in bytes (compressed length, or 4096 for a raw page)
-//   bit  15      under writeback: a writeback batch has this page's data in flight (pool.h)
+//   bits  0..2   kind (EntryKind; values 4..7 are free, e.g. for a page held remotely whose
+//                payload is a version)
+//   bits  3..15  stored length in bytes (compressed length, or 4096 for a raw page)
+//   bit  16      under writeback: a writeback batch has this page's data in flight (pool.h)
+//   bit  17      referenced: loaded since writeback last looked at it (second chance)
 //   bits 32..63  allocator handle, or the fill word of a same-filled page
 // An all-zero entry is empty.
 enum class EntryKind : uint8_t { kEmpty = 0, kCompressed = 1, kSameFilled = 2, kRaw = 3 };
 
 struct Entry {
   static uint64_t make(EntryKind kind, uint32_t length, uint32_t payload) {
-    return static_cast<uint64_t>(kind) | (static_cast<uint64_t>(length & 0x1fff) << 2) |
+    return static_cast<uint64_t>(kind) | (static_cast<uint64_t>(length & 0x1fff) << 3) |
            (static_cast<uint64_t>(payload) << 32);
   }
-  static EntryKind kind(uint64_t e) { return static_cast<EntryKind>(e & 3); }
-  static uint32_t length(uint64_t e) { return static_cast<uint32_t>((e >> 2) & 0x1fff); }
+  static EntryKind kind(uint64_t e) { return static_cast<EntryKind>(e & 7); }
+  static uint32_t length(uint64_t e) { return static_cast<uint32_t>((e >> 3) & 0x1fff); }
   static uint32_t payload(uint64_t e) { return static_cast<uint32_t>(e >> 32); }
-  static constexpr uint64_t kUnderWriteback = uint64_t{1} << 15;
+  static bool has_object(uint64_t e) { return kind(e) == EntryKind::kCompressed || kind(e) == EntryKind::kRaw; }
+  static constexpr uint64_t kUnderWriteback = uint64_t{1} << 16;
+  static constexpr uint64_t kReferenced = uint64_t{1} << 17;
   static bool under_writeback(uint64_t e) { return (e & kUnderWriteback) != 0; }
+  static bool referenced(uint64_t e) { return (e & kReferenced) != 0; }
 };
 
 class AreaIndex {
@@ -55,6 +60,8 @@ class AreaIndex {
   }
   // Puts a non-empty entry into an empty slot. False if its leaf cannot be allocated.
   bool set(uint32_t offset, uint64_t entry);
+  // Sets flag bits of a non-empty entry.
+  void set_flags(uint32_t offset, uint64_t flags) { top_[offset >> kLeafShift].leaf[offset & (kLeafEntries - 1)] |= flags; }
   // Overwrites a non-empty entry in place (used to set and clear flag bits).
   void replace(uint32_t offset, uint64_t entry) {
     uint64_t& slot = top_[offset >> kLeafShift].leaf[offset & (kLeafEntries - 1)];

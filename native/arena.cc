@@ -30,7 +30,7 @@ bool Arena::init(uint32_t max_frames) {
   size_t frames = max_frames == 0 ? 1 : max_frames;
   if (!frames_.reserve(frames * kPageSize)) return false;
   frames_.no_huge_pages();
-  return returned_.reserve(frames * sizeof(uint32_t));
+  return returned_.reserve((frames + 63) / 64 * sizeof(uint64_t));
 }
 
 uint32_t Arena::alloc_frame() {
@@ -47,9 +47,9 @@ uint32_t Arena::alloc_frame() {
     if (!frames_.commit_to(frames * kPageSize, static_cast<size_t>(kCommitFrames) * kPageSize)) {
       return kNoFrame;
     }
-    // The returned stack must be able to hold every frame below the high-water mark, so that
-    // free_frame() can never fail; grow it here, where failing is allowed.
-    if (!returned_.commit_to(frames * sizeof(uint32_t), kPageSize)) return kNoFrame;
+    // The returned bitmap must cover every frame below the high-water mark, so that free_frame()
+    // can never fail; grow it here, where failing is allowed.
+    if (!returned_.commit_to((frames + 63) / 64 * sizeof(uint64_t), kPageSize)) return kNoFrame;
     if (high_water_ >= populated_) {
       const size_t committed = frames_.committed() / kPageSize;
       populated_ = static_cast<uint32_t>(std::min<size_t>({committed, max_frames_, size_t{high_water_} + kPopulateFrames}));
@@ -68,11 +68,23 @@ void Arena::free_frame(uint32_t id) {
 }
 
 void Arena::refill_cache() {
-  const uint32_t n = std::min(returned_count_, kPopulateFrames);
-  returned_count_ -= n;
-  std::memcpy(cached_, reinterpret_cast<uint32_t*>(returned_.base()) + returned_count_, n * sizeof(uint32_t));
+  uint64_t* bits = reinterpret_cast<uint64_t*>(returned_.base());
+  uint32_t n = 0;
+  while (n < kPopulateFrames && returned_count_ > 0) {
+    uint64_t& word = bits[scan_word_];
+    if (word == 0) {
+      scan_word_++;
+      continue;
+    }
+    const uint32_t bit = static_cast<uint32_t>(__builtin_ctzll(word));
+    word &= word - 1;
+    cached_[n++] = scan_word_ * 64 + bit;
+    returned_count_--;
+  }
   cached_count_ = n;
   for_each_run(cached_, n, [this](uint32_t from, uint32_t to) { populate(from, to); });
+  // Sorted by for_each_run; handed out from the back, so the lowest id goes first.
+  std::reverse(cached_, cached_ + n);
 }
 
 void Arena::populate(uint32_t from, uint32_t to) {
@@ -86,14 +98,20 @@ void Arena::populate(uint32_t from, uint32_t to) {
 
 void Arena::return_oldest_cached() {
   // The older half of the cache goes back to the OS in one go. Sorted, neighbouring frames
-  // (the common case when many pages are invalidated together, as on swapoff) are released with
-  // one madvise per run instead of one per frame.
+  // (the common case when many pages are invalidated together, as on swapoff) make one range;
+  // the ranges go in one process_madvise where the kernel allows it (Region::discard).
   constexpr uint32_t n = kCachedFrames / 2;
-  for_each_run(cached_, n, [this](uint32_t from, uint32_t to) {
-    frames_.discard(static_cast<size_t>(from) * kPageSize, static_cast<size_t>(to - from) * kPageSize);
+  Region::Span spans[n];
+  size_t runs = 0;
+  for_each_run(cached_, n, [&](uint32_t from, uint32_t to) {
+    spans[runs++] = Region::Span{static_cast<size_t>(from) * kPageSize, static_cast<size_t>(to - from) * kPageSize};
   });
-  uint32_t* stack = reinterpret_cast<uint32_t*>(returned_.base());
-  std::memcpy(stack + returned_count_, cached_, n * sizeof(uint32_t));
+  frames_.discard(spans, runs);
+  uint64_t* bits = reinterpret_cast<uint64_t*>(returned_.base());
+  for (uint32_t i = 0; i < n; i++) {
+    bits[cached_[i] / 64] |= uint64_t{1} << (cached_[i] % 64);
+    scan_word_ = std::min(scan_word_, cached_[i] / 64);
+  }
   returned_count_ += n;
   std::memmove(cached_, cached_ + n, (cached_count_ - n) * sizeof(uint32_t));
   cached_count_ -= n;

@@ -20,7 +20,7 @@ constexpr size_t kPageSize = 4096;
 class Arena {
  public:
   static constexpr uint32_t kNoFrame = UINT32_MAX;
-  // Allocator handles spend one bit on the buddy index, so frame ids must fit in 31 bits.
+  // zbud's handles spend one bit on the buddy index, so frame ids must fit in 31 bits.
   static constexpr uint32_t kMaxFrames = 1u << 31;
   // Frames committed per mprotect call as the arena grows (1 MiB).
   static constexpr uint32_t kCommitFrames = 256;
@@ -50,7 +50,7 @@ class Arena {
   uint32_t free_frames() const { return cached_count_ + returned_count_; }
   uint32_t returned_frames() const { return returned_count_; }
   uint64_t committed_bytes() const { return frames_.committed(); }
-  // Native bookkeeping memory of the arena itself (the returned-frame stack).
+  // Native bookkeeping memory of the arena itself (the returned-frame bitmap).
   uint64_t metadata_bytes() const { return returned_.committed(); }
 
  private:
@@ -61,10 +61,14 @@ class Arena {
   void populate(uint32_t from, uint32_t to);
 
   Region frames_;
-  // Stack of returned (madvised) frame ids. Kept out of the frames themselves because writing a
-  // link into a returned frame would fault it back in.
+  // One bit per frame below the high-water mark: set while the frame is returned (madvised). Kept
+  // out of the frames themselves because writing a link into a returned frame would fault it
+  // back in; a bit instead of a 4-byte stack entry, since it is committed for every frame ever
+  // used. Returned frames are reused lowest id first, which keeps ids dense; scan_word_ is the
+  // lowest word that may have a bit set, so finding them costs O(1) amortised per frame.
   Region returned_;
   uint32_t returned_count_ = 0;
+  uint32_t scan_word_ = 0;
   uint32_t cached_[kCachedFrames];
   uint32_t cached_count_ = 0;
   uint32_t max_frames_ = 0;

@@ -7,6 +7,9 @@
 namespace tmem {
 
 static_assert(Codec::kScratchBytes == LZ4_COMPRESSBOUND(kPageSize), "scratch must fit LZ4's worst case");
+static_assert(Codec::kStreamBytes >= sizeof(LZ4_stream_t), "the stream buffer must hold an LZ4_stream_t");
+
+Codec::Codec() { LZ4_initStream(stream_, sizeof(stream_)); }
 
 bool Codec::same_filled(const uint8_t* page, uint32_t* value) {
   // Pages from JS can sit at any byte offset, so words are read with memcpy (which compiles to
@@ -46,9 +49,11 @@ void Codec::fill(uint8_t* page, uint32_t value) {
 
 uint32_t Codec::compress(const uint8_t* page) {
   // The destination is the full worst-case bound, so LZ4 cannot run out of room; 0 would mean an
-  // internal failure.
-  int n = LZ4_compress_default(reinterpret_cast<const char*>(page), reinterpret_cast<char*>(scratch_),
-                               static_cast<int>(kPageSize), static_cast<int>(kScratchBytes));
+  // internal failure (which marks the stream dirty: LZ4_resetStream_fast then clears it fully).
+  LZ4_stream_t* stream = reinterpret_cast<LZ4_stream_t*>(stream_);
+  LZ4_resetStream_fast(stream);
+  int n = LZ4_compress_fast_continue(stream, reinterpret_cast<const char*>(page), reinterpret_cast<char*>(scratch_),
+                                     static_cast<int>(kPageSize), static_cast<int>(kScratchBytes), 1);
   return n > 0 ? static_cast<uint32_t>(n) : 0;
 }
 

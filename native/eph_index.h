@@ -9,11 +9,11 @@
 // chained (so invalidating an inode costs its pages) and the inodes of one pool are chained (so
 // invalidating a pool costs its inodes). An inode exists while it has at least one page.
 //
-// An entry is 24 bytes: the packed u64 of area_index.h (kind, length, zbud handle or fill word),
+// An entry is 24 bytes: the packed u64 of area_index.h (kind, length, allocator handle or fill word),
 // its inode, its page index and its two chain links. With the page table's 2..4 slots of 4 bytes
 // per page, a page costs 32..40 bytes (plus the slab's growth slack), an inode 44 bytes + slots.
-// Entry ids are stable while the entry lives: zbud records them as the owner of an ephemeral
-// object, so evicting a frame finds the entries of its buddies without a lookup.
+// Entry ids are stable while the entry lives: the object header records them as the owner of an
+// ephemeral object, so evicting a unit finds the entries of its objects without a lookup.
 //
 // Not thread-safe: the pool's mutex guards it. Allocation failures are reported by reserve(),
 // which callers run first, so that the adds that follow (with only removals between) cannot fail.
@@ -54,6 +54,8 @@ class EphIndex {
   void remove_page(uint32_t e);
 
   uint64_t value(uint32_t e) const { return ents_[e].value; }
+  // Rewrites an entry's value in place (its flag bits: area_index.h).
+  void set_value(uint32_t e, uint64_t value) { ents_[e].value = value; }
   uint32_t first_page(uint32_t ino) const { return inos_[ino].head; }
   uint32_t next_page(uint32_t e) const { return ents_[e].next; }
   uint32_t pool_first_inode(uint32_t pool) const { return pool < npools_ ? pool_head_[pool] : kNil; }

@@ -14,8 +14,12 @@ Pool::Pool(const PoolOptions& options)
 
 bool Pool::init() {
   uint64_t frames = options_.max_pool_bytes / kPageSize;
-  if (frames > Arena::kMaxFrames) return false;
-  return arena_.init(static_cast<uint32_t>(frames)) && zbud_.init();
+  if (frames > Arena::kMaxFrames || !arena_.init(static_cast<uint32_t>(frames))) return false;
+  alloc_ = make_allocator(options_.allocator, &arena_);
+  if (alloc_ == nullptr || !alloc_->init()) return false;
+  stat_names_.assign(std::begin(kStatNames), std::end(kStatNames));
+  for (std::string& name : alloc_->stat_names()) stat_names_.push_back(std::move(name));
+  return true;
 }
 
 PoolError Pool::init_area(uint32_t type, uint32_t pages, int fd) {
@@ -44,6 +48,7 @@ PoolError Pool::invalidate_area(uint32_t type) {
   area.index.reset();
   area.fd = -1;
   invalidates_++;
+  auto_compact();
   publish_size();
   return PoolError::kOk;
 }
@@ -69,28 +74,23 @@ PoolError Pool::check(uint32_t type, const uint32_t* offsets, size_t n) const {
   return PoolError::kOk;
 }
 
-void Pool::drop_entry(uint64_t entry) {
+void Pool::drop_entry(uint64_t entry, bool in_lru) {
   stored_pages_--;
-  switch (Entry::kind(entry)) {
-    case EntryKind::kSameFilled:
-      same_filled_pages_--;
-      return;
-    case EntryKind::kRaw:
-      raw_pages_--;
-      break;
-    case EntryKind::kCompressed:
-    case EntryKind::kEmpty:
-      break;
+  if (Entry::kind(entry) == EntryKind::kSameFilled) {
+    same_filled_pages_--;
+    return;
   }
+  if (Entry::kind(entry) == EntryKind::kRaw) raw_pages_--;
   object_pages_--;
   compressed_bytes_ -= Entry::length(entry);
-  zbud_.free(Entry::payload(entry));
+  const Handle h = Entry::payload(entry);
+  if (in_lru) pers_lru_.unlink(*alloc_, h);
+  alloc_->free(h);
 }
 
 int Pool::place(uint32_t type, uint32_t offset, const uint8_t* data, uint32_t len, EntryKind kind) {
   Handle handle;
-  AllocStatus st = alloc_evicting(len, AllocClass::kPersistent, OwnerRef{static_cast<uint8_t>(type), offset},
-                                  &handle);
+  AllocStatus st = alloc_evicting(len, AllocClass::kPersistent, &handle);
   if (st != AllocStatus::kOk) {
     // len never exceeds a page, so the only failure is the arena at its cap (or the OS refusing
     // to commit more, which is the same situation from the caller's point of view). From now on
@@ -101,11 +101,13 @@ int Pool::place(uint32_t type, uint32_t offset, const uint8_t* data, uint32_t le
     return kRejectAllocFail;
   }
   if (!areas_[type].index.set(offset, Entry::make(kind, len, handle))) {
-    zbud_.free(handle);
+    alloc_->free(handle);
     reject_alloc_fail_++;
     return kRejectAllocFail;
   }
-  std::memcpy(zbud_.map(handle), data, len);
+  alloc_->write(handle, data, len);
+  header::set_owner(alloc_->header(handle), Owner{static_cast<uint8_t>(type), offset});
+  pers_lru_.push_head(*alloc_, handle);
   stored_pages_++;
   object_pages_++;
   compressed_bytes_ += len;
@@ -161,7 +163,7 @@ int Pool::store_locked(Lock& lock, uint32_t type, uint32_t offset, const uint8_t
   // unless ephemeral frames are there to be eaten (room that costs no I/O).
   if (reached_full_) {
     if (uint64_t{arena_.frames_in_use()} * kPageSize >= accept_bytes_) {
-      if (zbud_.lru_count(AllocClass::kEphemeral) == 0) {
+      if (eph_lru_.count() == 0) {
         pool_limit_hit_++;
         return kRejectPoolFull;
       }
@@ -204,7 +206,7 @@ bool Pool::load_locked(Lock& lock, uint32_t type, uint32_t offset, uint8_t* into
     bool gone = false;
     entry = settled(lock, type, offset, &gone);
   } else {
-    entry = index.get(offset) & ~Entry::kUnderWriteback;
+    entry = index.get(offset);
   }
   switch (Entry::kind(entry)) {
     case EntryKind::kEmpty:
@@ -212,23 +214,29 @@ bool Pool::load_locked(Lock& lock, uint32_t type, uint32_t offset, uint8_t* into
     case EntryKind::kSameFilled:
       Codec::fill(into, Entry::payload(entry));
       break;
-    case EntryKind::kRaw:
-      std::memcpy(into, zbud_.map(Entry::payload(entry)), kPageSize);
+    case EntryKind::kRaw: {
+      // A raw page is one unsplit object (it takes a frame of its own), so this is a pointer.
+      const uint8_t* src = alloc_->map(Entry::payload(entry), kPageSize, into);
+      if (src != into) std::memcpy(into, src, kPageSize);
       break;
+    }
     case EntryKind::kCompressed:
-      if (!Codec::decompress(zbud_.map(Entry::payload(entry)), Entry::length(entry), into)) {
+      if (!Codec::decompress(alloc_->map(Entry::payload(entry), Entry::length(entry), bounce_), Entry::length(entry),
+                             into)) {
         // Only possible if the arena was corrupted. The entry is kept (not consumed even by an
         // exclusive load) so that the layer above can decide what to do with the slot.
         decompress_fail_++;
         return false;
       }
       break;
+    default:
+      return false;
   }
   if (exclusive) {
     index.take(offset);
     drop_entry(entry);
-  } else if (Entry::kind(entry) != EntryKind::kSameFilled) {
-    zbud_.touch(Entry::payload(entry));
+  } else if (!Entry::referenced(entry) && Entry::kind(entry) != EntryKind::kSameFilled) {
+    index.set_flags(offset, Entry::kReferenced);  // second chance for writeback
   }
   return true;
 }
@@ -246,6 +254,7 @@ PoolError Pool::store(uint32_t type, uint32_t offset, const uint8_t* page, int* 
   PoolError err = check(type, &offset, 1);
   if (err == PoolError::kOk) {
     *status = store_locked(lock, type, offset, page);
+    auto_compact();
     publish_size();
   }
   return err;
@@ -263,6 +272,7 @@ PoolError Pool::store_batch(uint32_t type, const uint32_t* offsets, size_t n, co
     if (st > 0) count++;
   }
   *stored = count;
+  auto_compact();
   publish_size();
   return PoolError::kOk;
 }
@@ -272,7 +282,10 @@ PoolError Pool::load(uint32_t type, uint32_t offset, uint8_t* into, bool exclusi
   PoolError err = check(type, &offset, 1);
   if (err == PoolError::kOk) {
     *hit = load_locked(lock, type, offset, into, exclusive);
-    if (exclusive) publish_size();
+    if (exclusive) {
+      auto_compact();
+      publish_size();
+    }
   }
   return err;
 }
@@ -289,7 +302,10 @@ PoolError Pool::load_batch(uint32_t type, const uint32_t* offsets, size_t n, uin
     if (hit) count++;
   }
   *hit_count = count;
-  if (exclusive) publish_size();
+  if (exclusive) {
+    auto_compact();
+    publish_size();
+  }
   return PoolError::kOk;
 }
 
@@ -298,6 +314,7 @@ PoolError Pool::invalidate_page(uint32_t type, uint32_t offset) {
   PoolError err = check(type, &offset, 1);
   if (err == PoolError::kOk) {
     invalidate_locked(lock, type, offset);
+    auto_compact();
     publish_size();
   }
   return err;
@@ -308,6 +325,7 @@ PoolError Pool::invalidate_batch(uint32_t type, const uint32_t* offsets, size_t 
   PoolError err = check(type, offsets, n);
   if (err != PoolError::kOk) return err;
   for (size_t i = 0; i < n; i++) invalidate_locked(lock, type, offsets[i]);
+  auto_compact();
   publish_size();
   return PoolError::kOk;
 }

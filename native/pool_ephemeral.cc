@@ -1,6 +1,6 @@
-// The ephemeral (cleancache) pool's operations, and the eviction of ephemeral frames that both
+// The ephemeral (cleancache) pool's operations, and the eviction of ephemeral units that both
 // classes rely on when the frame cap is reached (pool.h, "Ephemeral pool"). Separate from
-// pool.cc because it has its own index (EphIndex), pool ids and drop rules.
+// pool.cc because it has its own index (EphIndex), LRU, pool ids and drop rules.
 #include "pool.h"
 
 #include <cassert>
@@ -8,28 +8,51 @@
 
 namespace tmem {
 
-AllocStatus Pool::alloc_evicting(uint32_t len, AllocClass cls, OwnerRef owner, Handle* out) {
-  AllocStatus st = zbud_.alloc(len, cls, owner, out);
-  while (st == AllocStatus::kNoMemory && zbud_.lru_count(AllocClass::kEphemeral) > 0) {
-    evict_eph_frame(cls == AllocClass::kPersistent);
-    st = zbud_.alloc(len, cls, owner, out);
+AllocStatus Pool::alloc_evicting(uint32_t len, AllocClass cls, Handle* out) {
+  AllocStatus st = alloc_->alloc(len, cls, out);
+  while (st == AllocStatus::kNoMemory && eph_lru_.count() > 0) {
+    evict_eph_unit(cls == AllocClass::kPersistent);
+    st = alloc_->alloc(len, cls, out);
   }
   return st;
 }
 
-uint32_t Pool::evict_eph_frame(bool for_persistent) {
-  const uint32_t frame = zbud_.lru_tail(AllocClass::kEphemeral);
-  // Ephemeral frames are never under reclaim (writeback walks the persistent LRU only).
-  assert(frame != Zbud::kNil && !zbud_.under_reclaim(frame));
-  const Zbud::FrameInfo info = zbud_.frame_info(frame);
-  assert(info.cls == AllocClass::kEphemeral);
-  uint32_t n = 0;
-  for (uint32_t b = 0; b < 2; b++) {
-    if (info.chunks[b] == 0) continue;
-    eph_drop(info.owners[b].offset);  // the owner of an ephemeral object is its entry id
-    n++;
+uint64_t Pool::class_frames(AllocClass cls) const {
+  AllocatorStats s;
+  alloc_->stats(&s);
+  return s.class_frames[static_cast<int>(cls)];
+}
+
+uint32_t Pool::evict_eph_unit(bool for_persistent) {
+  // The owners first, then the drops: freeing objects may move the others (z3fold).
+  uint8_t headers[Allocator::kMaxUnitObjects * kHeaderBytes];
+  uint32_t n;
+  // Second chance at unit level: a unit holding a page that a shared get used since the last look
+  // is spared once (its pages' bits cleared, its pages moved to the head); at most one pass.
+  for (uint32_t spared = 0;; spared++) {
+    n = alloc_->unit_headers(eph_lru_.tail(), headers);
+    bool used = false;
+    for (uint32_t i = 0; i < n; i++) {
+      const uint32_t e = header::owner(headers + size_t{i} * kHeaderBytes).offset;
+      const uint64_t v = eph_.value(e);
+      if (Entry::referenced(v)) {
+        used = true;
+        eph_.set_value(e, v & ~Entry::kReferenced);
+      }
+    }
+    if (!used || spared >= eph_lru_.count()) break;
+    for (uint32_t i = 0; i < n; i++) {
+      const uint32_t e = header::owner(headers + size_t{i} * kHeaderBytes).offset;
+      eph_lru_.move_to_head(*alloc_, Entry::payload(eph_.value(e)));
+    }
   }
-  evicted_eph_frames_++;
+  const uint64_t frames = class_frames(AllocClass::kEphemeral);
+  for (uint32_t i = 0; i < n; i++) {
+    const Owner owner = header::owner(headers + size_t{i} * kHeaderBytes);
+    assert(owner.type == kEphemeralOwner);
+    eph_drop(owner.offset);  // the owner of an ephemeral object is its entry id
+  }
+  evicted_eph_frames_ += frames - class_frames(AllocClass::kEphemeral);
   evicted_eph_pages_ += n;
   if (for_persistent) pers_ate_eph_++;
   return n;
@@ -37,7 +60,10 @@ uint32_t Pool::evict_eph_frame(bool for_persistent) {
 
 void Pool::eph_drop(uint32_t e) {
   const uint64_t v = eph_.value(e);
-  if (Entry::kind(v) == EntryKind::kCompressed) zbud_.free(Entry::payload(v));
+  if (Entry::kind(v) == EntryKind::kCompressed) {
+    eph_lru_.unlink(*alloc_, Entry::payload(v));
+    alloc_->free(Entry::payload(v));
+  }
   eph_.remove_page(e);
 }
 
@@ -94,19 +120,21 @@ PoolError Pool::eph_get(uint32_t pool, const uint32_t* key, uint32_t index, uint
     Codec::fill(into, Entry::payload(v));
   } else {
     const Handle h = Entry::payload(v);
-    if (!Codec::decompress(zbud_.map(h), Entry::length(v), into)) {
+    if (!Codec::decompress(alloc_->map(h, Entry::length(v), bounce_), Entry::length(v), into)) {
       // A clean page can be read again from its file: drop it and miss rather than fail.
       decompress_fail_++;
       eph_drop(e);
+      auto_compact();
       publish_size();
       return PoolError::kOk;
     }
-    // Shared pools keep the page: its frame becomes the most recently used.
-    if (!exclusive) zbud_.lru_to_head(Zbud::frame_of(h));
+    // Shared pools keep the page: its unit gets a second chance at eviction.
+    if (!exclusive) eph_.set_value(e, v | Entry::kReferenced);
   }
   eph_gets_++;
   if (exclusive) {
     eph_drop(e);
+    auto_compact();
     publish_size();
   }
   *hit = true;
@@ -119,21 +147,25 @@ PoolError Pool::eph_put(uint32_t pool, const uint32_t* key, uint32_t index, cons
   if (!eph_pool_ok(pool)) return PoolError::kNoEphPool;
   eph_puts_++;
   // Coherency: whatever happens to the new page, the older copy is gone.
-  uint32_t ino = eph_.find_inode(pool, key);
+  const uint32_t ino = eph_.find_inode(pool, key);
   if (ino != EphIndex::kNil) {
     const uint32_t e = eph_.find_page(ino, index);
-    if (e != EphIndex::kNil) {
-      eph_drop(e);
-      publish_size();
-    }
+    if (e != EphIndex::kNil) eph_drop(e);
   }
   if (options_.ignore_nonactive_puts && !was_active) {
     eph_nonactive_ignored_++;
-    return PoolError::kOk;
+  } else {
+    eph_keep(pool, key, index, page);
   }
+  auto_compact();
+  publish_size();
+  return PoolError::kOk;
+}
+
+void Pool::eph_keep(uint32_t pool, const uint32_t* key, uint32_t index, const uint8_t* page) {
   // Room in the index first, so that nothing can fail once a frame is taken. Short of memory for
   // it, the page is simply not kept.
-  if (!eph_.reserve() || !eph_.reserve_pool(pool)) return PoolError::kOk;
+  if (!eph_.reserve() || !eph_.reserve_pool(pool)) return;
   uint64_t value;
   Handle handle = 0;
   uint32_t word;
@@ -143,22 +175,20 @@ PoolError Pool::eph_put(uint32_t pool, const uint32_t* key, uint32_t index, cons
     const uint32_t clen = codec_.compress(page);
     // compress_poor: not kept. Ephemeral pages are never stored raw, and the running-mean rule is
     // the persistent pool's (as in zcache).
-    if (clen == 0 || clen > options_.max_compressed_bytes || clen >= kPageSize) return PoolError::kOk;
-    // May evict ephemeral frames (never persistent ones); dropped when none is left to evict.
-    if (alloc_evicting(clen, AllocClass::kEphemeral, OwnerRef{0, EphIndex::kNil}, &handle) != AllocStatus::kOk) {
-      publish_size();
-      return PoolError::kOk;
-    }
-    std::memcpy(zbud_.map(handle), codec_.scratch(), clen);
+    if (clen == 0 || clen > options_.max_compressed_bytes || clen >= kPageSize) return;
+    // May evict ephemeral units (never persistent pages); dropped when none is left to evict.
+    if (alloc_evicting(clen, AllocClass::kEphemeral, &handle) != AllocStatus::kOk) return;
+    alloc_->write(handle, codec_.scratch(), clen);
     value = Entry::make(EntryKind::kCompressed, clen, handle);
   }
-  // Looked up again: an eviction above may have taken the inode's last page, and the inode with it.
-  ino = eph_.find_inode(pool, key);
+  // Looked up now: an eviction above may have taken the inode's last page, and the inode with it.
+  uint32_t ino = eph_.find_inode(pool, key);
   if (ino == EphIndex::kNil) ino = eph_.add_inode(pool, key);
   const uint32_t e = eph_.add_page(ino, index, value);
-  if (Entry::kind(value) == EntryKind::kCompressed) zbud_.set_owner(handle, OwnerRef{0, e});
-  publish_size();
-  return PoolError::kOk;
+  if (Entry::kind(value) == EntryKind::kCompressed) {
+    header::set_owner(alloc_->header(handle), Owner{kEphemeralOwner, e});
+    eph_lru_.push_head(*alloc_, handle);
+  }
 }
 
 void Pool::eph_invalidate_page(uint32_t pool, const uint32_t* key, uint32_t index) {
@@ -170,6 +200,7 @@ void Pool::eph_invalidate_page(uint32_t pool, const uint32_t* key, uint32_t inde
   if (e == EphIndex::kNil) return;
   eph_drop(e);
   eph_invalidates_++;
+  auto_compact();
   publish_size();
 }
 
@@ -179,6 +210,7 @@ void Pool::eph_invalidate_inode(uint32_t pool, const uint32_t* key) {
   const uint32_t ino = eph_.find_inode(pool, key);
   if (ino == EphIndex::kNil) return;
   eph_invalidates_ += eph_drop_inode(ino);
+  auto_compact();
   publish_size();
 }
 
@@ -195,6 +227,7 @@ void Pool::eph_invalidate_fs(uint32_t pool) {
   while (!eph_pools_.empty() && eph_pools_.back().users == 0) eph_pools_.pop_back();
   // Give back the memory of an index that grew large.
   if (eph_.pages() == 0) eph_.release();
+  auto_compact();
   publish_size();
 }
 

@@ -1,5 +1,6 @@
-// The pool's counters exported in TMEM_STATS order (stats.h), for debugfs and pool.stats().
-// Kept apart from the operations so that adding a counter touches stats.h and this file only.
+// The pool's counters exported in TMEM_STATS order (stats.h), then the allocator's own, for debugfs
+// and pool.stats(). Kept apart from the operations so that adding a counter touches stats.h and
+// this file only.
 #include "pool.h"
 
 namespace tmem {
@@ -7,7 +8,11 @@ namespace tmem {
 void Pool::stats(double* out) {
   Lock lock(mu_);
   AllocatorStats z;
-  zbud_.stats(&z);
+  alloc_->stats(&z);
+  // Every byte of native bookkeeping outside the arena's frames: the allocator's (handle table,
+  // zspage descriptors or frame headers, class tables), the arena's returned-frame bitmap, the
+  // index leaves and top arrays, the ephemeral index. (The pool object's fixed working buffers,
+  // the LZ4 state and scratch pages, are not bookkeeping of what is stored.)
   uint64_t metadata = z.metadata_bytes + arena_.metadata_bytes() + eph_.metadata_bytes();
   for (const Area& area : areas_) metadata += area.index.metadata_bytes();
 
@@ -47,13 +52,10 @@ void Pool::stats(double* out) {
   set(stat::kLoads, loads_);
   set(stat::kStores, stores_);
   set(stat::kInvalidates, invalidates_);
-  set(stat::kZbudPages, z.frames);
-  set(stat::kZbudBuddied, z.buddied);
-  set(stat::kZbudUnbuddied, z.unbuddied);
-  set(stat::kZbudZbytes, z.object_bytes);
   set(stat::kArenaCommittedBytes, arena_.committed_bytes());
   set(stat::kArenaFreeFrames, arena_.free_frames());
   set(stat::kArenaReturnedFrames, arena_.returned_frames());
+  alloc_->stat_values(out + kStatCount);
 }
 
 }  // namespace tmem

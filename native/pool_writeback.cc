@@ -1,7 +1,7 @@
-// Writeback: picking the coldest persistent frames, writing their pages to the swap files without
-// the mutex, and finishing the batch (the three-step protocol in pool.h), plus shutdown(), which
-// waits for running batches. Separate from pool.cc because it is the only code that does I/O and
-// runs off the JS thread.
+// Writeback: picking the coldest persistent entries, writing their pages to the swap files
+// without the mutex, and finishing the batch (the three-step protocol in pool.h), plus shutdown(),
+// which waits for running batches. Separate from pool.cc because it is the only code that does
+// I/O and runs off the JS thread.
 #include "pool.h"
 
 #include <sys/uio.h>
@@ -16,67 +16,82 @@
 
 namespace tmem {
 
-uint32_t Pool::pick_locked(uint32_t max_pages, Picked* picks, uint8_t* pages, uint32_t* frames,
-                           uint32_t* nframes) {
+uint32_t Pool::pick_locked(uint32_t max_pages, Picked* picks, uint8_t* pages, uint8_t* bounce) {
   uint32_t n = 0;
   // Two passes over the LRU at most: the first may only clear referenced bits.
-  uint64_t budget = uint64_t{2} * zbud_.lru_count(AllocClass::kPersistent);
-  uint32_t frame = zbud_.lru_tail(AllocClass::kPersistent);
-  while (frame != Zbud::kNil && budget-- > 0 && n < max_pages) {
-    const uint32_t prev = zbud_.lru_prev(frame);
-    if (zbud_.second_chance(frame)) {
-      frame = prev;
+  uint64_t budget = uint64_t{2} * pers_lru_.count();
+  Handle h = pers_lru_.tail();
+  while (h != kNoHandle && budget-- > 0 && n < max_pages) {
+    const Handle prev = EntryLru::prev(*alloc_, h);
+    const Owner owner = header::owner(alloc_->header(h));
+    uint64_t e = 0;
+    bool ok = owner.type < kMaxAreas;
+    if (ok) {
+      const Area& area = areas_[owner.type];
+      ok = area.index.active() && !area.draining && area.fd >= 0 && owner.offset < area.index.pages();
+      if (ok) e = area.index.get(owner.offset);
+    }
+    ok = ok && Entry::has_object(e) && !Entry::under_writeback(e) && Entry::payload(e) == h;
+    if (ok && Entry::referenced(e)) {
+      // Second chance: loaded since the last look.
+      areas_[owner.type].index.replace(owner.offset, e & ~Entry::kReferenced);
+      pers_lru_.move_to_head(*alloc_, h);
+      h = prev;
       continue;
     }
-    const Zbud::FrameInfo info = zbud_.frame_info(frame);
-    const uint32_t buddies = (info.chunks[0] != 0) + (info.chunks[1] != 0);
-    // Whole frames only (a half-written frame frees nothing); a batch may go one page over only
-    // when its very first frame does not fit.
-    if (n > 0 && n + buddies > max_pages) break;
-    uint32_t k = n;
-    bool ok = true;
-    for (uint32_t b = 0; b < 2 && ok; b++) {
-      if (info.chunks[b] == 0) continue;
-      const OwnerRef owner = info.owners[b];
-      ok = owner.area_type < kMaxAreas;
-      if (!ok) break;
-      const Area& area = areas_[owner.area_type];
-      ok = area.index.active() && !area.draining && area.fd >= 0 && owner.offset < area.index.pages();
-      if (!ok) break;
-      const uint64_t e = area.index.get(owner.offset);
-      const EntryKind kind = Entry::kind(e);
-      ok = (kind == EntryKind::kCompressed || kind == EntryKind::kRaw) && !Entry::under_writeback(e) &&
-           Entry::payload(e) == ((frame << 1) | b);
-      if (!ok) break;
-      uint8_t* out = pages + size_t{k} * kPageSize;
-      const uint8_t* obj = zbud_.map(Entry::payload(e));
-      if (kind == EntryKind::kRaw) {
+    if (ok) {
+      uint8_t* out = pages + size_t{n} * kPageSize;
+      const uint32_t len = Entry::length(e);
+      const uint8_t* obj = alloc_->map(h, len, bounce);
+      if (Entry::kind(e) == EntryKind::kRaw) {
         std::memcpy(out, obj, kPageSize);
-      } else if (!Codec::decompress(obj, Entry::length(e), out)) {
+      } else if (!Codec::decompress(obj, len, out)) {
         decompress_fail_++;
         ok = false;
-        break;
       }
-      picks[k++] = Picked{e, owner.offset, owner.area_type, area.fd};
     }
     if (!ok) {
-      // Not writable now (area without a file, or going away, or a corrupt object): move it out of
-      // the way so the next batches do not trip over it again.
-      zbud_.lru_to_head(frame);
-      frame = prev;
+      // Not writable now (an area without a file, or going away, or a corrupt object): move it out
+      // of the way so the next batches do not trip over it again.
+      pers_lru_.move_to_head(*alloc_, h);
+      h = prev;
       continue;
     }
-    for (uint32_t i = n; i < k; i++) {
-      Area& area = areas_[picks[i].type];
-      area.index.replace(picks[i].offset, picks[i].entry | Entry::kUnderWriteback);
-      area.inflight++;
-    }
-    zbud_.begin_reclaim(frame);
-    frames[(*nframes)++] = frame;
-    n = k;
-    frame = prev;
+    Area& area = areas_[owner.type];
+    picks[n++] = Picked{e, owner.offset, owner.type, area.fd};
+    area.index.replace(owner.offset, e | Entry::kUnderWriteback);
+    area.inflight++;
+    pers_lru_.unlink(*alloc_, h);
+    h = prev;
   }
   return n;
+}
+
+uint32_t Pool::finish_locked(uint32_t n, const Picked* picks, const uint8_t* outcome) {
+  uint32_t done = 0;
+  // Back to the cold end in the order they were picked (coldest last, so it is the tail again).
+  for (uint32_t i = n; i-- > 0;) {
+    const Picked& p = picks[i];
+    Area& area = areas_[p.type];
+    area.inflight--;
+    const uint64_t now = area.index.get(p.offset);
+    // Mutations wait for the batch, so the entry cannot have changed (a plain load may have set
+    // its referenced bit); checked all the same.
+    assert((now & ~Entry::kReferenced) == (p.entry | Entry::kUnderWriteback));
+    if ((now & ~Entry::kReferenced) != (p.entry | Entry::kUnderWriteback)) continue;
+    if (outcome[i] == kWritten) {
+      drop_entry(area.index.take(p.offset), false);
+      written_back_++;
+      done++;
+    } else {
+      if (outcome[i] == kFailed) reject_reclaim_fail_++;
+      area.index.replace(p.offset, now & ~Entry::kUnderWriteback);
+      pers_lru_.push_tail(*alloc_, Entry::payload(p.entry));
+    }
+  }
+  // The freed objects leave holes; compaction turns them back into free frames.
+  alloc_->compact(CompactMode::kAll, *this);
+  return done;
 }
 
 namespace {
@@ -113,34 +128,62 @@ bool write_fully(int fd, struct iovec* iov, int iovcnt, off_t pos, int* err, std
 
 }  // namespace
 
+void* Pool::take_batch_buffer(size_t bytes) {
+  {
+    Lock lock(mu_);
+    for (size_t i = 0; i < spare_buffers_.size(); i++) {
+      if (spare_buffers_[i].bytes < bytes) continue;
+      void* mem = spare_buffers_[i].mem;
+      spare_buffers_.erase(spare_buffers_.begin() + static_cast<std::ptrdiff_t>(i));
+      return mem;
+    }
+  }
+  return std::aligned_alloc(kPageSize, bytes);
+}
+
+void Pool::give_batch_buffer(void* mem, size_t bytes) {
+  {
+    Lock lock(mu_);
+    if (!closed_ && spare_buffers_.size() < kSpareBuffers) {
+      spare_buffers_.push_back(SpareBuffer{mem, bytes});
+      return;
+    }
+  }
+  std::free(mem);
+}
+
 uint32_t Pool::writeback(uint32_t max_pages) {
   if (max_pages == 0) return 0;
-  // One frame may hold two pages, so room for two even when asked for one.
-  const uint32_t cap = std::max<uint32_t>(max_pages, 2);
-  // Private buffers of the batch: pages, their records, the order they are written in, frames.
-  const size_t bytes = size_t{cap} * (kPageSize + sizeof(Picked) + sizeof(uint32_t) * 2 + sizeof(struct iovec) + 1);
-  void* mem = std::aligned_alloc(kPageSize, (bytes + kPageSize - 1) / kPageSize * kPageSize);
+  // Private buffers of the batch: pages, their records, the order they are written in, outcomes,
+  // and a bounce page for objects that straddle frames. Reused between batches: a fresh one would
+  // fault in every page the batch decompresses into.
+  const size_t raw = size_t{max_pages} * (kPageSize + sizeof(Picked) + sizeof(uint32_t) + sizeof(struct iovec) + 1) +
+                     kPageSize;
+  const size_t bytes = (raw + kPageSize - 1) / kPageSize * kPageSize;
+  void* mem = take_batch_buffer(bytes);
   if (mem == nullptr) return 0;
   uint8_t* pages = static_cast<uint8_t*>(mem);
-  struct iovec* iov = reinterpret_cast<struct iovec*>(pages + size_t{cap} * kPageSize);
-  Picked* picks = reinterpret_cast<Picked*>(iov + cap);
-  uint32_t* order = reinterpret_cast<uint32_t*>(picks + cap);
-  uint32_t* frames = order + cap;
-  uint8_t* written = reinterpret_cast<uint8_t*>(frames + cap);
+  uint8_t* bounce = pages + size_t{max_pages} * kPageSize;
+  struct iovec* iov = reinterpret_cast<struct iovec*>(bounce + kPageSize);
+  Picked* picks = reinterpret_cast<Picked*>(iov + max_pages);
+  uint32_t* order = reinterpret_cast<uint32_t*>(picks + max_pages);
+  uint8_t* outcome = reinterpret_cast<uint8_t*>(order + max_pages);
 
-  uint32_t n = 0, nframes = 0, evicted = 0;
+  uint32_t n = 0, evicted = 0;
   {
     Lock lock(mu_);
     if (!closed_) {
-      // Ephemeral frames first: clean pages, dropped without I/O. They count as progress, so that
-      // the policy sees the pool shrink. Persistent frames are picked for the rest.
-      while (evicted < max_pages && zbud_.lru_count(AllocClass::kEphemeral) > 0) evicted += evict_eph_frame(false);
-      if (evicted > 0) publish_size();
-      if (evicted < max_pages) n = pick_locked(max_pages - evicted, picks, pages, frames, &nframes);
+      // Ephemeral units first: clean pages, dropped without I/O. They count as progress, so that
+      // the policy sees the pool shrink. Then compaction, which frees frames without I/O, and
+      // persistent entries for the rest.
+      while (evicted < max_pages && eph_lru_.count() > 0) evicted += evict_eph_unit(false);
+      alloc_->compact(CompactMode::kAll, *this);
+      publish_size();
+      if (evicted < max_pages) n = pick_locked(max_pages - evicted, picks, pages, bounce);
     }
     if (n == 0) {
       lock.unlock();
-      std::free(mem);
+      give_batch_buffer(mem, bytes);
       return evicted;
     }
     active_batches_++;
@@ -152,7 +195,7 @@ uint32_t Pool::writeback(uint32_t max_pages) {
   std::sort(order, order + n, [picks](uint32_t a, uint32_t b) {
     return picks[a].fd != picks[b].fd ? picks[a].fd < picks[b].fd : picks[a].offset < picks[b].offset;
   });
-  std::memset(written, 0, n);
+  std::memset(outcome, kNotTried, n);
   bool failed = false;
   for (uint32_t i = 0; i < n && !failed;) {
     const Picked& first = picks[order[i]];
@@ -166,41 +209,22 @@ uint32_t Pool::writeback(uint32_t max_pages) {
       j++;
     }
     int err = 0;
-    if (write_fully(first.fd, iov, cnt, static_cast<off_t>(first.offset) * kPageSize, &err, &write_calls_)) {
-      for (uint32_t k = i; k < j; k++) written[order[k]] = 1;
-    } else {
-      failed = true;  // this run and every later one stay in the pool
-    }
+    // A failed run counts its own pages (the pages of later runs were not tried).
+    failed = !write_fully(first.fd, iov, cnt, static_cast<off_t>(first.offset) * kPageSize, &err, &write_calls_);
+    for (uint32_t k = i; k < j; k++) outcome[order[k]] = failed ? kFailed : kWritten;
     i = j;
   }
 
-  uint32_t done = 0;
+  uint32_t done;
   {
     Lock lock(mu_);
-    for (uint32_t i = 0; i < n; i++) {
-      const Picked& p = picks[i];
-      Area& area = areas_[p.type];
-      area.inflight--;
-      const uint64_t now = area.index.get(p.offset);
-      // Mutations wait for the batch, so the entry cannot have changed; checked all the same.
-      assert(now == (p.entry | Entry::kUnderWriteback));
-      if (now != (p.entry | Entry::kUnderWriteback)) continue;
-      if (written[i]) {
-        drop_entry(area.index.take(p.offset) & ~Entry::kUnderWriteback);
-        written_back_++;
-        done++;
-      } else {
-        area.index.replace(p.offset, p.entry);
-        reject_reclaim_fail_++;
-      }
-    }
-    for (uint32_t f = 0; f < nframes; f++) zbud_.end_reclaim(frames[f]);
+    done = finish_locked(n, picks, outcome);
     outstanding_writeback_ -= n;
     active_batches_--;
     publish_size();
   }
   settled_cv_.notify_all();
-  std::free(mem);
+  give_batch_buffer(mem, bytes);
   return evicted + done;
 }
 
@@ -208,6 +232,8 @@ void Pool::shutdown() {
   Lock lock(mu_);
   closed_ = true;
   while (active_batches_ > 0) settled_cv_.wait(lock);
+  for (const SpareBuffer& b : spare_buffers_) std::free(b.mem);
+  spare_buffers_.clear();
 }
 
 }  // namespace tmem

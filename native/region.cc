@@ -1,7 +1,12 @@
 #include "region.h"
 
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
 
 namespace tmem {
 
@@ -46,6 +51,34 @@ void Region::discard(size_t offset, size_t len) {
   // MADV_DONTNEED on private anonymous memory frees the pages immediately (RSS drops now, not
   // under memory pressure as with MADV_FREE) and the next touch faults in a zero page.
   madvise(base_ + offset, len, MADV_DONTNEED);
+}
+
+void Region::discard(const Span* spans, size_t n) {
+#if defined(__linux__) && defined(SYS_process_madvise)
+  // Refused once (older kernel, seccomp): never asked again, by any region.
+  static std::atomic<bool> batched{true};
+  constexpr int kPidfdSelfThread = -10000;  // PIDFD_SELF_THREAD
+  constexpr size_t kMaxSpans = 64;
+  while (n > 0 && batched.load(std::memory_order_relaxed)) {
+    struct iovec iov[kMaxSpans];
+    const size_t k = n < kMaxSpans ? n : kMaxSpans;
+    size_t bytes = 0;
+    for (size_t i = 0; i < k; i++) {
+      iov[i].iov_base = base_ + spans[i].offset;
+      iov[i].iov_len = spans[i].len;
+      bytes += spans[i].len;
+    }
+    const long done = syscall(SYS_process_madvise, kPidfdSelfThread, iov, k, MADV_DONTNEED, 0);
+    if (done < 0) {
+      if (errno != EINTR && errno != EAGAIN) batched.store(false, std::memory_order_relaxed);
+      break;  // the per-range path below does this batch and the rest
+    }
+    if (static_cast<size_t>(done) != bytes) break;  // stopped part-way: the rest one by one
+    spans += k;
+    n -= k;
+  }
+#endif
+  for (size_t i = 0; i < n; i++) discard(spans[i].offset, spans[i].len);
 }
 
 bool Region::populate(size_t offset, size_t len) {

@@ -12,10 +12,12 @@ namespace tmem {
 // stored_incompressible_pages (raw pages held), compressed_bytes (sum of stored persistent object
 // lengths, raw pages count 4096), *_pageframes (frames per class), eph_zpages (ephemeral pages
 // held, same-filled included), pers_zbytes/eph_zbytes (bytes of 64-byte chunks taken by each
-// class's objects; their sum is zbud/zbytes), outstanding_writeback_pages, metadata_bytes (index
-// leaves and top arrays, the ephemeral index, frame headers, the arena's returned-frame stack),
-// mean_compressed_size (compressed_bytes / persistent pages holding an object; same-filled pages
-// excluded), zbud/* (both classes; zbytes = bytes of 64-byte chunks taken by objects), arena/*.
+// class's objects in the allocator: slots or chunks, headers and rounding included),
+// outstanding_writeback_pages, metadata_bytes (every byte of native bookkeeping outside the arena:
+// index leaves and top arrays, the allocator's handle table, descriptors or frame headers, the
+// ephemeral index, the arena's returned-frame stack, the pool object), mean_compressed_size
+// (compressed_bytes / persistent pages holding an object; same-filled pages excluded), arena/*.
+// The allocator's own counters (zsmalloc/, z3fold/ or zbud/) follow these, after kCount.
 // Everything else counts events since the pool was created: stores and loads count every call
 // (per page in batches) whatever the outcome, invalidates counts page and area invalidations.
 // The ephemeral (cleancache) pool has its own: eph_puts (every put), eph_gets (hits),
@@ -59,10 +61,6 @@ namespace tmem {
   X(kLoads, "zcache/loads")                                                 \
   X(kStores, "zcache/stores")                                               \
   X(kInvalidates, "zcache/invalidates")                                     \
-  X(kZbudPages, "zbud/pages")                                               \
-  X(kZbudBuddied, "zbud/buddied")                                           \
-  X(kZbudUnbuddied, "zbud/unbuddied")                                       \
-  X(kZbudZbytes, "zbud/zbytes")                                             \
   X(kArenaCommittedBytes, "arena/committed_bytes")                          \
   X(kArenaFreeFrames, "arena/free_frames")                                  \
   X(kArenaReturnedFrames, "arena/returned_frames")

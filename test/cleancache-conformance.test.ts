@@ -1,11 +1,11 @@
-// DESIGN §5, rule by rule, against both backends: pools (private and shared, placeholder ids
+// DESIGN §5, rule by rule, against every allocator of both backends: pools (private and shared, placeholder ids
 // bound at registration), coherency (put-put-get, get-get after a miss), exclusive gets on
 // private pools, invalidation of page/inode/fs, counters, key validation.
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleancache, debugfs, loadBackend, loadedBackend, unloadBackend, type BackendName } from '../lib/index';
+import { cleancache, debugfs, loadBackend, loadedBackend, unloadBackend, type ZcacheOptions } from '../lib/index';
 import { PAGE, randomPage, textPage } from './support/pages';
+import { backendsUnderTest } from './support/backends';
 
-const backends: BackendName[] = ['zcache', 'zcache-js'];
 const into = () => new Uint8Array(PAGE);
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
@@ -46,11 +46,12 @@ describe('cleancache with no backend', () => {
   });
 });
 
-describe.each(backends)('cleancache contract with %s', (name) => {
+describe.each(backendsUnderTest)('cleancache contract with $label', ({ backend: name, allocator }) => {
+  const load = (options: ZcacheOptions = {}) => loadBackend(name, { allocator, ...options });
   it('pools created before the backend loads are bound when it loads (placeholder ids)', async () => {
     const pool = cleancache.initFs();
     cleancache.putPage(pool, 1, 0, textPage(1)); // dropped: no backend yet
-    await loadBackend(name);
+    await load();
     expect(cleancache.getPage(pool, 1, 0, into())).toBe(false);
     cleancache.putPage(pool, 1, 0, textPage(2));
     const got = into();
@@ -60,7 +61,7 @@ describe.each(backends)('cleancache contract with %s', (name) => {
   });
 
   it('put-put-get never returns the older data, even when the second put is dropped', async () => {
-    await loadBackend(name);
+    await load();
     const pool = cleancache.initFs();
     cleancache.putPage(pool, 5, 3, textPage(1));
     cleancache.putPage(pool, 5, 3, textPage(2));
@@ -76,7 +77,7 @@ describe.each(backends)('cleancache contract with %s', (name) => {
   });
 
   it('get-get: after a miss no get hits until a new put; private pools give a page once', async () => {
-    await loadBackend(name);
+    await load();
     const pool = cleancache.initFs();
     cleancache.putPage(pool, 9, 0, textPage(4));
     expect(cleancache.getPage(pool, 9, 0, into())).toBe(true);
@@ -88,7 +89,7 @@ describe.each(backends)('cleancache contract with %s', (name) => {
   });
 
   it('shared pools: same uuid, same pool; a get keeps the copy', async () => {
-    await loadBackend(name);
+    await load();
     const a = cleancache.initSharedFs(`0f4c-${name}`);
     const b = cleancache.initSharedFs(`0f4c-${name}`);
     expect(b).toBe(a);
@@ -104,7 +105,7 @@ describe.each(backends)('cleancache contract with %s', (name) => {
   });
 
   it('keys: inode numbers and file handles are distinct, and indexes are distinct', async () => {
-    await loadBackend(name);
+    await load();
     const pool = cleancache.initSharedFs(`keys-${name}`);
     cleancache.putPage(pool, 2 ** 40 + 3, 0, textPage(7));
     cleancache.putPage(pool, [3, 256, 9], 0, textPage(8));
@@ -118,7 +119,7 @@ describe.each(backends)('cleancache contract with %s', (name) => {
   });
 
   it('invalidatePage, invalidateInode and invalidateFs drop exactly what they name', async () => {
-    await loadBackend(name);
+    await load();
     const pool = cleancache.initSharedFs(`inv-${name}`);
     for (const ino of [1, 2]) for (let i = 0; i < 4; i++) cleancache.putPage(pool, ino, i, textPage(ino * 10 + i));
     cleancache.invalidatePage(pool, 1, 2);
@@ -136,7 +137,7 @@ describe.each(backends)('cleancache contract with %s', (name) => {
   });
 
   it('counters count succ_gets, failed_gets, puts and invalidates; the ephemeral pool is accounted apart', async () => {
-    await loadBackend(name);
+    await load();
     const pool = cleancache.initFs();
     const c0 = debugfs.snapshot();
     cleancache.putPage(pool, 1, 0, textPage(1));
@@ -157,7 +158,7 @@ describe.each(backends)('cleancache contract with %s', (name) => {
   });
 
   it('the wasActive hint: puts of never-active pages can be ignored, and are counted', async () => {
-    await loadBackend(name, { ignoreNonactivePuts: true });
+    await load({ ignoreNonactivePuts: true });
     const pool = cleancache.initFs();
     cleancache.putPage(pool, 1, 0, textPage(1), { wasActive: false });
     expect(cleancache.getPage(pool, 1, 0, into())).toBe(false);
@@ -168,12 +169,12 @@ describe.each(backends)('cleancache contract with %s', (name) => {
   });
 
   it('unloading drops clean pages and unbinds pools; they work again after a reload', async () => {
-    await loadBackend(name);
+    await load();
     const pool = cleancache.initFs();
     cleancache.putPage(pool, 1, 0, textPage(1));
     await unloadBackend(name);
     expect(cleancache.getPage(pool, 1, 0, into())).toBe(false);
-    await loadBackend(name);
+    await load();
     expect(cleancache.getPage(pool, 1, 0, into())).toBe(false);
     cleancache.putPage(pool, 1, 0, textPage(2));
     expect(cleancache.getPage(pool, 1, 0, into())).toBe(true);

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALLOCATORS } from '../lib/index';
 
 const root = join(__dirname, '..');
 const main = join(root, 'dist', 'cli', 'main.js');
@@ -58,6 +59,9 @@ describe('tmem demo', () => {
     expect(s.poolBytes).toBeGreaterThan(0);
     expect(s.poolBytes).toBeLessThanOrEqual(4 * 2 ** 20);
     expect(s.compressionRatio).toBeGreaterThan(1);
+    expect(s.allocator).toBe(ALLOCATORS[s.backend as keyof typeof ALLOCATORS][0]); // the backend's default
+    expect(s.poolDensity).toBeGreaterThan(0.5);
+    expect(s.poolDensity).toBeLessThanOrEqual(1);
     const h = s.hitRates;
     expect(h.resident + h.pool + h.file).toBeCloseTo(1, 2);
     expect(h.resident).toBeGreaterThan(0);
@@ -66,14 +70,23 @@ describe('tmem demo', () => {
     expect(['zcache', 'zcache-js']).toContain(s.backend);
   });
 
+  it('runs with the allocator asked for and says which', () => {
+    const r = tmem(['demo', ...TINY, '--ops', '3000', '--allocator', 'z3fold', '--backend', 'zcache', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.allocator).toBe('z3fold');
+    expect(s.mismatches).toBe(0);
+  });
+
   it('prints the summary table with every row, on the JS backend too', () => {
     const r = tmem(['demo', ...TINY, '--ops', '5000', '--backend', 'zcache-js']);
     expect(r.code).toBe(0);
-    for (const row of ['data size', 'resident size', 'pool size', 'swap file size', 'compression ratio', 'hit rate: resident', 'hit rate: pool', 'hit rate: file', 'pages written back', 'throughput']) {
+    for (const row of ['data size', 'resident size', 'pool size', 'swap file size', 'compression ratio', 'pool density', 'hit rate: resident', 'hit rate: pool', 'hit rate: file', 'pages written back', 'throughput']) {
       expect(r.stdout).toContain(row);
     }
     expect(r.stdout).toMatch(/verified\s+[\d,]+ values\s+0 mismatches/);
-    expect(r.stdout).toContain('(zcache-js)');
+    expect(r.stdout).toMatch(/pool density\s+[01]\.\d{3}/);
+    expect(r.stdout).toContain(`(zcache-js, ${ALLOCATORS['zcache-js'][0]})`);
     // Not a TTY: a few plain progress lines, not a redrawn bar.
     expect(r.stderr).not.toContain('\r');
     expect(r.stderr.split('\n').filter((l) => l.startsWith('run ')).length).toBeLessThanOrEqual(5);
@@ -163,6 +176,7 @@ describe('help and errors', () => {
       ['demo', '--data-mib', 'lots'],
       ['demo', '--data-mib', '0'],
       ['demo', '--backend', 'zswap'],
+      ['demo', '--allocator', 'slab'],
       ['demo', '--listen', 'nope'],
       ['demo', 'extra'],
       ['stat'],

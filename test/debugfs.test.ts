@@ -23,6 +23,14 @@ import { ALLOCATORS, debugfs, DebugfsTree, loadBackend, SwapCache, swapon, unloa
 import { COUNTER_DESCRIPTIONS, descriptionKey } from '../lib/debugfs/descriptions';
 import { comparePaths, prometheusName } from '../lib/debugfs/format';
 import { readCounterFile } from '../lib/cli/stat';
+import { backendsUnderTest } from './support/backends';
+
+// The counters each allocator's directory must have (DESIGN §7, issue 11).
+const ALLOCATOR_COUNTERS: Record<string, string[]> = {
+  zsmalloc: ['zsmalloc/compactions', 'zsmalloc/pages_compacted', 'zsmalloc/pages'],
+  z3fold: ['z3fold/pages', 'z3fold/buddied', 'z3fold/unbuddied', 'z3fold/headless', 'z3fold/zbytes'],
+  zbud: ['zbud/pages', 'zbud/buddied', 'zbud/unbuddied', 'zbud/zbytes'],
+};
 
 function sampleTree(): { tree: DebugfsTree; state: Record<string, number>; calls: { native: number } } {
   const tree = new DebugfsTree();
@@ -144,7 +152,7 @@ describe('debugfs tree formats', () => {
     expect(type.get('tmem_zcache_stored_pages')).toBe('gauge');
     expect(help.get('tmem_zcache_stored_pages')).toMatch(/pool/);
     expect(prometheusName('swapcache/3/keys')).toEqual({ name: 'tmem_swapcache_keys', labels: '{id="3"}' });
-    expect(prometheusName('zsmalloc/class/32/obj_used')).toEqual({ name: 'tmem_zsmalloc_class_obj_used', labels: '{size="32"}' });
+    expect(prometheusName('zsmalloc/class/1504/obj_used')).toEqual({ name: 'tmem_zsmalloc_class_obj_used', labels: '{size="1504"}' });
     expect(descriptionKey('zsmalloc/class/32/obj_used')).toBe('zsmalloc/class/<size>/obj_used');
     expect(prometheusName('weird-dir/x.y')).toEqual({ name: 'tmem_weird_dir_x_y', labels: '' });
   });
@@ -195,9 +203,9 @@ describe('the real layers register documented counters', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it.each(['zcache', 'zcache-js'] as const)('%s: every counter has a description, the issue’s names are there', async (name) => {
+  it.each(backendsUnderTest)('$label: every counter has a description, the issue’s names are there', async ({ backend: name, allocator }) => {
     try {
-      await loadBackend(name, { maxPoolBytes: 1 << 20 });
+      await loadBackend(name, { maxPoolBytes: 1 << 20, allocator });
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_TMEM_NATIVE_UNAVAILABLE') return;
       throw err;
@@ -219,11 +227,20 @@ describe('the real layers register documented counters', () => {
         'zcache/written_back_pages', 'zcache/same_filled_pages', 'zcache/duplicate_entry', 'zcache/decompress_fail',
         'zcache/stored_incompressible_pages', 'zcache/eph_pageframes', 'zcache/pers_pageframes',
         'zcache/evicted_eph_pageframes', 'zcache/outstanding_writeback_pages',
-        ...(ALLOCATORS[name][0] === 'zbud'
-          ? ['zbud/pages', 'zbud/buddied', 'zbud/unbuddied', 'zbud/zbytes']
-          : ['zsmalloc/pages', 'zsmalloc/compactions', 'zsmalloc/pages_compacted', 'zsmalloc/class/4096/obj_used']),
+        ...ALLOCATOR_COUNTERS[allocator],
       ]) {
         expect(paths, p).toContain(p);
+      }
+      // Only the directory of the allocator in use.
+      const dirs = new Set(paths.map((p) => p.split('/')[0]));
+      for (const other of Object.keys(ALLOCATOR_COUNTERS)) expect(dirs.has(other), other).toBe(other === allocator);
+      if (allocator === 'zsmalloc') {
+        // The per-class table: every column for every class, named by its slot size.
+        const columns = ['objs_per_zspage', 'pages_per_zspage', 'zspages', 'obj_allocated', 'obj_used', 'pages_used'];
+        const sizes = new Set(paths.filter((p) => p.startsWith('zsmalloc/class/')).map((p) => p.split('/')[2]));
+        expect(sizes.size).toBeGreaterThan(10);
+        for (const size of sizes) for (const c of columns) expect(paths).toContain(`zsmalloc/class/${size}/${c}`);
+        expect(debugfs.read(`zsmalloc/class/${Math.max(...[...sizes].map(Number))}/objs_per_zspage`)).toBe(1);
       }
       expect(debugfs.read('zcache/same_filled_pages')).toBe(1);
     } finally {

@@ -2,15 +2,17 @@
 // zero-filled, same-filled, compressible and random pages, every load checked against a reference
 // model of what frontswap must hold (a refused store drops the old copy, so the model does too).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { frontswap, loadBackend, swapon, unloadBackend, type SwapArea } from '../lib/index';
+import { frontswap, loadBackend, swapon, unloadBackend, type SwapArea, type ZcacheOptions } from '../lib/index';
 import { filledPage, PAGE, randomPage, tempDir, textPage, zeroPage } from './support/pages';
 import { rng } from './support/rng';
+import { backendsUnderTest } from './support/backends';
 
 
 const OPS = 120_000;
 const SLOTS = 2048;
 
-describe.each(['zcache', 'zcache-js'] as const)('differential test with %s', (name) => {
+describe.each(backendsUnderTest)('differential test with $label', ({ backend: name, allocator }) => {
+  const load = (options: ZcacheOptions = {}) => loadBackend(name, { allocator, ...options });
   let tmp: ReturnType<typeof tempDir>;
   let areas: SwapArea[];
   const library: Uint8Array[] = [];
@@ -18,7 +20,7 @@ describe.each(['zcache', 'zcache-js'] as const)('differential test with %s', (na
   beforeAll(async () => {
     tmp = tempDir();
     areas = [0, 1, 2].map((i) => swapon(`${tmp.dir}/swap${i}`, { pages: SLOTS }));
-    await loadBackend(name);
+    await load();
     for (let i = 0; i < 64; i++) library.push(zeroPage(), filledPage(i * 0x01010101), textPage(i), randomPage());
   });
 

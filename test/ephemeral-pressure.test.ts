@@ -1,14 +1,15 @@
-// DESIGN §6 for both backends: the ephemeral (cleancache) and persistent (frontswap) pools share
+// DESIGN §6 for every allocator of both backends: the ephemeral (cleancache) and persistent (frontswap) pools share
 // one frame cap; a pool full of clean pages must never block or lose a persistent page — a
-// persistent store eats the oldest ephemeral frame (pers_ate_eph) — and ephemeral puts never evict
+// persistent store eats the oldest ephemeral unit, a frame or a zspage (pers_ate_eph) — and ephemeral puts never evict
 // persistent pages.
 import { describe, expect, it } from 'vitest';
 import { cleancache, debugfs } from '../lib/index';
 import { equalPages, PAGE, textPage } from './support/pages';
 import { swapHarness } from './support/harness';
+import { backendsUnderTest } from './support/backends';
 
-describe.each(['zcache', 'zcache-js'] as const)('ephemeral filling never blocks or loses a persistent page (%s)', (name) => {
-  const harness = swapHarness(name);
+describe.each(backendsUnderTest)('ephemeral filling never blocks or loses a persistent page ($label)', ({ backend: name, allocator }) => {
+  const harness = swapHarness(name, allocator);
 
   it.each([false, true])('pool full of cleancache pages, then swap (writeback %s)', async (writeback) => {
     const FRAMES = 64;

@@ -1,12 +1,12 @@
-// DESIGN §4, point by point, run against both backends. Each test names the contract point it
+// DESIGN §4, point by point, run against every allocator of both backends. Each test names the contract point it
 // would catch a violation of.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { debugfs, frontswap, loadBackend, loadedBackend, swapon, unloadBackend, type BackendName, type SwapArea } from '../lib/index';
+import { debugfs, frontswap, loadBackend, loadedBackend, swapon, unloadBackend, type SwapArea, type ZcacheOptions } from '../lib/index';
 import { filledPage, PAGE, randomPage, tempDir, textPage, zeroPage } from './support/pages';
+import { backendsUnderTest } from './support/backends';
 
-const backends: BackendName[] = ['zcache', 'zcache-js'];
-
-describe.each(backends)('frontswap contract with %s', (name) => {
+describe.each(backendsUnderTest)('frontswap contract with $label', ({ backend: name, allocator }) => {
+  const load = (options: ZcacheOptions = {}) => loadBackend(name, { allocator, ...options });
   let tmp: ReturnType<typeof tempDir>;
   let areas: SwapArea[];
 
@@ -44,7 +44,7 @@ describe.each(backends)('frontswap contract with %s', (name) => {
 
   it('§4.2 only offsets held in frontswap reach the backend load', async () => {
     const a = area();
-    await loadBackend(name);
+    await load();
     const before = counter('zcache/loads');
     expect(frontswap.load(a.type, 7, new Uint8Array(PAGE))).toBe(false);
     expect(counter('zcache/loads')).toBe(before);
@@ -55,7 +55,7 @@ describe.each(backends)('frontswap contract with %s', (name) => {
 
   it('§4.3 a refused store of a held offset drops the old copy', async () => {
     const a = area();
-    await loadBackend(name);
+    await load();
     expect(frontswap.store(a.type, 9, textPage(3))).toBe(true);
     // Random bytes do not compress: zcache refuses them (compress_poor).
     expect(frontswap.store(a.type, 9, randomPage())).toBe(false);
@@ -67,7 +67,7 @@ describe.each(backends)('frontswap contract with %s', (name) => {
 
   it('§4.4 exclusive gets: takePage frees the backend copy without an invalidate, readPage keeps it', async () => {
     const a = area();
-    await loadBackend(name, { exclusiveGets: true });
+    await load({ exclusiveGets: true });
     const page = textPage(5);
     const off = a.writePage(page);
     const into = new Uint8Array(PAGE);
@@ -86,7 +86,7 @@ describe.each(backends)('frontswap contract with %s', (name) => {
 
   it('§4.4 with exclusive gets off, takePage invalidates separately', async () => {
     const a = area();
-    await loadBackend(name, { exclusiveGets: false });
+    await load({ exclusiveGets: false });
     const off = a.writePage(textPage(6));
     const inv = counter('frontswap/invalidates');
     a.takePage(off, new Uint8Array(PAGE));
@@ -96,7 +96,7 @@ describe.each(backends)('frontswap contract with %s', (name) => {
 
   it('§4.5 writethrough: the page is stored and also written to the file', async () => {
     const a = area();
-    await loadBackend(name);
+    await load();
     frontswap.writethrough = true;
     const page = textPage(7);
     const writes = counter(`swap/${a.type}/file_writes`);
@@ -114,7 +114,7 @@ describe.each(backends)('frontswap contract with %s', (name) => {
     const a = area();
     const b = area();
     const offA = a.writePage(textPage(8));
-    await loadBackend(name);
+    await load();
     const offB = b.writePage(textPage(9));
     const offA2 = a.writePage(textPage(10));
     expect(counter('zcache/stored_pages')).toBe(2);
@@ -126,7 +126,7 @@ describe.each(backends)('frontswap contract with %s', (name) => {
   it('§4.7 shrink moves pages out through the swap layer; their owners still read them', async () => {
     const a = area();
     const b = area();
-    await loadBackend(name);
+    await load();
     const pages = [...Array(200)].map((_, i) => textPage(100 + i));
     const offs = pages.map((p, i) => (i % 2 ? a : b).writePage(p));
     expect(frontswap.currPages()).toBe(200);
@@ -142,7 +142,7 @@ describe.each(backends)('frontswap contract with %s', (name) => {
 
   it('§4.8 counters count loads, successful and failed stores, invalidates', async () => {
     const a = area();
-    await loadBackend(name);
+    await load();
     const c0 = debugfs.snapshot();
     frontswap.store(a.type, 1, textPage(11));
     frontswap.store(a.type, 2, zeroPage());
@@ -163,7 +163,7 @@ describe.each(backends)('frontswap contract with %s', (name) => {
   it('invalidateArea drops every page of one area and no other', async () => {
     const a = area();
     const b = area();
-    await loadBackend(name);
+    await load();
     for (let i = 1; i < 20; i++) {
       frontswap.store(a.type, i, textPage(i));
       frontswap.store(b.type, i, filledPage(i));
@@ -179,7 +179,7 @@ describe.each(backends)('frontswap contract with %s', (name) => {
   it('per-area pool usage is exact: pages and compressed bytes follow stores, takes and frees', async () => {
     const a = area();
     const b = area();
-    await loadBackend(name);
+    await load();
     const offsA = [1, 2, 3, 4].map((i) => a.writePage(textPage(i)));
     a.writePage(zeroPage());
     b.writePage(textPage(9));
@@ -203,7 +203,7 @@ describe.each(backends)('frontswap contract with %s', (name) => {
 
   it('batch store, load and invalidate match the single-page hooks', async () => {
     const a = area();
-    await loadBackend(name);
+    await load();
     const n = 64;
     const pages = new Uint8Array(n * PAGE);
     for (let i = 0; i < n; i++) pages.set(i % 4 === 3 ? randomPage() : i % 4 === 2 ? zeroPage() : textPage(i), i * PAGE);
@@ -223,7 +223,7 @@ describe.each(backends)('frontswap contract with %s', (name) => {
 
   it('unload writes every held page back to its swap file', async () => {
     const a = area(4096);
-    await loadBackend(name);
+    await load();
     const pages = new Uint8Array(300 * PAGE);
     for (let i = 0; i < 300; i++) pages.set(i % 3 ? textPage(i) : filledPage(i), i * PAGE);
     const offs = a.writePages(pages);

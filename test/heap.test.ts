@@ -2,8 +2,9 @@
 // through cleancache, must not grow the V8 heap by more than 5 MB. Page metadata lives in native
 // memory (or typed arrays for zcache-js).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleancache, debugfs, loadBackend, swapon, unloadBackend, type SwapArea } from '../lib/index';
+import { cleancache, debugfs, loadBackend, swapon, unloadBackend, type SwapArea, type ZcacheOptions } from '../lib/index';
 import { PAGE, tempDir, textPage } from './support/pages';
+import { backendsUnderTest } from './support/backends';
 
 const PAGES = 100_000;
 const BATCH = 256;
@@ -13,14 +14,15 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
-describe.each(['zcache', 'zcache-js'] as const)('V8 heap growth with %s', (name) => {
+describe.each(backendsUnderTest)('V8 heap growth with $label', ({ backend: name, allocator }) => {
+  const load = (options: ZcacheOptions = {}) => loadBackend(name, { allocator, ...options });
   let tmp: ReturnType<typeof tempDir>;
   let area: SwapArea;
 
   beforeAll(async () => {
     tmp = tempDir();
     area = swapon(`${tmp.dir}/swap`, { pages: PAGES + 1 });
-    await loadBackend(name, { maxPoolBytes: 1 << 30 });
+    await load({ maxPoolBytes: 1 << 30 });
   });
 
   afterAll(async () => {

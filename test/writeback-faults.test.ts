@@ -5,8 +5,9 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { debugfs, loadBackend, loadedBackend, swapon, unloadBackend, type SwapArea } from '../lib/index';
+import { debugfs, loadBackend, loadedBackend, swapon, unloadBackend, type SwapArea, type ZcacheOptions } from '../lib/index';
 import { equalPages, PAGE, textPage } from './support/pages';
+import { backendsUnderTest } from './support/backends';
 import { isRoot, mountTmpfs, type Tmpfs } from './support/tmpfs';
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -17,13 +18,14 @@ function expectPage(a: SwapArea, offset: number, want: Uint8Array, into = new Ui
   if (!equalPages(into, want)) throw new Error(`slot ${offset} read back wrong bytes`);
 }
 
-describe.each(['zcache', 'zcache-js'] as const)('writeback I/O errors with %s: a swap file on a full 64 KiB tmpfs', (name) => {
+describe.each(backendsUnderTest)('writeback I/O errors with $label: a swap file on a full 64 KiB tmpfs', ({ backend: name, allocator }) => {
+  const load = (options: ZcacheOptions = {}) => loadBackend(name, { allocator, ...options });
   let tmpfs: Tmpfs | null = null;
   let mnt = '';
   let area: SwapArea | null = null;
   const setup = async (pages: number, options: { maxPoolBytes: number }, dir: string): Promise<SwapArea> => {
     area = swapon(join(dir, 'swap'), { pages });
-    await loadBackend(name, options);
+    await load(options);
     return area;
   };
   beforeAll(() => {

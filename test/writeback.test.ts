@@ -3,11 +3,12 @@
 // never above its limit plus one frame, pages written back to the swap file; an unload in the
 // middle of the workload and a reload lose nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { debugfs, loadBackend, swapon, unloadBackend, type SwapArea } from '../lib/index';
+import { debugfs, loadBackend, swapon, unloadBackend, type SwapArea, type ZcacheOptions } from '../lib/index';
 // @ts-expect-error plain ES module without types
 import { heapPages } from '../bench/corpus/heap-pages.mjs';
 import { PAGE, tempDir } from './support/pages';
 import { rng } from './support/rng';
+import { backendsUnderTest } from './support/backends';
 
 const POOL = 4 << 20;
 const WORKING_SET_PAGES = (4 * POOL) / PAGE; // four times the pool limit, in page bytes
@@ -20,7 +21,8 @@ beforeAll(async () => {
   corpus = await heapPages({ maxPages: 24_000 });
 }, 120_000);
 
-describe.each(['zcache', 'zcache-js'] as const)('writeback with %s', (name) => {
+describe.each(backendsUnderTest)('writeback with $label', ({ backend: name, allocator }) => {
+  const load = (options: ZcacheOptions = {}) => loadBackend(name, { allocator, ...options });
   let tmp: ReturnType<typeof tempDir>;
   let area: SwapArea;
 
@@ -36,7 +38,7 @@ describe.each(['zcache', 'zcache-js'] as const)('writeback with %s', (name) => {
   });
 
   it(`${OPS} random ops on a working set 4x the pool: exact, bounded, written back, unload/reload safe`, async () => {
-    await loadBackend(name, options);
+    await load(options);
     const corpusPages = corpus.length / PAGE;
     const rand = rng(Number(process.env.TMEM_SEED ?? 31337));
     const pageOf = new Int32Array(area.pages).fill(-1); // slot -> corpus page id
@@ -84,7 +86,7 @@ describe.each(['zcache', 'zcache-js'] as const)('writeback with %s', (name) => {
       if (op === OPS / 2) {
         await unloadBackend(name);
         verifyAll();
-        await loadBackend(name, options);
+        await load(options);
       }
     }
     const stats = debugfs.snapshot();

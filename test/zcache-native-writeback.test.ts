@@ -1,7 +1,7 @@
-// The native zcache under a pool limit, through the public API: writeback batches run on the
-// libuv thread pool while the main thread keeps storing and reading; a race of async writebacks
-// against invalidations, re-stores (refused ones going to the file) and loads of the same slots,
-// checked against a model; swapoff and unload with batches in flight. (I/O faults:
+// The native zcache under a pool limit, through the public API, for each of its allocators:
+// writeback batches run on the libuv thread pool while the main thread keeps storing and reading;
+// a race of async writebacks against invalidations, re-stores (refused ones going to the file)
+// and loads of the same slots, checked against a model; swapoff and unload with batches in flight. (I/O faults:
 // writeback-faults.test.ts; throughput: npm run bench.)
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import {
   unloadBackend,
   type SwapArea,
 } from '../lib/index';
+import { backendsUnderTest } from './support/backends';
 import { swapHarness } from './support/harness';
 import { equalPages, PAGE, randomPage, textPage } from './support/pages';
 import { rng } from './support/rng';
@@ -18,15 +19,15 @@ import { rng } from './support/rng';
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const zc = (name: string): number => debugfs.read(`zcache/${name}`);
 
-const harness = swapHarness('zcache');
-const setup = harness.setup;
-
 function expectPage(a: SwapArea, offset: number, want: Uint8Array, into = new Uint8Array(PAGE)): void {
   a.readPage(offset, into);
   if (!equalPages(into, want)) throw new Error(`slot ${offset} read back wrong bytes`);
 }
 
-describe('native zcache writeback', () => {
+describe.each(backendsUnderTest.filter((b) => b.backend === 'zcache'))('native zcache writeback ($label)', ({ allocator }) => {
+  const harness = swapHarness('zcache', allocator);
+  const setup = harness.setup;
+
   it('runs on the thread pool while the main thread keeps storing and reading; every page reads back', async () => {
     const POOL = 256 * PAGE;
     const a = await setup(8192, { maxPoolBytes: POOL, writeback: { batchPages: 64, maxInFlightPages: 256 } });

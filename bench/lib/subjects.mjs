@@ -9,11 +9,13 @@
 //   await s.close()
 //
 // zcache and zcache-js are reached the way a user reaches them: frontswap hooks after swapon +
-// loadBackend. `zcache (Pool)` calls the native Pool directly, to show the cost of the layers
-// above it. Pools are sized so nothing is refused for size; incompressible pages are stored raw
-// (storeIncompressible) and the running-mean rule is off, so every subject keeps every page and
-// every load hits, as with the peers.
-import { mkdtempSync, rmSync } from 'node:fs';
+// loadBackend, one subject per allocator each backend has (ALLOCATORS, so an allocator is benched
+// as soon as a backend lists it), named "backend/allocator". `zcache (Pool)` calls the native Pool
+// directly (default allocator), to show the cost of the layers above it. Pools are sized so
+// nothing is refused for size; incompressible pages are stored raw (storeIncompressible) and the
+// running-mean rule is off, so every subject keeps every page and every load hits, as with the
+// peers.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +25,9 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const PAGE = 4096;
 
 export function tmem() {
-  return require(join(ROOT, 'dist', 'index.js'));
+  const entry = join(ROOT, 'dist', 'index.js');
+  if (!existsSync(entry)) throw new Error('bench: dist/ is missing; run `npm install` (or `npm run build`) first');
+  return require(entry);
 }
 
 export function zcacheOptions(n) {
@@ -36,15 +40,17 @@ export function zcacheOptions(n) {
   };
 }
 
-function frontswapSubject(backend) {
+function frontswapSubject(backend, allocator) {
   return {
     layer: 'frontswap',
     batch: true,
+    backend,
+    allocator,
     async open({ n, tmp }) {
       const t = tmem();
       // Slot 0 is the swap header, which the hooks refuse: offset i goes to slot i + 1.
-      const area = t.swapon(join(tmp, `swap-${backend}`), { pages: n + 1 });
-      await t.loadBackend(backend, zcacheOptions(n));
+      const area = t.swapon(join(tmp, `swap-${backend}-${allocator}`), { pages: n + 1 });
+      await t.loadBackend(backend, { ...zcacheOptions(n), allocator });
       const { frontswap, debugfs } = t;
       const type = area.type;
       const slots = new WeakMap(); // batch → its offsets + 1, made once, outside the timed calls
@@ -80,18 +86,29 @@ function zcacheInfo(s) {
   };
 }
 
-function poolSubject() {
+/** A native Pool with the bench's options (no writeback policy: the Pool has none). */
+export function nativePool(n, options = {}) {
+  const { loadNative } = require(join(ROOT, 'dist', 'native', 'binding.js'));
+  const { Pool } = loadNative();
+  const { writeback, ...opts } = zcacheOptions(n);
+  return new Pool({ ...opts, ...options });
+}
+
+/** The pool's counters as a { 'dir/name': value } object. */
+export function poolCounters(pool) {
+  const values = new Float64Array(pool.statNames.length);
+  pool.stats(values);
+  return Object.fromEntries(pool.statNames.map((k, i) => [k, values[i]]));
+}
+
+function poolSubject(allocator) {
   return {
     layer: 'native Pool',
     batch: true,
+    allocator,
     async open({ n }) {
-      const { loadNative } = require(join(ROOT, 'dist', 'native', 'binding.js'));
-      const { Pool } = loadNative();
-      const { writeback, ...opts } = zcacheOptions(n);
-      const pool = new Pool(opts);
+      const pool = nativePool(n, { allocator });
       pool.initArea(0, n, -1);
-      const names = pool.statNames;
-      const values = new Float64Array(names.length);
       const status = new Map(); // results arrays per batch, as Int8Array views
       const i8 = (b) => {
         let s = status.get(b);
@@ -107,11 +124,7 @@ function poolSubject() {
           pool.invalidateArea(0);
           pool.initArea(0, n, -1);
         },
-        info() {
-          pool.stats(values);
-          const s = Object.fromEntries(names.map((k, i) => [k, values[i]]));
-          return zcacheInfo(s);
-        },
+        info: () => zcacheInfo(poolCounters(pool)),
         async close() {
           pool.close();
         },
@@ -218,10 +231,16 @@ function lmdbSubject(compression) {
   };
 }
 
+const { ALLOCATORS } = tmem();
+/** The subject of each backend's default allocator ("zcache/zsmalloc"), which the targets are about. */
+export const DEFAULT_SUBJECT = Object.fromEntries(Object.entries(ALLOCATORS).map(([b, list]) => [b, `${b}/${list[0]}`]));
+/** Every allocator of every backend, as frontswap subjects. */
+export const ALLOCATOR_SUBJECTS = Object.entries(ALLOCATORS).flatMap(([backend, list]) =>
+  list.map((allocator) => ({ name: `${backend}/${allocator}`, backend, allocator })));
+
 export const SUBJECTS = {
-  zcache: frontswapSubject('zcache'),
-  'zcache (Pool)': poolSubject(),
-  'zcache-js': frontswapSubject('zcache-js'),
+  ...Object.fromEntries(ALLOCATOR_SUBJECTS.map((a) => [a.name, frontswapSubject(a.backend, a.allocator)])),
+  'zcache (Pool)': poolSubject(ALLOCATORS.zcache[0]),
   Map: plainMap,
   'lz4-napi + Map': lz4napiMap,
   'lz4 JS + Map': lz4jsMap,

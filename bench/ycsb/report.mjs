@@ -121,7 +121,7 @@ export function markdown(results) {
   const md = [];
   md.push(`## SwapCache against Map, lru-cache, lmdb and redis-server (${results.mode} mode, ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${Math.round(results.seconds)} s)`);
   md.push('');
-  md.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB · Linux ${m.kernel} · Node ${m.node} · tmem ${m.tmem}${m.commit ? ` (${m.commit})` : ''}, liblz4 ${m.lz4} (${m.lz4Source}) · ` +
+  md.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB · Linux ${m.kernel} · Node ${m.node} · tmem ${m.tmem}${m.commit ? ` (${m.commit})` : ''}, liblz4 ${m.lz4 ?? 'n/a'} · ` +
     `lru-cache ${m.peers['lru-cache']}, lmdb ${m.peers.lmdb}, ioredis ${m.peers.ioredis}, redis-server ${m.peers['redis-server']} · load average ${m.loadavg} at the start, ${results.loadavgEnd} at the end`);
   for (const s of results.skipped) md.push(`\nNot run: ${s}.`);
   if (results.limit.length) {

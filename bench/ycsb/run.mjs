@@ -159,7 +159,6 @@ function machineInfo() {
     tmem: v.tmem,
     commit,
     lz4: v.lz4,
-    lz4Source: v.lz4Source,
     nativeError: v.nativeError,
     loadavg: Math.round(os.loadavg()[0] * 100) / 100,
     peers: { 'lru-cache': pkgVersion('lru-cache'), lmdb: pkgVersion('lmdb'), ioredis: pkgVersion('ioredis'), 'redis-server': redisVersion() },
@@ -170,7 +169,7 @@ async function main() {
   const startedAt = new Date().toISOString();
   if (!existsSync(join(ROOT, 'dist', 'index.js'))) throw new Error('dist/ is missing; run `npm install` (or `npm run build`) first');
   const machine = machineInfo();
-  if (subjects.includes('SwapCache (zcache)') && !machine.lz4Source) {
+  if (subjects.includes('SwapCache (zcache)') && !machine.lz4) {
     throw new Error(`the native addon is not available: ${machine.nativeError ?? 'run npm install'}`);
   }
   if (subjects.includes('redis-server') && !machine.peers['redis-server']) {

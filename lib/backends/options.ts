@@ -14,11 +14,12 @@ export type AllocatorName = 'zsmalloc' | 'z3fold' | 'zbud';
  * against its own list with allocatorOf().
  */
 export const ALLOCATORS: Readonly<Record<'zcache' | 'zcache-js', readonly AllocatorName[]>> = {
-  zcache: ['zbud'],
+  zcache: ['zsmalloc', 'z3fold', 'zbud'],
   'zcache-js': ['zsmalloc', 'zbud'],
 };
 
-const ALLOCATOR_NAMES: readonly AllocatorName[] = ['zsmalloc', 'z3fold', 'zbud'];
+/** Every allocator name the option accepts (a backend may have fewer: ALLOCATORS). */
+export const ALLOCATOR_NAMES: readonly AllocatorName[] = ['zsmalloc', 'z3fold', 'zbud'];
 
 export interface ZcacheConfig {
   /** The allocator asked for, or null for the backend's default (ALLOCATORS[backend][0]). */

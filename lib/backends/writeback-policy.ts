@@ -16,6 +16,11 @@ export interface WritebackMechanics {
   writeback(maxPages: number): Promise<number>;
   /** The same, synchronously on the caller's thread. */
   writebackSync(maxPages: number): number;
+  /**
+   * Compacts the pool (no I/O); returns the frames given back. Tried before writeback starts: when
+   * holes left by freed pages are what fills the pool, compaction alone brings it back down.
+   */
+  compact?(): number;
 }
 
 export interface WritebackConfig {
@@ -116,11 +121,17 @@ export class WritebackPolicy {
     return this.#idle;
   }
 
-  // Starts batches until the in-flight cap is reached or the pages already in flight will bring
-  // the pool under the low watermark (a page written back frees at least half a frame, as zbud
-  // keeps at most two pages per frame): poolBytes() only drops once a batch lands.
+  // Compacts first (when the mechanics can) and stops there if that was enough. Then starts
+  // batches until the in-flight cap is reached or the pages already in flight will bring the pool
+  // under the low watermark (counting half a frame per page written back, zbud's worst case; the
+  // denser allocators free less per page, so the estimate errs towards fewer batches in flight):
+  // poolBytes() only drops once a batch lands.
   #fill(): void {
     this.#timer = null;
+    if (this.#inFlight === 0 && this.#mech.compact && this.#mech.compact() > 0 && this.#mech.poolBytes() < this.#low) {
+      this.#maybeIdle();
+      return;
+    }
     const { batchPages, maxInFlightPages } = this.#config;
     while (!this.#stopped && this.#inFlight + batchPages <= Math.max(maxInFlightPages, batchPages)) {
       if ((this.#inFlight * PAGE_SIZE) / 2 >= this.#mech.poolBytes() - this.#low) break;

@@ -5,6 +5,7 @@
 // what was stored.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ALLOCATOR_NAMES, type AllocatorName } from '../backends/options';
 import { loadBackend, loadDefaultBackend, unloadBackend, type BackendName } from '../backends/registry';
 import { PAGE_SIZE } from '../backends/types';
 import { debugfs } from '../debugfs/tree';
@@ -31,6 +32,7 @@ Options:
   --set-percent P     share of operations that replace a value (default 10)
   --zipf S            zipf exponent of the key popularity (default 0.99)
   --backend NAME      zcache (native; default) or zcache-js
+  --allocator NAME    zsmalloc (default), z3fold or zbud: how the pool places compressed pages
   --mount DIR         keep the counter tree mounted at DIR while running (tmem stat DIR)
   --interval-ms MS    refresh interval of --mount (default 1000)
   --listen [HOST:]PORT  serve /debug/tmem and /metrics while running (PORT 0 picks one)
@@ -47,6 +49,7 @@ const OPTIONS = {
   'set-percent': { type: 'string' },
   zipf: { type: 'string' },
   backend: { type: 'string' },
+  allocator: { type: 'string' },
   mount: { type: 'string' },
   'interval-ms': { type: 'string' },
   listen: { type: 'string' },
@@ -108,17 +111,22 @@ export async function demo(argv: string[], io: Io): Promise<number> {
   if (chosen !== undefined && chosen !== 'zcache' && chosen !== 'zcache-js') {
     throw new UsageError(`--backend must be zcache or zcache-js, got '${chosen}'`);
   }
+  const allocator = v.allocator as AllocatorName | undefined;
+  if (allocator !== undefined && !ALLOCATOR_NAMES.includes(allocator)) {
+    throw new UsageError(`--allocator must be ${ALLOCATOR_NAMES.join(', ')}, got '${allocator}'`);
+  }
   const listen = v.listen === undefined ? null : parseListen(v.listen);
   if (v['interval-ms'] !== undefined && v.mount === undefined) throw new UsageError('--interval-ms needs --mount');
 
   warmUp();
   // Without --backend, the default choice: zcache, or zcache-js with a warning where the addon is missing.
   let backend: BackendName;
+  const options = { maxPoolBytes: poolBytes, ...(allocator ? { allocator } : {}) };
   if (chosen) {
     backend = chosen;
-    await loadBackend(backend, { maxPoolBytes: poolBytes });
+    await loadBackend(backend, options);
   } else {
-    backend = await loadDefaultBackend({ maxPoolBytes: poolBytes });
+    backend = await loadDefaultBackend(options);
   }
 
   let cache: SwapCache | null = null;
@@ -226,6 +234,8 @@ export async function demo(argv: string[], io: Io): Promise<number> {
     const type = cache.area.type;
     const poolTotal = snap['zcache/pool_total_size'] ?? 0;
     const storedPages = snap['zcache/stored_pages'] ?? 0;
+    // The allocator in use is the one whose counter directory the backend shows.
+    const allocatorInUse = ALLOCATOR_NAMES.find((a) => snap[`${a}/pages`] !== undefined) ?? 'unknown';
     const runGets = {
       resident: c.gets_resident - loadStats.gets_resident,
       pool: c.gets_pool - loadStats.gets_pool,
@@ -234,6 +244,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
     const mem = await memory.verdict(residentBytes, poolBytes, cache.indexBytes);
     const summary = {
       backend,
+      allocator: allocatorInUse,
       values: n,
       dataBytes: stored,
       residentBudgetBytes: residentBytes,
@@ -244,6 +255,8 @@ export async function demo(argv: string[], io: Io): Promise<number> {
       swapFileBytes: snap[`swap/${type}/file_allocated_bytes`] ?? 0,
       swapFilePages: snap[`swap/${type}/file_writes`] ?? 0,
       compressionRatio: poolTotal > 0 ? +((storedPages * PAGE_SIZE) / poolTotal).toFixed(2) : 0,
+      // Of what the codec achieved, the share the allocator keeps (same-filled pages take no room).
+      poolDensity: poolTotal > 0 ? +((snap['zcache/compressed_bytes'] ?? 0) / poolTotal).toFixed(3) : 0,
       hitRates: {
         resident: gets > 0 ? +(runGets.resident / gets).toFixed(4) : 0,
         pool: gets > 0 ? +(runGets.pool / gets).toFixed(4) : 0,
@@ -272,7 +285,8 @@ export async function demo(argv: string[], io: Io): Promise<number> {
         ['resident size', mib(summary.residentBytes), `SwapCache resident ring (budget ${mib(residentBytes)})`],
         ['pool size', mib(summary.poolBytes), `zcache/pool_total_size (limit ${mib(poolBytes)}), ${count(storedPages)} pages`],
         ['swap file size', mib(summary.swapFileBytes), `swap/${type}/file_allocated_bytes`],
-        ['compression ratio', summary.compressionRatio.toFixed(2), 'stored page bytes / pool bytes'],
+        ['compression ratio', summary.compressionRatio.toFixed(2), `stored page bytes / pool bytes, pool allocator ${summary.allocator}`],
+        ['pool density', summary.poolDensity.toFixed(3), 'zcache/compressed_bytes / pool_total_size: what the allocator keeps of LZ4\'s work'],
         ['hit rate: resident', percent(runGets.resident, gets), 'gets served from the resident ring'],
         ['hit rate: pool', percent(runGets.pool, gets), 'gets served from the compressed pool'],
         ['hit rate: file', percent(runGets.file, gets), 'gets that read the swap file'],
@@ -287,7 +301,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
         ['throughput', `${count(summary.opsPerSecond)} ops/s`, `${count(gets)} gets + ${count(sets)} sets in ${runSeconds.toFixed(1)} s`],
         ['verified', `${count(gets)} values`, `${mismatches} mismatches`],
       ];
-      io.stdout.write(`\ntmem demo (${backend}): ${mib(summary.dataBytes)} of data, ${mib(residentBytes)} resident budget, ${mib(poolBytes)} pool limit${stop ? ' (interrupted)' : ''}\n\n`);
+      io.stdout.write(`\ntmem demo (${backend}, ${summary.allocator}): ${mib(summary.dataBytes)} of data, ${mib(residentBytes)} resident budget, ${mib(poolBytes)} pool limit${stop ? ' (interrupted)' : ''}\n\n`);
       io.stdout.write(table(rows, [false, true, false]));
     }
     if (mismatches > 0) {

@@ -1,6 +1,6 @@
 // One line of help per counter, and whether it counts events (a Prometheus `counter`, rates make
 // sense) or shows current state (a `gauge`). Numbered directories are written as <type> (swap
-// areas), <size> (allocator size classes) and <n> (facade instances). The README's Statistics section says the same (test/debugfs.test.ts checks).
+// areas), <size> (zsmalloc size classes) and <n> (facade instances). The README's Statistics section says the same (test/debugfs.test.ts checks).
 
 export type CounterKind = 'counter' | 'gauge';
 
@@ -52,38 +52,45 @@ export const COUNTER_DESCRIPTIONS: Readonly<Record<string, CounterDescription>> 
   'zcache/compressed_bytes': g('Sum of the stored objects\' lengths (raw pages count 4096).'),
   'zcache/pers_pageframes': g('Page frames holding persistent (frontswap) pages.'),
   'zcache/eph_pageframes': g('Page frames holding ephemeral (cleancache) pages.'),
-  'zcache/evicted_eph_pageframes': c('Ephemeral page frames dropped to make room.'),
+  'zcache/evicted_eph_pageframes': c('Page frames given back by dropping ephemeral pages to make room.'),
   'zcache/eph_zpages': g('Ephemeral (cleancache) pages held, same-filled included.'),
   'zcache/pers_zpages': g('Persistent (frontswap) pages held (= stored_pages).'),
-  'zcache/eph_zbytes': g('Bytes of allocator slots (zsmalloc size class, zbud chunks) taken by ephemeral objects.'),
-  'zcache/pers_zbytes': g('Bytes of allocator slots (zsmalloc size class, zbud chunks) taken by persistent objects.'),
-  'zcache/evicted_eph_zpages': c('Ephemeral pages dropped with evicted frames.'),
-  'zcache/pers_ate_eph': c('Ephemeral frames evicted to give a persistent store its frame.'),
+  'zcache/eph_zbytes': g('Bytes of pool space (slots or chunks, headers included) taken by ephemeral objects.'),
+  'zcache/pers_zbytes': g('Bytes of pool space (slots or chunks, headers included) taken by persistent objects.'),
+  'zcache/evicted_eph_zpages': c('Ephemeral pages dropped to make room (whole frames or zspages at a time).'),
+  'zcache/pers_ate_eph': c('Ephemeral frames or zspages evicted to give a persistent store room.'),
   'zcache/eph_nonactive_puts_ignored': c('Cleancache puts ignored because the page was never active (ignoreNonactivePuts).'),
   'zcache/eph_puts': c('Cleancache puts that reached the backend.'),
   'zcache/eph_gets': c('Cleancache gets that hit.'),
   'zcache/eph_invalidates': c('Ephemeral pages dropped by invalidatePage, invalidateInode or invalidateFs.'),
   'zcache/outstanding_writeback_pages': g('Pages being written back right now.'),
-  'zcache/metadata_bytes': g('Bytes of index and frame metadata.'),
+  'zcache/metadata_bytes': g('Bytes of native bookkeeping outside the pool frames: index, handle table, zspage descriptors or frame headers, class tables.'),
   'zcache/mean_compressed_size': g('Mean compressed size of the pages held as objects, in bytes.'),
   'zcache/loads': c('Load calls, per page, whatever the outcome.'),
   'zcache/stores': c('Store calls, per page, whatever the outcome.'),
   'zcache/invalidates': c('Page and area invalidations.'),
 
+  'zsmalloc/compactions': c('Compaction runs (automatic or on demand) that moved at least one object.'),
+  'zsmalloc/pages_compacted': c('Page frames given back by compaction.'),
+  'zsmalloc/pages': g('Page frames zsmalloc holds.'),
+  'zsmalloc/class/<size>/objs_per_zspage': g('Objects a zspage of this size class holds (slot size <size> bytes, header included).'),
+  'zsmalloc/class/<size>/pages_per_zspage': g('Page frames of a full zspage of this class (taken as it fills).'),
+  'zsmalloc/class/<size>/zspages': g('Zspages of this class.'),
+  'zsmalloc/class/<size>/obj_allocated': g('Object slots of those zspages (zspages x objs_per_zspage).'),
+  'zsmalloc/class/<size>/obj_used': g('Objects stored in this class.'),
+  'zsmalloc/class/<size>/pages_used': g('Page frames this class holds.'),
+
+  'z3fold/pages': g('Page frames z3fold manages.'),
+  'z3fold/buddied': g('Frames holding three objects.'),
+  'z3fold/unbuddied': g('Frames holding one or two objects, with room left.'),
+  'z3fold/headless': g('Frames holding one object too big to share (a raw page).'),
+  'z3fold/zbytes': g('Bytes of 64-byte chunks taken by objects.'),
+  'z3fold/middle_moves': c('Objects moved within their frame to join its free space into one run.'),
+
   'zbud/pages': g('Page frames zbud manages.'),
   'zbud/buddied': g('Frames holding two objects.'),
   'zbud/unbuddied': g('Frames holding one object, with room for a buddy.'),
   'zbud/zbytes': g('Bytes of 64-byte chunks taken by objects.'),
-
-  'zsmalloc/pages': g('Page frames zsmalloc holds (both pools).'),
-  'zsmalloc/compactions': c('Compaction runs (automatic or on demand) that freed frames.'),
-  'zsmalloc/pages_compacted': c('Frames freed by compaction.'),
-  'zsmalloc/class/<size>/objs_per_zspage': g('Objects a zspage of this size class holds.'),
-  'zsmalloc/class/<size>/pages_per_zspage': g('Frames per zspage of this size class.'),
-  'zsmalloc/class/<size>/zspages': g('Zspages of this size class.'),
-  'zsmalloc/class/<size>/obj_allocated': g('Object slots in those zspages.'),
-  'zsmalloc/class/<size>/obj_used': g('Slots holding an object.'),
-  'zsmalloc/class/<size>/pages_used': g('Frames those zspages take.'),
 
   'arena/committed_bytes': g("Bytes of the mmap'd arena that are backed by memory."),
   'arena/free_frames': g('Frames free in the arena, still committed.'),
@@ -116,11 +123,11 @@ export const COUNTER_DESCRIPTIONS: Readonly<Record<string, CounterDescription>> 
   'pagecache/<n>/open_files': g('Files open through the PageCache.'),
 };
 
-/** The description key of a concrete path: numbered directories become <type> or <n>. */
+/** The description key of a concrete path: numbered directories become <type>, <size> or <n>. */
 export function descriptionKey(path: string): string {
   const parts = path.split('/');
-  const named: Record<string, string> = { swap: '<type>', class: '<size>' };
-  return parts.map((p, i) => (/^\d+$/.test(p) ? (named[parts[i - 1]] ?? '<n>') : p)).join('/');
+  const numbered: Record<string, string> = { swap: '<type>', class: '<size>' };
+  return parts.map((p, i) => (/^\d+$/.test(p) ? (numbered[parts[i - 1]] ?? '<n>') : p)).join('/');
 }
 
 /** The description of a concrete path, or undefined for a counter nobody documented. */

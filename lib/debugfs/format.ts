@@ -47,16 +47,18 @@ function escapeLabel(text: string): string {
 /**
  * Metric name and labels of a counter path: `tmem_` + the non-numeric segments joined with `_`;
  * numbered directories become labels (`swap/0/used_pages` → `tmem_swap_used_pages{type="0"}`,
- * `zsmalloc/class/32/obj_used` → `tmem_zsmalloc_class_obj_used{size="32"}`, `swapcache/1/keys` →
- * `tmem_swapcache_keys{id="1"}`).
+ * `zsmalloc/class/32/obj_used` → `tmem_zsmalloc_class_obj_used{size="32"}`,
+ * `swapcache/1/keys` → `tmem_swapcache_keys{id="1"}`).
  */
+const LABELS: Readonly<Record<string, string>> = { swap: 'type', class: 'size' };
+
 export function prometheusName(path: string): { name: string; labels: string } {
   const parts = path.split('/');
   const names: string[] = [];
   const labels: string[] = [];
   for (let i = 0; i < parts.length; i++) {
     if (NUMERIC.test(parts[i]) && i > 0) {
-      let label = parts[i - 1] === 'swap' ? 'type' : parts[i - 1] === 'class' ? 'size' : 'id';
+      let label = LABELS[parts[i - 1]] ?? 'id';
       if (labels.some((l) => l.startsWith(label + '='))) label += `_${labels.length}`;
       labels.push(`${label}="${escapeLabel(parts[i])}"`);
     } else {

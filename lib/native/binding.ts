@@ -54,6 +54,13 @@ export interface NativePoolOptions {
   acceptThresholdPercent?: number;
   /** Ignore ephPut calls with wasActive false (cleancache's hint); the older copy is still dropped. Default false. */
   ignoreNonactivePuts?: boolean;
+  /** The object allocator: 'zsmalloc' (default), 'z3fold' or 'zbud'. */
+  allocator?: 'zsmalloc' | 'z3fold' | 'zbud';
+  /**
+   * Compact size classes that frees pushed over the allocator's fragmentation threshold at the
+   * end of the operation that freed (default true). With false only writeback and compact() do.
+   */
+  autoCompact?: boolean;
 }
 
 /**
@@ -63,8 +70,13 @@ export interface NativePoolOptions {
  * after close().
  */
 export interface NativePool {
-  /** Counter names in stats() order, as 'dir/name'. Same array as Pool.statNames. */
+  /**
+   * Counter names in stats() order, as 'dir/name' paths: Pool.statNames, then the allocator's own
+   * (zsmalloc/..., z3fold/... or zbud/...). One frozen array per allocator, shared by its pools.
+   */
   readonly statNames: readonly string[];
+  /** The allocator this pool was created with. */
+  readonly allocator: 'zsmalloc' | 'z3fold' | 'zbud';
   /** Creates the index of area `type` for offsets 0..pages-1. Throws ERR_TMEM_AREA_EXISTS if already initialised. */
   initArea(type: number, pages: number, fd: number): void;
   /** `page` must be 4096 bytes. An existing entry is dropped even when the store is refused. */
@@ -107,14 +119,15 @@ export interface NativePool {
    */
   areaStats(type: number, out: Float64Array): void;
   /**
-   * Makes room: first drops least recently used ephemeral frames (no I/O), then writes up to the
-   * rest of `maxPages` (1..2^20) least recently used persistent pages (second chance) to
-   * their slots in their areas' swap files (the fd given to initArea; areas with fd -1 are
-   * skipped) and drops them from the pool, on the libuv thread pool. Whole zbud frames only, so
-   * maxPages 1 may write 2. `callback(null, written)` runs on this thread, written counting the
+   * Makes room: first drops the units (frames, zspages) of least recently used ephemeral pages
+   * (no I/O) and compacts, then writes up to the rest of `maxPages` (1..2^20) least recently used
+   * persistent pages (second chance) to their slots in their areas' swap files (the fd given to
+   * initArea; areas with fd -1 are skipped), drops them from the pool and compacts again, on the
+   * libuv thread pool. `callback(null, written)` runs on this thread, written counting the
    * ephemeral pages dropped plus the persistent pages written back; it is 0 when
    * nothing was cold enough, on an I/O error before any page was written, and after close().
-   * Pages a failed pwrite did not write stay in the pool (reject_reclaim_fail). Same-filled pages
+   * Pages a failed pwrite did not write stay in the pool (reject_reclaim_fail, once per page of
+   * the failed write). Same-filled pages
    * are never written back. A load of a written-back page misses: read the file.
    */
   writeback(maxPages: number, callback: (err: Error | null, written: number) => void): void;
@@ -122,6 +135,12 @@ export interface NativePool {
   writebackSync(maxPages: number): number;
   /** Bytes of page frames in use (zcache/pool_total_size), without a lock. */
   poolBytes(): number;
+  /**
+   * Compacts now: moves objects out of sparsely used zspages into dense ones (zsmalloc) and
+   * returns the frames given back to the arena; 0 for allocators that cannot move objects
+   * between frames. Handles stay valid; safe while writeback batches run.
+   */
+  compact(): number;
   /**
    * Frees the pool's native memory now. Idempotent. Waits for writeback batches already
    * writing; queued ones complete with 0.
@@ -131,6 +150,7 @@ export interface NativePool {
 
 export interface NativePoolConstructor {
   new (options?: NativePoolOptions): NativePool;
+  /** The counters every pool has, whatever its allocator (a prefix of each pool's statNames). */
   readonly statNames: readonly string[];
 }
 

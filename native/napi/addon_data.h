@@ -10,8 +10,10 @@ namespace tmem {
 
 struct AddonData {
   Napi::FunctionReference pool_ctor;
-  // The frozen statNames array, shared by every pool of the environment.
+  // The frozen Pool.statNames array (the counters every pool has).
   Napi::ObjectReference stat_names;
+  // Each allocator's pools' statNames: those, then the allocator's own (one array per allocator).
+  Napi::ObjectReference allocator_stat_names[3];
 };
 
 }  // namespace tmem

@@ -1,81 +1,17 @@
-// The JS Pool class (pool_wrap.h): options, construction and lifetime, error mapping, and the
-// frontswap-side methods (areas, store/load/invalidate and their batches, stats, writeback).
+// The JS Pool class (pool_wrap.h): construction and lifetime, error mapping, and the
+// frontswap-side methods (areas, store/load/invalidate and their batches, stats, writeback,
+// compaction). Its options are read in pool_options.cc.
 // The cleancache methods are in pool_wrap_eph.cc, the async writeback batch in writeback_worker.cc.
 #include "pool_wrap.h"
 
-#include <cmath>
 #include <new>
 #include <string>
 
 #include "args.h"
+#include "pool_options.h"
 #include "writeback_worker.h"
 
 namespace tmem {
-
-namespace {
-
-// Reads an optional integer option in [0, max]; leaves *out alone when absent.
-bool OptionInteger(Napi::Object options, const char* name, double max, double* out) {
-  Napi::Value v = options.Get(name);
-  if (v.IsUndefined()) return true;
-  std::string what = std::string("options.") + name;
-  if (!v.IsNumber()) {
-    ThrowTypeError(options.Env(), (what + " must be a number").c_str());
-    return false;
-  }
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= max && std::trunc(d) == d)) {
-    ThrowRangeError(options.Env(), "ERR_OUT_OF_RANGE",
-                    (what + " must be an integer in [0, " + std::to_string(static_cast<uint64_t>(max)) + "]").c_str());
-    return false;
-  }
-  *out = d;
-  return true;
-}
-
-// Reads an optional boolean option; leaves *out alone when absent.
-bool OptionBool(Napi::Object options, const char* name, bool* out) {
-  Napi::Value v = options.Get(name);
-  if (v.IsUndefined()) return true;
-  if (!v.IsBoolean()) {
-    ThrowTypeError(options.Env(), (std::string("options.") + name + " must be a boolean").c_str());
-    return false;
-  }
-  *out = v.As<Napi::Boolean>().Value();
-  return true;
-}
-
-bool ParseOptions(const Napi::CallbackInfo& info, PoolOptions* opts) {
-  Napi::Value arg = info[0];
-  if (arg.IsUndefined() || arg.IsNull()) return true;
-  if (!arg.IsObject()) {
-    ThrowTypeError(info.Env(), "The \"options\" argument must be an object");
-    return false;
-  }
-  Napi::Object options = arg.As<Napi::Object>();
-  double max_bytes = static_cast<double>(opts->max_pool_bytes);
-  double max_c = opts->max_compressed_bytes;
-  double max_mean = opts->max_mean_compressed_bytes;
-  double accept = opts->accept_threshold_percent;
-  if (!OptionInteger(options, "maxPoolBytes", static_cast<double>(uint64_t{Arena::kMaxFrames} * kPageSize),
-                     &max_bytes) ||
-      !OptionInteger(options, "maxCompressedBytes", kPageSize, &max_c) ||
-      !OptionInteger(options, "maxMeanCompressedBytes", kPageSize, &max_mean) ||
-      !OptionInteger(options, "acceptThresholdPercent", 100, &accept)) {
-    return false;
-  }
-  if (!OptionBool(options, "storeIncompressible", &opts->store_incompressible) ||
-      !OptionBool(options, "ignoreNonactivePuts", &opts->ignore_nonactive_puts)) {
-    return false;
-  }
-  opts->max_pool_bytes = static_cast<uint64_t>(max_bytes);
-  opts->max_compressed_bytes = static_cast<uint32_t>(max_c);
-  opts->max_mean_compressed_bytes = static_cast<uint32_t>(max_mean);
-  opts->accept_threshold_percent = static_cast<uint32_t>(accept);
-  return true;
-}
-
-}  // namespace
 
 Napi::Function PoolWrap::Define(Napi::Env env, AddonData* data) {
   Napi::Array names = Napi::Array::New(env, kStatCount);
@@ -106,8 +42,10 @@ Napi::Function PoolWrap::Define(Napi::Env env, AddonData* data) {
           InstanceMethod<&PoolWrap::Writeback>("writeback"),
           InstanceMethod<&PoolWrap::WritebackSync>("writebackSync"),
           InstanceMethod<&PoolWrap::PoolBytes>("poolBytes"),
+          InstanceMethod<&PoolWrap::Compact>("compact"),
           InstanceMethod<&PoolWrap::Close>("close"),
           InstanceAccessor<&PoolWrap::StatNames>("statNames"),
+          InstanceAccessor<&PoolWrap::Allocator>("allocator"),
           StaticValue("statNames", names, napi_enumerable),
       });
   data->pool_ctor = Napi::Persistent(ctor);
@@ -129,6 +67,19 @@ PoolWrap::PoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PoolWrap>(
     napi_throw_error(env_, nullptr, "tmem: could not register the pool's cleanup hook");
     return;
   }
+  // The counter names of this pool: the common ones, then its allocator's. One frozen array per
+  // allocator and environment, shared by its pools.
+  Napi::ObjectReference& names = info.Env().GetInstanceData<AddonData>()->allocator_stat_names[static_cast<int>(opts.allocator)];
+  if (names.IsEmpty()) {
+    const std::vector<std::string>& all = pool->stat_names();
+    Napi::Array array = Napi::Array::New(env_, all.size());
+    for (uint32_t i = 0; i < all.size(); i++) array.Set(i, Napi::String::New(env_, all[i]));
+    napi_object_freeze(env_, array);
+    names = Napi::Persistent(array.As<Napi::Object>());
+  }
+  allocator_ = static_cast<int>(opts.allocator);
+  stat_count_ = pool->stat_names().size();
+  allocator_name_ = pool->allocator_name();
   pool_ = std::move(pool);
 }
 
@@ -303,9 +254,9 @@ Napi::Value PoolWrap::Stats(const Napi::CallbackInfo& info) {
   void* out;
   size_t len;
   if (pool == nullptr || !ArgTypedArray(info, 0, "out", napi_float64_array, &out, &len)) return Napi::Value();
-  if (len < kStatCount) {
+  if (len < stat_count_) {
     ThrowRangeError(info.Env(), "ERR_OUT_OF_RANGE",
-                    ("The \"out\" argument must have length >= " + std::to_string(kStatCount)).c_str());
+                    ("The \"out\" argument must have length >= " + std::to_string(stat_count_)).c_str());
     return Napi::Value();
   }
   pool->stats(static_cast<double*>(out));
@@ -365,8 +316,20 @@ Napi::Value PoolWrap::Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value PoolWrap::Compact(const Napi::CallbackInfo& info) {
+  Pool* pool = Open(info);
+  if (pool == nullptr) return Napi::Value();
+  return Napi::Number::New(info.Env(), pool->compact());
+}
+
 Napi::Value PoolWrap::StatNames(const Napi::CallbackInfo& info) {
-  return info.Env().GetInstanceData<AddonData>()->stat_names.Value();
+  // Still readable after close(): the names describe the pool, not its memory.
+  if (allocator_ < 0) return info.Env().Undefined();
+  return info.Env().GetInstanceData<AddonData>()->allocator_stat_names[allocator_].Value();
+}
+
+Napi::Value PoolWrap::Allocator(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), allocator_name_);
 }
 
 }  // namespace tmem

@@ -59,11 +59,16 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   Napi::Value Writeback(const Napi::CallbackInfo& info);
   Napi::Value WritebackSync(const Napi::CallbackInfo& info);
   Napi::Value PoolBytes(const Napi::CallbackInfo& info);
+  Napi::Value Compact(const Napi::CallbackInfo& info);
+  Napi::Value Allocator(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value StatNames(const Napi::CallbackInfo& info);
 
   napi_env env_;
   std::shared_ptr<Pool> pool_;
+  int allocator_ = -1;  // AllocatorKind, once constructed
+  size_t stat_count_ = 0;
+  const char* allocator_name_ = "";
 };
 
 }  // namespace tmem

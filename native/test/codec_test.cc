@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 #include <random>
+#include <vector>
 
 #include "check.h"
 #include "pages.h"
@@ -116,8 +117,8 @@ static void test_compress_poor_boundary() {
   o.max_compressed_bytes = clen - 1;
   auto pool = make_pool(o);
   CHECK_EQ(store(*pool, 0, page), tmem::kRejectCompressPoor);
-  double stats[tmem::kStatCount];
-  pool->stats(stats);
+  std::vector<double> stats(pool->stat_names().size());
+  pool->stats(stats.data());
   CHECK_EQ(stats[tmem::stat::kRejectCompressPoor], 1);
   CHECK_EQ(stats[tmem::stat::kRejectMeanCompressPoor], 0);
 
@@ -150,8 +151,8 @@ static void test_mean_compress_poor() {
   // Enough small pages bring the mean below the cap and big pages are admitted again.
   CHECK_EQ(store(*pool, 3, small), tmem::kStoredCompressed);
   CHECK_EQ(store(*pool, 4, big), tmem::kStoredCompressed);
-  double stats[tmem::kStatCount];
-  pool->stats(stats);
+  std::vector<double> stats(pool->stat_names().size());
+  pool->stats(stats.data());
   CHECK_EQ(stats[tmem::stat::kRejectMeanCompressPoor], 1);
   CHECK_EQ(stats[tmem::stat::kRejectCompressPoor], 1);
   CHECK_EQ(stats[tmem::stat::kCompressedBytes], 2 * big_len + 2 * small_len);

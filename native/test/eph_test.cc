@@ -1,9 +1,12 @@
 // The ephemeral (cleancache) pool: pool ids (private, shared by uuid, reuse), put/get with
 // exclusive and shared gets, coherency of put-put and of dropped puts, invalidation of a page, an
-// inode and a pool, the wasActive hint, counters, eviction at the cap (pers_ate_eph; ephemeral puts
-// never evict persistent pages; the hysteresis flag yields to ephemeral frames), writeback evicting
-// ephemeral frames first, the native metadata per ephemeral page, a randomized model test, and a
-// threaded race of writeback batches against persistent and ephemeral traffic that evicts frames.
+// inode and a pool, the wasActive hint, counters, eviction at the cap (whole units; second chance
+// for units a shared get used; pers_ate_eph; ephemeral puts never evict persistent pages; the
+// hysteresis flag yields to ephemeral pages), writeback evicting ephemeral units first, the native
+// metadata per ephemeral page, a randomized model test, and a threaded race of writeback batches
+// and compaction against persistent and ephemeral traffic that evicts units. Run once per
+// allocator (argv[1]); exact frame counts are checked where the allocator makes them simple
+// (zbud, and z3fold with objects two of which fill a frame).
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -118,14 +121,17 @@ static void test_put_get_invalidate() {
   CHECK_EQ(s[tstat::kEphZpages], 4);
   CHECK_EQ(s[tstat::kEphPuts], 8);
   CHECK_EQ(s[tstat::kEphGets], 9);
-  CHECK_EQ(s[tstat::kEphPageframes], 2);  // three compressed pages, two per frame
+  // Three compressed pages of two sizes: zbud two per frame, z3fold three, zsmalloc a zspage (one
+  // frame) per size class.
+  const int frames = testing(tmem::AllocatorKind::kZ3fold) ? 1 : 2;
+  CHECK_EQ(s[tstat::kEphPageframes], frames);
   CHECK_EQ(s[tstat::kPersPageframes], 0);
-  CHECK(s[tstat::kEphZbytes] > 0 && s[tstat::kEphZbytes] == s[tstat::kZbudZbytes]);
+  CHECK(s[tstat::kEphZbytes] > 0);
   CHECK_EQ(s[tstat::kPersZbytes], 0);
   // The persistent pool's counters are not touched.
   CHECK_STATS(s, {{tstat::kStoredPages, 0}, {tstat::kPersZpages, 0}, {tstat::kCompressedBytes, 0},
                   {tstat::kStores, 0}, {tstat::kLoads, 0}, {tstat::kRejectCompressPoor, 0},
-                  {tstat::kSameFilledPages, 0}, {tstat::kPoolPages, 2}});
+                  {tstat::kSameFilledPages, 0}, {tstat::kPoolPages, frames}});
 
   // invalidate page, inode, fs drop exactly what they name; missing ones count nothing.
   pool->eph_invalidate_page(shared, Key(9, 1).w, 1);
@@ -148,7 +154,7 @@ static void test_put_get_invalidate() {
   pool->eph_invalidate_fs(priv);
   s = stats_of(*pool);
   CHECK_STATS(s, {{tstat::kEphZpages, 0}, {tstat::kEphPageframes, 0}, {tstat::kPoolPages, 0},
-                  {tstat::kZbudZbytes, 0}});
+                  {tstat::kEphZbytes, 0}});
 }
 
 static void test_nonactive_puts() {
@@ -176,9 +182,10 @@ static void test_nonactive_puts() {
   CHECK(get(*plain, p, Key(1), 0, out, false) && same(out, a));
 }
 
-// At the cap: ephemeral puts evict the oldest ephemeral frames; persistent stores eat them too
-// (pers_ate_eph); ephemeral puts never evict a persistent page; the hysteresis flag refuses
-// persistent stores only when no ephemeral frame is left.
+// At the cap: ephemeral puts evict the units of the oldest ephemeral pages; a unit a shared get
+// used is spared once; persistent stores eat ephemeral units too (pers_ate_eph); ephemeral puts
+// never evict a persistent page; the hysteresis flag refuses persistent stores only when no
+// ephemeral page is left.
 static void test_cap_and_eviction() {
   std::mt19937 rng(4);
   PoolOptions o;
@@ -188,32 +195,67 @@ static void test_cap_and_eviction() {
   CHECK(pool->init_area(0, 64, -1) == PoolError::kOk);
   const uint32_t id = pool->eph_init_shared_fs("cap");
   std::vector<std::vector<uint8_t>> pages(40, std::vector<uint8_t>(kPageSize));
-  for (auto& p : pages) make_page(p.data(), 1500, rng);  // ~1.6 KB: two per frame
+  for (auto& p : pages) make_page(p.data(), 1500, rng);  // ~1.6 KB: two per zbud or z3fold frame
+  const bool two_per_frame = !testing(tmem::AllocatorKind::kZsmalloc);
   uint8_t out[kPageSize];
   for (uint32_t i = 0; i < 40; i++) put(*pool, id, Key(1), i, pages[i].data());
   Stats s = stats_of(*pool);
-  CHECK_STATS(s, {{tstat::kEphPageframes, 8}, {tstat::kEphZpages, 16}, {tstat::kEvictedEphPageframes, 12},
-                  {tstat::kEvictedEphZpages, 24}, {tstat::kPersAteEph, 0}});
-  CHECK_EQ(s[tstat::kPoolLimitHit], 0);  // ephemeral puts never count as the pool being full
-  for (uint32_t i = 0; i < 24; i++) CHECK(!get(*pool, id, Key(1), i, out, false));
-  for (uint32_t i = 24; i < 40; i++) CHECK(get(*pool, id, Key(1), i, out, false) && same(out, pages[i].data()));
+  CHECK(s[tstat::kEphPageframes] <= 8 && s[tstat::kEphPageframes] == s[tstat::kPoolPages]);
+  CHECK_EQ(s[tstat::kEphZpages] + s[tstat::kEvictedEphZpages], 40);
+  CHECK(s[tstat::kEvictedEphPageframes] > 0);
+  CHECK_STATS(s, {{tstat::kPersAteEph, 0}, {tstat::kPoolLimitHit, 0}});  // ephemeral puts never count as full
+  if (two_per_frame) {
+    CHECK_STATS(s, {{tstat::kEphPageframes, 8}, {tstat::kEphZpages, 16}, {tstat::kEvictedEphPageframes, 12},
+                    {tstat::kEvictedEphZpages, 24}});
+  }
+  uint32_t held = 0;
+  for (uint32_t i = 0; i < 40; i++) {
+    if (!get(*pool, id, Key(1), i, out, false)) continue;
+    CHECK(same(out, pages[i].data()));
+    CHECK(!two_per_frame || i >= 24);  // the oldest units went first
+    held++;
+  }
+  CHECK_EQ(held, s[tstat::kEphZpages]);
+  CHECK(get(*pool, id, Key(1), 39, out, false));
 
-  // A shared get makes its frame the most recently used: pages 24/25 outlive the next eviction.
-  CHECK(get(*pool, id, Key(1), 24, out, false));
-  put(*pool, id, Key(1), 40, pages[0].data());
-  CHECK(get(*pool, id, Key(1), 24, out, false) && same(out, pages[24].data()));
-  CHECK(!get(*pool, id, Key(1), 26, out, false));
+  if (two_per_frame) {
+    // Every held page was just used: one pass spares them all (clearing the bits) and the unit of
+    // the coldest goes. A page used again since survives the next eviction, the others' units go.
+    put(*pool, id, Key(1), 40, pages[0].data());
+    CHECK(!get(*pool, id, Key(1), 24, out, false));
+    CHECK(get(*pool, id, Key(1), 26, out, false) && same(out, pages[26].data()));
+    put(*pool, id, Key(1), 41, pages[1].data());  // next to 40
+    put(*pool, id, Key(1), 42, pages[2].data());  // needs a frame: 26's unit is spared, 28's goes
+    CHECK(get(*pool, id, Key(1), 26, out, false) && same(out, pages[26].data()));
+    CHECK(!get(*pool, id, Key(1), 28, out, false));
+    CHECK(get(*pool, id, Key(1), 30, out, false) && same(out, pages[30].data()));
+  }
 
-  // Persistent stores take the frames of ephemeral ones.
+  // Persistent stores take the frames of ephemeral pages.
   std::vector<std::vector<uint8_t>> pers(16, std::vector<uint8_t>(kPageSize));
   for (auto& p : pers) make_page(p.data(), 1500, rng);
   for (uint32_t i = 0; i < 16; i++) CHECK_EQ(store(*pool, 0, i, pers[i].data()), tmem::kStoredCompressed);
   s = stats_of(*pool);
-  CHECK_STATS(s, {{tstat::kPersPageframes, 8}, {tstat::kEphPageframes, 0}, {tstat::kEphZpages, 0},
-                  {tstat::kPersAteEph, 8}, {tstat::kPoolLimitHit, 0}, {tstat::kStoredPages, 16},
-                  {tstat::kPersZpages, 16}});
+  CHECK(s[tstat::kPersAteEph] > 0);
+  CHECK_STATS(s, {{tstat::kPoolLimitHit, 0}, {tstat::kStoredPages, 16}, {tstat::kPersZpages, 16}});
+  CHECK_EQ(s[tstat::kPersPageframes] + s[tstat::kEphPageframes], s[tstat::kPoolPages]);
+  if (two_per_frame) {
+    CHECK_STATS(s, {{tstat::kPersPageframes, 8}, {tstat::kEphPageframes, 0}, {tstat::kEphZpages, 0},
+                    {tstat::kPersAteEph, 8}});
+  }
 
-  // A full persistent pool: ephemeral puts are dropped, persistent pages untouched.
+  // Persistent pages fill the pool: from then on ephemeral puts are dropped, persistent pages
+  // untouched.
+  uint8_t extra[kPageSize];
+  uint32_t next = 16;
+  for (; next < 64; next++) {
+    make_page(extra, 1500, rng);
+    if (store(*pool, 0, next, extra) < 0) break;
+    pers.emplace_back(extra, extra + kPageSize);
+  }
+  CHECK(next < 64);  // refused: at the cap with no ephemeral page left (sets "reached full")
+  s = stats_of(*pool);
+  CHECK_STATS(s, {{tstat::kEphZpages, 0}, {tstat::kRejectAllocFail, 1}, {tstat::kPoolLimitHit, 1}});
   const double evicted = s[tstat::kEvictedEphPageframes];
   for (uint32_t i = 0; i < 10; i++) put(*pool, id, Key(2), i, pages[i].data());
   uint8_t fill[kPageSize];
@@ -222,28 +264,32 @@ static void test_cap_and_eviction() {
   s = stats_of(*pool);
   CHECK_EQ(s[tstat::kEphZpages], 1);
   CHECK_EQ(s[tstat::kEvictedEphPageframes], evicted);
-  for (uint32_t i = 0; i < 16; i++) CHECK(load(*pool, 0, i, out) && same(out, pers[i].data()));
+  for (uint32_t i = 0; i < next; i++) CHECK(load(*pool, 0, i, out) && same(out, pers[i].data()));
   CHECK(get(*pool, id, Key(2), 99, out, false) && same(out, fill));
 
-  // Hysteresis: a refused store sets "reached full"; with ephemeral frames to eat, persistent
-  // stores are accepted all the same while the pool is above the accept threshold.
-  uint8_t extra[kPageSize];
+  // Hysteresis: "reached full" refuses persistent stores while the pool is above the accept
+  // threshold, unless ephemeral pages are there to be eaten. (With zsmalloc the frames that
+  // invalidations give back come in whole zspages, too coarse for this 8-frame pool; the rule is
+  // the pool's, the same for every allocator, and test_hysteresis covers it with raw pages.)
+  if (!two_per_frame) return;
   make_page(extra, 1500, rng);
-  CHECK_EQ(store(*pool, 0, 20, extra), tmem::kRejectAllocFail);
-  CHECK_EQ(store(*pool, 0, 21, extra), tmem::kRejectPoolFull);
-  for (uint32_t i = 0; i < 8; i++) pool->invalidate_page(0, i);  // 4 frames = 50%: still full
-  CHECK_EQ(store(*pool, 0, 21, extra), tmem::kRejectPoolFull);
+  CHECK_EQ(store(*pool, 0, next, extra), tmem::kRejectPoolFull);
+  // Free persistent pages until a frame is free while the pool stays above 50%.
+  uint32_t freed = 0;
+  while (stats_of(*pool)[tstat::kPoolPages] == 8) pool->invalidate_page(0, freed++);
+  CHECK(stats_of(*pool)[tstat::kPoolPages] >= 4);
+  CHECK_EQ(store(*pool, 0, next, extra), tmem::kRejectPoolFull);
   put(*pool, id, Key(3), 0, pages[1].data());  // an ephemeral put takes a free frame: not blocked
   CHECK(get(*pool, id, Key(3), 0, out, false) && same(out, pages[1].data()));
-  CHECK_EQ(stats_of(*pool)[tstat::kEphPageframes], 1);
-  CHECK_EQ(store(*pool, 0, 21, extra), tmem::kStoredCompressed);  // an ephemeral frame exists
-  for (uint32_t i = 8; i < 16; i++) CHECK(load(*pool, 0, i, out) && same(out, pers[i].data()));
+  CHECK(stats_of(*pool)[tstat::kEphPageframes] >= 1);
+  CHECK_EQ(store(*pool, 0, next, extra), tmem::kStoredCompressed);  // an ephemeral page exists
+  for (uint32_t i = freed; i < next; i++) CHECK(load(*pool, 0, i, out) && same(out, pers[i].data()));
   s = stats_of(*pool);
   CHECK_EQ(s[tstat::kPoolLimitHit], 3);
   CHECK_EQ(s[tstat::kRejectAllocFail], 1);
 }
 
-// writeback evicts ephemeral frames first (no I/O) and counts their pages; persistent pages go to
+// writeback evicts ephemeral units first (no I/O) and counts their pages; persistent pages go to
 // the file only for the rest.
 static void test_writeback_evicts_eph_first() {
   std::mt19937 rng(5);
@@ -261,17 +307,18 @@ static void test_writeback_evicts_eph_first() {
     make_page(page, 1500, rng);
     put(*pool, id, Key(1), i, page);
   }
-  CHECK_EQ(stats_of(*pool)[tstat::kEphPageframes], 3);
-  CHECK_EQ(pool->writeback(4), 4);  // two ephemeral frames, no I/O
+  const uint32_t first = pool->writeback(4);  // whole ephemeral units, no I/O
+  CHECK(first >= 4 && first <= 6);
   Stats s = stats_of(*pool);
-  CHECK_STATS(s, {{tstat::kEphPageframes, 1}, {tstat::kWrittenBackPages, 0}, {tstat::kEvictedEphZpages, 4},
-                  {tstat::kPersAteEph, 0}});
+  CHECK_STATS(s, {{tstat::kWrittenBackPages, 0}, {tstat::kEvictedEphZpages, first}, {tstat::kPersAteEph, 0}});
   CHECK_EQ(pool->write_calls(), 0);
-  CHECK_EQ(pool->writeback(4), 4);  // the last ephemeral frame, then one persistent frame
+  const uint32_t second = pool->writeback(4);  // the rest of the ephemeral pages, then persistent ones
   s = stats_of(*pool);
   CHECK_EQ(s[tstat::kEphPageframes], 0);
-  CHECK_EQ(s[tstat::kWrittenBackPages], 2);
-  CHECK_EQ(s[tstat::kStoredPages], 6);
+  CHECK_EQ(s[tstat::kEvictedEphZpages], 6);
+  CHECK_EQ(s[tstat::kWrittenBackPages], second - (6 - first));
+  CHECK_EQ(s[tstat::kStoredPages], 8 - s[tstat::kWrittenBackPages]);
+  if (!testing(tmem::AllocatorKind::kZsmalloc)) CHECK(first == 4 && second == 4);
   for (uint32_t i = 0; i < 8; i++) {
     if (!load(*pool, 1, i, out)) file.read(i, out);
     CHECK(same(out, pers[i].data()));
@@ -432,7 +479,6 @@ static void test_model(uint32_t ops) {
     if (op % 1024 == 0) {
       Stats s = stats_of(*pool);
       CHECK(s[tstat::kPoolTotalSize] <= o.max_pool_bytes);
-      CHECK_EQ(s[tstat::kPersZbytes] + s[tstat::kEphZbytes], s[tstat::kZbudZbytes]);
       CHECK_EQ(s[tstat::kPersPageframes] + s[tstat::kEphPageframes], s[tstat::kPoolPages]);
       CHECK(s[tstat::kEphZpages] <= model.size());
     }
@@ -492,12 +538,14 @@ static void test_race(uint32_t ops) {
     pool->eph_invalidate_fs(id);
   });
 
+  CompactionThread compaction(*pool);
   SwapModel swap(*pool, sp.file, 0, slots);
   auto make = [&](uint8_t* page) { make_page(page, 50 + rng() % 1800, rng); };
   for (uint32_t op = 0; op < ops; op++) swap.step(rng, make);
   stop = true;
   eph.join();
   background.join();
+  compaction.join();
   swap.read_back_all();
   Stats s = stats_of(*pool);
   std::printf("  %u ops: %.0f written back, %llu by background batches (ephemeral pages included), %.0f "
@@ -515,6 +563,7 @@ static void test_race(uint32_t ops) {
 }
 
 int main(int argc, char** argv) {
+  parse_allocator(argc, argv);
   const uint32_t ops = race_ops(argc, argv, 200000);
   RUN(test_pool_ids);
   RUN(test_put_get_invalidate);

@@ -1,6 +1,7 @@
 // Pool fixtures shared by the pool, writeback and ephemeral-pool tests. The helpers CHECK that
 // the call itself succeeded, so each test states only the outcome it is about (store status,
-// hit or miss).
+// hit or miss). Each of those tests runs once per allocator (CMakeLists.txt passes its name as
+// the first argument; make_pool uses it).
 #ifndef TMEM_TEST_FIXTURES_H
 #define TMEM_TEST_FIXTURES_H
 
@@ -30,19 +31,60 @@ using tmem::Pool;
 using tmem::PoolError;
 using tmem::PoolOptions;
 
+// The allocator the pool-level tests run with.
+inline tmem::AllocatorKind& test_allocator() {
+  static tmem::AllocatorKind kind = tmem::AllocatorKind::kZsmalloc;
+  return kind;
+}
+inline bool testing(tmem::AllocatorKind kind) { return test_allocator() == kind; }
+
+// Takes the allocator's name from argv[1] (and drops it, so that the test's own arguments follow).
+inline void parse_allocator(int& argc, char**& argv) {
+  static const char* names[] = {"zsmalloc", "z3fold", "zbud"};
+  CHECK(argc > 1);
+  for (int k = 0; k < 3; k++) {
+    if (std::strcmp(argv[1], names[k]) == 0) {
+      test_allocator() = static_cast<tmem::AllocatorKind>(k);
+      std::printf("allocator %s\n", names[k]);
+      argv[1] = argv[0];
+      argv++;
+      argc--;
+      return;
+    }
+  }
+  std::fprintf(stderr, "usage: %s zsmalloc|z3fold|zbud [ops]\n", argv[0]);
+  std::abort();
+}
+
+// The allocator's count of frames it holds ("zsmalloc/pages", ...).
+inline const char* allocator_pages() {
+  static const char* names[] = {"zsmalloc/pages", "z3fold/pages", "zbud/pages"};
+  return names[static_cast<int>(test_allocator())];
+}
+
 // A snapshot, so a test can compare counters before and after a step.
 struct Stats {
-  double v[tmem::kStatCount];
+  std::vector<double> v;
+  const std::vector<std::string>* names;
   double operator[](int i) const { return v[i]; }
+  // A counter by its name (the allocator's own: "zbud/buddied").
+  double named(const char* name) const {
+    for (size_t i = 0; i < names->size(); i++) {
+      if ((*names)[i] == name) return v[i];
+    }
+    std::fprintf(stderr, "no counter %s\n", name);
+    std::abort();
+  }
 };
 
 inline Stats stats_of(Pool& pool) {
-  Stats s;
-  pool.stats(s.v);
+  Stats s{std::vector<double>(pool.stat_names().size()), &pool.stat_names()};
+  pool.stats(s.v.data());
   return s;
 }
 
 inline std::unique_ptr<Pool> make_pool(PoolOptions o = PoolOptions()) {
+  o.allocator = test_allocator();
   auto pool = std::make_unique<Pool>(o);
   CHECK(pool->init());
   return pool;
@@ -81,8 +123,7 @@ inline void check_area_sums(Pool& pool, const char* file, int line) {
     pages += c.pages;
     bytes += c.bytes;
   }
-  double s[tmem::kStatCount];
-  pool.stats(s);
+  const Stats s = stats_of(pool);
   if (pages != static_cast<uint64_t>(s[tmem::stat::kStoredPages]) ||
       bytes != static_cast<uint64_t>(s[tmem::stat::kCompressedBytes])) {
     std::fprintf(stderr, "%s:%d: area sums %llu pages / %llu bytes, pool %.0f pages / %.0f bytes\n", file, line,
@@ -142,8 +183,8 @@ struct TempFile {
   }
 };
 
-// Ops for the randomized tests: argv[1], else $TMEM_RACE_OPS (ctest.sh lowers it under
-// ThreadSanitizer), else `fallback`.
+// Ops for the randomized tests: the argument after the allocator, else $TMEM_RACE_OPS (ctest.sh
+// lowers it under ThreadSanitizer), else `fallback`.
 inline uint32_t race_ops(int argc, char** argv, uint32_t fallback) {
   const char* env_ops = std::getenv("TMEM_RACE_OPS");
   return argc > 1 ? static_cast<uint32_t>(std::strtoul(argv[1], nullptr, 10))
@@ -200,6 +241,32 @@ class WritebackThreads {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> pages_{0};
   std::vector<std::thread> threads_;
+};
+
+// Compaction on demand in a loop on another thread, for the race tests: objects move under the
+// stores, loads and writeback batches of the other threads.
+class CompactionThread {
+ public:
+  explicit CompactionThread(Pool& pool)
+      : thread_([this, &pool] {
+          while (!stop_.load()) {
+            released_ += pool.compact();
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+          }
+        }) {}
+  CompactionThread(const CompactionThread&) = delete;
+  CompactionThread& operator=(const CompactionThread&) = delete;
+  ~CompactionThread() { join(); }
+  void join() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  uint64_t released() const { return released_.load(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> released_{0};
+  std::thread thread_;
 };
 
 // The swap layer over frontswap and a swap file, as a model for the race tests: the bytes each

@@ -3,15 +3,15 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Backend, CleancacheOps, ZcacheOptions } from '../../lib/backends/types';
-import { loadBackend, loadedBackend, swapon, unloadBackend, type BackendName, type SwapArea } from '../../lib/index';
+import { loadBackend, loadedBackend, swapon, unloadBackend, type AllocatorName, type BackendName, type SwapArea } from '../../lib/index';
 import { tempDir } from './pages';
 
 /**
  * Registers hooks that give each test a fresh temp dir for swap files and, after it, swap the area
  * off and unload the backend. Swapoff comes first: a pool whose swap file is full (the ENOSPC
- * tests) could not be drained into it by the unload.
+ * tests) could not be drained into it by the unload. `allocator`: the backend's default if absent.
  */
-export function swapHarness(backend: BackendName): {
+export function swapHarness(backend: BackendName, allocator?: AllocatorName): {
   readonly dir: string;
   setup(pages: number, options: ZcacheOptions, dir?: string): Promise<SwapArea>;
 } {
@@ -34,7 +34,7 @@ export function swapHarness(backend: BackendName): {
     },
     async setup(pages, options, dir = tmp!.dir) {
       area = swapon(join(dir, `swap${seq++}`), { pages });
-      await loadBackend(backend, options);
+      await loadBackend(backend, allocator === undefined ? options : { allocator, ...options });
       return area;
     },
   };

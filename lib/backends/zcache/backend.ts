@@ -2,10 +2,11 @@
 // validated from the frontswap layer, so every op is one direct N-API call; the counters come
 // over in one stats() call into a reused Float64Array (areaStats likewise, into a 2-slot one).
 //
-// Writeback: the pool has the mechanics (pick cold frames, decompress, pwrite to the swap file,
-// free; on the libuv thread pool or synchronously), WritebackPolicy decides when. The policy hears
-// about every accepted store (afterStore: start background batches above the high watermark) and
-// every store refused because the pool is full (onPoolFull: direct reclaim, then the same).
+// Writeback: the pool has the mechanics (pick cold entries, decompress, pwrite to the swap file,
+// free, compact; on the libuv thread pool or synchronously), WritebackPolicy decides when. The
+// policy hears about every accepted store (afterStore: start background batches above the high
+// watermark) and every store refused because the pool is full (onPoolFull: direct reclaim, then
+// the same). The allocator (zsmalloc by default) is the pool's; compact() goes straight to it.
 //
 // Cleancache: the pool's ephemeral half (clean pages in frames of their own, eaten first when any
 // allocation finds the pool at its cap). Ephemeral puts never involve the writeback policy.
@@ -21,6 +22,7 @@ const { AllocFail, PoolFull } = StoreStatus;
 function mechanicsOf(pool: NativePool): WritebackMechanics {
   return {
     poolBytes: () => pool.poolBytes(),
+    compact: () => pool.compact(),
     writeback: (maxPages) =>
       new Promise<number>((resolve, reject) => {
         // Throws synchronously only after close(); the policy counts a rejected batch.
@@ -99,9 +101,10 @@ function cleancacheOps(pool: NativePool): CleancacheOps {
 }
 
 export function createZcache(config: ZcacheConfig): Backend {
-  allocatorOf('zcache', config);
+  const allocator = allocatorOf('zcache', config);
   const native = loadNative();
   const pool = new native.Pool({
+    allocator,
     maxPoolBytes: config.maxPoolBytes,
     maxCompressedBytes: config.maxCompressedBytes,
     maxMeanCompressedBytes: config.maxMeanCompressedBytes,
@@ -126,7 +129,7 @@ export function createZcache(config: ZcacheConfig): Backend {
       }
       return out;
     },
-    compact: () => 0,
+    compact: () => pool.compact(),
     async flush() {
       if (policy !== null) await policy.idle();
     },
