@@ -119,7 +119,14 @@ describe.each([false, true])('encrypt: %s', (encrypt) => {
       expect(into.subarray(7 * PAGE, 8 * PAGE).every((b) => b === 0)).toBe(true);
       expectCorrupt(() => area.takePages(slots, into), area, slots[7]);
       expect(area.usedPages).toBe(slots.length);
+      // The non-blocking path (SwapCache getAsync) checks the same way.
+      const before = failures(area);
+      await expect(area.readPagesAsync(slots, into)).rejects.toMatchObject({ code: 'ERR_TMEM_CORRUPT', area: area.type, offset: slots[7] });
+      expect(failures(area)).toBe(before + 1);
+      expect(into.subarray(7 * PAGE, 8 * PAGE).every((b) => b === 0)).toBe(true);
       flipByte(area.path, slots[7], 5);
+      await area.readPagesAsync(slots, into);
+      for (let i = 0; i < slots.length; i++) expect(Buffer.compare(into.subarray(i * PAGE, (i + 1) * PAGE), pages[i])).toBe(0);
       area.takePages(slots, into);
       for (let i = 0; i < slots.length; i++) expect(Buffer.compare(into.subarray(i * PAGE, (i + 1) * PAGE), pages[i])).toBe(0);
       expect(area.usedPages).toBe(0);

@@ -47,6 +47,9 @@ export class SwapArea {
   #fs: FrontswapArea | null;
   #unregisterStats: () => void;
   #hits = new Uint8Array(0);
+  // readPagesAsync calls in flight; swapoff leaves the file open for them (see #settleAsyncRead).
+  #asyncReads = 0;
+  #removeWhenIdle = false;
 
   /** @internal use swapon() */
   constructor(type: number, pages: number, file: SwapFile) {
@@ -98,6 +101,11 @@ export class SwapArea {
   /** @internal The seals of the file's pages, for writers outside this class (tests). */
   get seals(): PageSeals {
     return this.#file.seals;
+  }
+
+  /** @internal The swap file's descriptor (SwapCache drops the file's page cache with it). */
+  get fd(): number {
+    return this.#file.fd;
   }
 
   /** False after swapoff(). */
@@ -197,6 +205,35 @@ export class SwapArea {
   }
 
   /**
+   * readPages with the swap file's part on the libuv thread pool: pages frontswap holds are
+   * copied at once, the rest are pread off the main thread (adjacent slots in one read). The
+   * caller must not touch `offsets` or `into` until the promise settles. A slot freed while its
+   * read is in flight yields whatever the file holds by then: callers that free concurrently
+   * check afterwards that the slots are still theirs.
+   */
+  readPagesAsync(offsets: Uint32Array, into: Uint8Array): Promise<Uint8Array> {
+    const fsArea = this.#live();
+    const offs = this.#checkAllInUse(offsets, false);
+    const view = checkPages('into', into, offs.length);
+    const n = offs.length;
+    const hits = new Uint8Array(n);
+    if (frontswap.loadPages(fsArea, offs, view, hits, false) === n) return Promise.resolve(into);
+    const reads: Promise<void>[] = [];
+    forEachMissedRun(offs, hits, (i, count) => reads.push(this.#file.readAtAsync(offs[i], view, i, count)));
+    this.#asyncReads++;
+    return Promise.all(reads).then(
+      () => this.#settleAsyncRead(into),
+      (err) => this.#settleAsyncRead(null, err instanceof TmemError ? err : this.#ioError('read', -1, err)),
+    );
+  }
+
+  #settleAsyncRead(into: Uint8Array | null, err?: TmemError): Uint8Array {
+    if (--this.#asyncReads === 0 && this.#removeWhenIdle) this.#file.remove();
+    if (err) throw err;
+    return into!;
+  }
+
+  /**
    * Reads the pages at `offsets` and frees their slots. Returns `into`. All or nothing: the slots
    * (and their pool copies) are freed only once every page is in `into`, so a swap-file read that
    * fails part way (ERR_TMEM_IO) leaves every slot holding its page.
@@ -227,7 +264,9 @@ export class SwapArea {
     frontswap.removeArea(fsArea);
     this.#fs = null;
     this.#unregisterStats();
-    this.#file.remove();
+    // A read still in flight must not find its fd closed (or reused by another file).
+    if (this.#asyncReads > 0) this.#removeWhenIdle = true;
+    else this.#file.remove();
     this.#slots = new Bitmap(0);
   }
 
@@ -282,17 +321,7 @@ export class SwapArea {
 
   // Refused pages go to the file; runs of adjacent slots become one pwrite.
   #writeRefused(offsets: Uint32Array, pages: Uint8Array, stored: Uint8Array): void {
-    const n = offsets.length;
-    for (let i = 0; i < n; ) {
-      if (stored[i]) {
-        i++;
-        continue;
-      }
-      let j = i + 1;
-      while (j < n && !stored[j] && offsets[j] === offsets[j - 1] + 1) j++;
-      this.#writeFile(offsets[i], pages, i, j - i);
-      i = j;
-    }
+    forEachMissedRun(offsets, stored, (i, count) => this.#writeFile(offsets[i], pages, i, count));
   }
 
   #writeFile(offset: number, src: Uint8Array, first: number, count: number): void {
@@ -349,6 +378,22 @@ export class SwapArea {
 }
 
 /** Creates a swap file at `path` (which must not exist) and swaps it on. */
+// Calls fn(first, count) for each run of entries i with done[i] === 0 whose offsets are
+// adjacent slots: the pages the pool did not take, as few file calls as possible.
+function forEachMissedRun(offsets: Uint32Array, done: Uint8Array, fn: (first: number, count: number) => void): void {
+  const n = offsets.length;
+  for (let i = 0; i < n; ) {
+    if (done[i]) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < n && !done[j] && offsets[j] === offsets[j - 1] + 1) j++;
+    fn(i, j - i);
+    i = j;
+  }
+}
+
 export function swapon(path: string, options: SwaponOptions): SwapArea {
   if (typeof path !== 'string' || path.length === 0) {
     throw new TypeError(`path must be a non-empty string, got ${describe(path)}`);

@@ -98,6 +98,38 @@ export class SwapFile {
     this.seals.open(offset, view, index);
   }
 
+  /**
+   * pread of `count` pages at slot `offset` onward into page `index` of `into`, on the libuv
+   * thread pool (fs.read), so a slow disk does not stall the event loop. Every page is checked
+   * (and decrypted) as readAt does once the run is in; a failed check rejects with ERR_TMEM_CORRUPT.
+   */
+  readAtAsync(offset: number, into: Uint8Array, index: number, count: number): Promise<void> {
+    this.reads += count;
+    const view = plainBytes(into);
+    const total = count * PAGE_SIZE;
+    const base = index * PAGE_SIZE;
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        try {
+          for (let k = 0; k < count; k++) this.seals.open(offset + k, view, index + k);
+          resolve();
+        } catch (err) {
+          reject(err);
+        }
+      };
+      const step = (done: number): void => {
+        fs.read(this.fd, view, base + done, total - done, offset * PAGE_SIZE + done, (err, n) => {
+          const page = Math.floor(done / PAGE_SIZE);
+          if (err) reject(err);
+          else if (n === 0) reject(this.seals.corrupt(offset + page, view, index + page, 'past the end of the file'));
+          else if (done + n < total) step(done + n);
+          else check();
+        });
+      };
+      step(0);
+    });
+  }
+
   /** Apparent size and the bytes the filesystem has actually allocated (the file is sparse). */
   sizes(): { size: number; allocated: number } {
     const st = fs.fstatSync(this.fd);

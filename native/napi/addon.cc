@@ -1,12 +1,17 @@
-// Module entry point: PAGE_SIZE, versions(), the Pool class, liblz4's raw block functions and
-// ownPath/disownPath.
+// Module entry point: PAGE_SIZE, versions(), the Pool class, liblz4's raw block functions,
+// ownPath/disownPath, and SwapCache's KeyIndex class, mapped buffers, C-heap and page-cache
+// helpers.
 #include <napi.h>
 
 #include "../codec.h"
 #include "../crc32c.h"
 #include "addon_data.h"
 #include "args.h"
+#include "file_cache.h"
+#include "key_index_wrap.h"
 #include "lz4_wrap.h"
+#include "malloc_info.h"
+#include "mapped_buffer.h"
 #include "owned_paths.h"
 #include "pool_wrap.h"
 
@@ -47,6 +52,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("crc32c", Napi::Function::New<Crc32c>(env, "crc32c"));
   exports.Set("crc32cImpl", Napi::String::New(env, crc32c_impl()));
   exports.Set("lz4", DefineLz4(env));
+  exports.Set("KeyIndex", KeyIndexWrap::Define(env));
+  DefineMappedBuffer(env, exports);
+  DefineMallocInfo(env, exports);
+  DefineFileCache(env, exports);
   return exports;
 }
 
