@@ -2,6 +2,8 @@
 // They mirror the kernel's frontswap_ops: the front end validates every argument and keeps the
 // "is this offset in frontswap" bitmap, so a backend only ever sees well-formed calls.
 
+import type { RemoteOptions } from '../remote/options';
+
 export const PAGE_SIZE = 4096;
 
 /** What a backend learns about a swap area when it is initialised for it. */
@@ -109,6 +111,20 @@ export interface ZcacheOptions {
   ignoreNonactivePuts?: boolean;
   /** Let takePage() drop the backend copy in the same call (frontswap exclusive gets). Default true. */
   exclusiveGets?: boolean;
+  /**
+   * RAMster's remote tier: cold compressed pages move to a Redis Cluster (README "Remote tier").
+   * Needs `await loadBackend(...)` (the tier connects first) and writeback (remotify is its first step).
+   */
+  remote?: RemoteBackendOptions;
+}
+
+/** `remote` of a zcache backend: the tier's options plus writethrough. */
+export interface RemoteBackendOptions extends RemoteOptions {
+  /**
+   * Also write each page that goes remote to its swap-file slot, so that a shard lost with all its
+   * replicas costs a file read instead of the page (ERR_TMEM_REMOTE_LOST). Default false.
+   */
+  writethrough?: boolean;
 }
 
 /** Knobs of the writeback policy; see README "Writeback policy". */
