@@ -35,6 +35,11 @@ export interface FrontswapOps {
   /** Loads each page; hits[i] = 1 when page i was found and written to its place in `into`. Returns the number of hits. */
   loadBatch(type: number, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array, exclusive: boolean): number;
   invalidateBatch(type: number, offsets: Uint32Array): void;
+  /**
+   * loadBatch, never exclusive, that does not block the event loop (a remote tier fetches its
+   * pages on its worker thread). Optional: without it, loadBatch serves async loads too.
+   */
+  loadBatchAsync?(type: number, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array): Promise<number>;
   /** What the pool holds for one area now: pages (same-filled included) and their compressed bytes. */
   areaStats?(type: number): { pages: number; compressedBytes: number };
 }
