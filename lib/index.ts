@@ -17,7 +17,16 @@ export {
 export { swapon, SwapArea, MAX_AREA_PAGES, type SwaponOptions } from './swap/area';
 export { TmemError, type TmemErrorCode } from './util/errors';
 export { versions, type Versions } from './versions';
-export { SwapCache, type SwapCacheOptions } from './facade/swap-cache';
+export {
+  SwapCache,
+  type DisposeReason,
+  type FetchMethod,
+  type FetchOptions,
+  type FetcherOptions,
+  type GetOptionsArg,
+  type SetOptions,
+  type SwapCacheOptions,
+} from './facade/swap-cache';
 export type { Serializer, SerializerOption } from './facade/serializer';
 export { cleancache, Cleancache, FILEKEY_WORDS, type FileKey } from './cleancache/cleancache';
 export { PageCache, CachedFile, type PageCacheOptions } from './facade/page-cache';

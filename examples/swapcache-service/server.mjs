@@ -29,9 +29,11 @@ function peakRss() {
   return m ? Number(m[1]) * 1024 : process.memoryUsage().rss;
 }
 
-const server = createServer((req, res) => {
+const server = createServer(async (req, res) => {
   if (req.method === 'GET' && req.url.startsWith('/doc/')) {
-    const doc = cache.get(req.url.slice(5));
+    // getAsync: a document in the swap file is read on the libuv thread pool, so other requests
+    // keep being served meanwhile.
+    const doc = await cache.getAsync(req.url.slice(5));
     if (!doc) {
       res.writeHead(404).end();
       return;

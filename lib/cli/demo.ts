@@ -3,7 +3,6 @@
 // values are swapped through frontswap into the zcache pool and, past the pool's limit, the swap
 // file. Zipf-distributed gets with some sets; every value read is checked against the SHA-1 of
 // what was stored.
-import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ALLOCATOR_NAMES, type AllocatorName } from '../backends/options';
@@ -12,6 +11,7 @@ import { PAGE_SIZE } from '../backends/types';
 import { debugfs } from '../debugfs/tree';
 import { SwapCache } from '../facade/swap-cache';
 import { numberOption, parse } from './args';
+import { Ledger, MemoryWatch, settle } from './demo-memory';
 import { count, mib, percent, Progress, table, UsageError } from './ui';
 import { keyOf, valueOf, Zipf } from './workload';
 
@@ -20,11 +20,12 @@ export const DEMO_USAGE = `Usage: tmem demo [options]
 Runs a service-like workload through SwapCache with the zcache backend: sessions and cached
 documents several times larger than the resident budget, zipf-distributed gets and some sets,
 every value read checked. Prints a summary table (or JSON) on stdout; exit code 1 if any value
-read back was wrong.
+read back was wrong, or if the process's RSS ended over its bound: RSS before the first value +
+resident budget + pool limit + key index, +15%.
 
 Options:
   --data-mib N        data to store, MiB (default 200)
-  --resident-mib N    SwapCache resident budget in the V8 heap, MiB (default 32)
+  --resident-mib N    SwapCache resident budget, MiB (default 32, at most 4096)
   --pool-mib N        zcache pool limit, MiB (default 48)
   --seconds S         length of the workload phase (default 20, unless --ops is given)
   --ops N             number of operations of the workload phase (stops at whichever comes first)
@@ -67,7 +68,30 @@ function parseListen(value: string): { host: string; port: number } {
   return { host: m[1] ?? '127.0.0.1', port: Number(m[2]) };
 }
 
+/** Sessions are at least this long: sizes the demo's ledger before the first value. */
+const MIN_VALUE_BYTES = 512;
+
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+// Runs the workload's code paths once on a throwaway cache, so that the baseline is of a process
+// that has already loaded and compiled what the run uses: once before the backend is loaded
+// (values go to the swap file and back), once after (through the pool). Formatting a number
+// pages in Node's ICU data, 4 MiB of the binary that the progress lines touch.
+function warmUp(): void {
+  count(1234567);
+  const c = new SwapCache({ residentBytes: 64 << 10, pages: 1024, backend: 'none' });
+  const ledger = new Ledger(256);
+  try {
+    for (let id = 0; id < 256; id++) {
+      const value = valueOf(id, 0);
+      c.set(keyOf(id), value);
+      ledger.record(id, 0, value);
+    }
+    for (let id = 0; id < 256; id++) ledger.matches(id, c.get(keyOf(id)));
+  } finally {
+    c.close();
+  }
+}
 
 export async function demo(argv: string[], io: Io): Promise<number> {
   const { values: v } = parse('demo', argv, OPTIONS, false);
@@ -76,7 +100,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const dataBytes = Math.round(numberOption('data-mib', v['data-mib'], 200, 1, 1 << 20) * 2 ** 20);
-  const residentBytes = Math.round(numberOption('resident-mib', v['resident-mib'], 32, 0, 1 << 20) * 2 ** 20);
+  const residentBytes = Math.round(numberOption('resident-mib', v['resident-mib'], 32, 0, 4096) * 2 ** 20);
   const poolBytes = Math.round(numberOption('pool-mib', v['pool-mib'], 48, 1, 1 << 20) * 2 ** 20);
   const maxOps = numberOption('ops', v.ops, Infinity, 1, 2 ** 52, true);
   const seconds = numberOption('seconds', v.seconds, v.ops === undefined ? 20 : Infinity, 0.1, 1e6);
@@ -94,6 +118,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
   const listen = v.listen === undefined ? null : parseListen(v.listen);
   if (v['interval-ms'] !== undefined && v.mount === undefined) throw new UsageError('--interval-ms needs --mount');
 
+  warmUp();
   // Without --backend, the default choice: zcache, or zcache-js with a warning where the addon is missing.
   let backend: BackendName;
   const options = { maxPoolBytes: poolBytes, ...(allocator ? { allocator } : {}) };
@@ -113,6 +138,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
+    warmUp();
     // Room for every value, plus runs left part-used by replaced values.
     const pages = Math.min(2 ** 28, Math.ceil((dataBytes * 3) / PAGE_SIZE) + 4096);
     cache = new SwapCache({ residentBytes, pages });
@@ -132,32 +158,31 @@ export async function demo(argv: string[], io: Io): Promise<number> {
       io.stderr.write(`tmem: serving counters at http://${host}:${port}/debug/tmem (Prometheus: /metrics)\n`);
     }
 
-    // Load: fill the cache with sessions and documents until the data size is reached.
-    const lengths: number[] = [];
-    const versions: number[] = [];
-    const digests: Buffer[] = [];
-    const sha1 = (b: Uint8Array) => createHash('sha1').update(b).digest();
+    // Load: fill the cache with sessions and documents until the data size is reached. The
+    // ledger (sizes, versions, digests) is allocated first, so the baseline includes it.
+    const ledger = new Ledger(Math.ceil(dataBytes / MIN_VALUE_BYTES) + 1);
+    await settle();
+    const memory = new MemoryWatch();
     let stored = 0;
     const tLoad = performance.now();
     const loadBar = new Progress(io.stderr, 'load');
     let slice = performance.now();
-    while (stored < dataBytes && !stop) {
-      const id = lengths.length;
+    while (stored < dataBytes && !stop && !ledger.full) {
+      const id = ledger.count;
       const value = valueOf(id, 0);
       cache.set(keyOf(id), value);
-      lengths.push(value.length);
-      versions.push(0);
-      digests.push(sha1(value));
+      ledger.record(id, 0, value);
       stored += value.length;
       if ((id & 255) === 0 && performance.now() - slice > 20) {
+        memory.sample();
         loadBar.update(stored / dataBytes, `${mib(stored)} of ${mib(dataBytes)}, ${count(id + 1)} values`);
         await tick();
         slice = performance.now();
       }
     }
     const loadSeconds = (performance.now() - tLoad) / 1000;
-    loadBar.done(`${mib(stored)} in ${count(lengths.length)} values, ${loadSeconds.toFixed(1)} s`);
-    const n = lengths.length;
+    loadBar.done(`${mib(stored)} in ${count(ledger.count)} values, ${loadSeconds.toFixed(1)} s`);
+    const n = ledger.count;
     const loadStats = cache.stats();
 
     // Run: zipf-distributed gets and sets, every value read checked.
@@ -175,17 +200,15 @@ export async function demo(argv: string[], io: Io): Promise<number> {
       const id = zipf.next();
       const key = keyOf(id);
       if ((Math.imul(ops + 1, 0x9e3779b1) >>> 0) / 2 ** 32 < setShare) {
-        const version = versions[id] + 1;
+        const version = ledger.versions[id] + 1;
         const value = valueOf(id, version);
         cache.set(key, value);
-        versions[id] = version;
-        stored += value.length - lengths[id];
-        lengths[id] = value.length;
-        digests[id] = sha1(value);
+        stored += value.length - ledger.lengths[id];
+        ledger.record(id, version, value);
         sets++;
       } else {
         const value = cache.get(key);
-        if (value === undefined || value.byteLength !== lengths[id] || !sha1(value).equals(digests[id])) mismatches++;
+        if (!ledger.matches(id, value)) mismatches++;
         gets++;
       }
       ops++;
@@ -193,6 +216,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
         now = performance.now();
         if (now >= deadline) break;
         if (now - slice > 20) {
+          memory.sample();
           const elapsed = (now - tRun) / 1000;
           const fraction = Math.max(Number.isFinite(maxOps) ? ops / maxOps : 0, Number.isFinite(seconds) ? elapsed / seconds : 0);
           runBar.update(fraction, `${count(ops)} ops, ${count(ops / elapsed)} ops/s, ${mismatches} mismatches`);
@@ -217,6 +241,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
       pool: c.gets_pool - loadStats.gets_pool,
       file: c.gets_file - loadStats.gets_file,
     };
+    const mem = await memory.verdict(residentBytes, poolBytes, cache.indexBytes);
     const summary = {
       backend,
       allocator: allocatorInUse,
@@ -239,7 +264,7 @@ export async function demo(argv: string[], io: Io): Promise<number> {
       },
       writtenBackPages: snap['zcache/written_back_pages'] ?? 0,
       rejectedStores: snap['frontswap/failed_stores'] ?? 0,
-      rssBytes: process.memoryUsage.rss(),
+      ...mem,
       heapUsedBytes: process.memoryUsage().heapUsed,
       loadSeconds: +loadSeconds.toFixed(2),
       runSeconds: +runSeconds.toFixed(2),
@@ -257,17 +282,22 @@ export async function demo(argv: string[], io: Io): Promise<number> {
       const rows = [
         ['', 'value', 'where from'],
         ['data size', mib(summary.dataBytes), `${count(n)} values: sessions and cached documents`],
-        ['resident size', mib(summary.residentBytes), `SwapCache, V8 heap (budget ${mib(residentBytes)})`],
+        ['resident size', mib(summary.residentBytes), `SwapCache resident ring (budget ${mib(residentBytes)})`],
         ['pool size', mib(summary.poolBytes), `zcache/pool_total_size (limit ${mib(poolBytes)}), ${count(storedPages)} pages`],
         ['swap file size', mib(summary.swapFileBytes), `swap/${type}/file_allocated_bytes`],
         ['compression ratio', summary.compressionRatio.toFixed(2), `stored page bytes / pool bytes, pool allocator ${summary.allocator}`],
         ['pool density', summary.poolDensity.toFixed(3), 'zcache/compressed_bytes / pool_total_size: what the allocator keeps of LZ4\'s work'],
-        ['hit rate: resident', percent(runGets.resident, gets), 'gets served from the V8 heap'],
+        ['hit rate: resident', percent(runGets.resident, gets), 'gets served from the resident ring'],
         ['hit rate: pool', percent(runGets.pool, gets), 'gets served from the compressed pool'],
         ['hit rate: file', percent(runGets.file, gets), 'gets that read the swap file'],
         ['pages written back', count(summary.writtenBackPages), 'zcache/written_back_pages'],
         ['stores refused', count(summary.rejectedStores), 'frontswap/failed_stores (went to the file)'],
-        ['process RSS', mib(summary.rssBytes), `at the end of the run; V8 heap in use ${mib(summary.heapUsedBytes)}`],
+        ['process RSS', mib(mem.rssBytes), `at the end, after a full GC (peak ${mib(mem.peakRssBytes)}); V8 heap in use ${mib(summary.heapUsedBytes)}`],
+        [
+          'RSS bound',
+          mib(mem.rssBoundBytes),
+          `${mem.withinBound ? 'kept' : 'EXCEEDED'}: baseline ${mib(mem.baselineRssBytes)} + resident ${mib(residentBytes)} + pool ${mib(poolBytes)} + key index ${mib(mem.indexBytes)}, +15%`,
+        ],
         ['throughput', `${count(summary.opsPerSecond)} ops/s`, `${count(gets)} gets + ${count(sets)} sets in ${runSeconds.toFixed(1)} s`],
         ['verified', `${count(gets)} values`, `${mismatches} mismatches`],
       ];
@@ -276,6 +306,10 @@ export async function demo(argv: string[], io: Io): Promise<number> {
     }
     if (mismatches > 0) {
       io.stderr.write(`tmem: ${mismatches} of ${gets} values read back wrong\n`);
+      return 1;
+    }
+    if (!mem.withinBound) {
+      io.stderr.write(`tmem: RSS ${mib(mem.rssBytes)} ended over the bound of ${mib(mem.rssBoundBytes)}\n`);
       return 1;
     }
     return stop ? 130 : 0;

@@ -30,6 +30,9 @@ export class SwapArea {
   #fs: FrontswapArea | null;
   #unregisterStats: () => void;
   #hits = new Uint8Array(0);
+  // readPagesAsync calls in flight; swapoff leaves the file open for them (see #settleAsyncRead).
+  #asyncReads = 0;
+  #removeWhenIdle = false;
 
   /** @internal use swapon() */
   constructor(type: number, pages: number, file: SwapFile) {
@@ -68,6 +71,11 @@ export class SwapArea {
   /** Pages read from the swap file so far (frontswap misses). */
   get fileReads(): number {
     return this.#file.reads;
+  }
+
+  /** @internal The swap file's descriptor (SwapCache drops the file's page cache with it). */
+  get fd(): number {
+    return this.#file.fd;
   }
 
   /** False after swapoff(). */
@@ -161,6 +169,52 @@ export class SwapArea {
     return into;
   }
 
+  /**
+   * readPages with the swap file's part on the libuv thread pool: pages frontswap holds are
+   * copied at once (remote pages of a remote tier come over on its worker thread), the rest are
+   * pread off the main thread (adjacent slots in one read). The caller must not touch `offsets` or
+   * `into` until the promise settles. A slot freed while its read is in flight yields whatever the
+   * file holds by then: callers that free concurrently check afterwards that the slots are still
+   * theirs.
+   */
+  readPagesAsync(offsets: Uint32Array, into: Uint8Array): Promise<Uint8Array> {
+    const fsArea = this.#live();
+    this.#checkAllInUse(offsets, false);
+    checkPages('into', into, offsets.length);
+    const n = offsets.length;
+    const hits = new Uint8Array(n);
+    this.#asyncReads++;
+    return frontswap.loadPagesAsync(fsArea, offsets, into, hits).then(
+      (got) => (got === n ? this.#settleAsyncRead(into) : this.#readMissesAsync(offsets, into, hits)),
+      (err) => this.#settleAsyncRead(null, err),
+    );
+  }
+
+  // The file part of readPagesAsync: runs of adjacent slots frontswap did not have.
+  #readMissesAsync(offsets: Uint32Array, into: Uint8Array, hits: Uint8Array): Promise<Uint8Array> {
+    const reads: Promise<void>[] = [];
+    for (let i = 0; i < offsets.length; ) {
+      if (hits[i]) {
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      while (j < offsets.length && !hits[j] && offsets[j] === offsets[j - 1] + 1) j++;
+      reads.push(this.#file.readAtAsync(offsets[i], into, i, j - i));
+      i = j;
+    }
+    return Promise.all(reads).then(
+      () => this.#settleAsyncRead(into),
+      (err) => this.#settleAsyncRead(null, this.#ioError('read', -1, err)),
+    );
+  }
+
+  #settleAsyncRead(into: Uint8Array | null, err?: unknown): Uint8Array {
+    if (--this.#asyncReads === 0 && this.#removeWhenIdle) this.#file.remove();
+    if (err) throw err;
+    return into!;
+  }
+
   /** Reads the pages at `offsets` and frees their slots. Returns `into`. */
   takePages(offsets: Uint32Array, into: Uint8Array): Uint8Array {
     const fsArea = this.#live();
@@ -184,7 +238,9 @@ export class SwapArea {
     frontswap.removeArea(fsArea);
     this.#fs = null;
     this.#unregisterStats();
-    this.#file.remove();
+    // A read still in flight must not find its fd closed (or reused by another file).
+    if (this.#asyncReads > 0) this.#removeWhenIdle = true;
+    else this.#file.remove();
     this.#slots = new Bitmap(0);
   }
 

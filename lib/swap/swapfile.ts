@@ -66,6 +66,27 @@ export class SwapFile {
     this.reads++;
   }
 
+  /**
+   * pread of `count` pages at slot `offset` onward into page `index` of `into`, on the libuv
+   * thread pool (fs.read), so a slow disk does not stall the event loop.
+   */
+  readAtAsync(offset: number, into: Uint8Array, index: number, count: number): Promise<void> {
+    this.reads += count;
+    const total = count * PAGE_SIZE;
+    const base = index * PAGE_SIZE;
+    return new Promise((resolve, reject) => {
+      const step = (done: number): void => {
+        fs.read(this.fd, into, base + done, total - done, offset * PAGE_SIZE + done, (err, n) => {
+          if (err) reject(err);
+          else if (n === 0) reject(new Error(`short read of swap slot ${offset}`));
+          else if (done + n < total) step(done + n);
+          else resolve();
+        });
+      };
+      step(0);
+    });
+  }
+
   /** Apparent size and the bytes the filesystem has actually allocated (the file is sparse). */
   sizes(): { size: number; allocated: number } {
     const st = fs.fstatSync(this.fd);

@@ -17,7 +17,10 @@ export type TmemErrorCode =
   | 'ERR_TMEM_DECOMPRESS'
   | 'ERR_TMEM_UNSUPPORTED'
   | 'ERR_TMEM_CORRUPT'
-  | 'ERR_TMEM_REMOTE_LOST';
+  | 'ERR_TMEM_REMOTE_LOST'
+  | 'ERR_TMEM_NO_MEMORY'
+  | 'ERR_TMEM_SERIALIZE'
+  | 'ERR_TMEM_DESERIALIZE';
 
 export class TmemError extends Error {
   readonly code: TmemErrorCode;

@@ -1,8 +1,13 @@
-// Module entry point: PAGE_SIZE, versions() and the Pool class.
+// Module entry point: PAGE_SIZE, versions(), the Pool class, and SwapCache's KeyIndex class,
+// mapped buffers, C-heap and page-cache helpers.
 #include <napi.h>
 
 #include "../codec.h"
 #include "addon_data.h"
+#include "file_cache.h"
+#include "key_index_wrap.h"
+#include "malloc_info.h"
+#include "mapped_buffer.h"
 #include "pool_wrap.h"
 
 #ifndef TMEM_LZ4_SOURCE
@@ -37,6 +42,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("PAGE_SIZE", Napi::Number::New(env, static_cast<double>(kPageSize)));
   exports.Set("versions", Napi::Function::New<Versions>(env, "versions"));
   exports.Set("Pool", PoolWrap::Define(env, data));
+  exports.Set("KeyIndex", KeyIndexWrap::Define(env));
+  DefineMappedBuffer(env, exports);
+  DefineMallocInfo(env, exports);
+  DefineFileCache(env, exports);
   return exports;
 }
 
