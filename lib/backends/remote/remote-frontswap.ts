@@ -75,7 +75,7 @@ export class RemoteFrontswap implements FrontswapOps {
   load(type: number, offset: number, into: Uint8Array, exclusive: boolean): boolean {
     if (this.#ops.load(type, offset, into, exclusive)) return true;
     const handle = this.#r.index.get(type, offset);
-    if (handle === 0) return false;
+    if (handle === 0 || this.#skip(type, offset, handle)) return false;
     const s = this.#one;
     s.handles[0] = handle;
     s.idents[0] = type;
@@ -152,6 +152,16 @@ export class RemoteFrontswap implements FrontswapOps {
     if (handle !== 0) this.#deletes.push(handle);
   }
 
+  // Pages known to be unobtainable without a round trip: with writethrough, while the tier cannot
+  // reach the cluster or once the page's group was found wiped, the file has the page (a miss);
+  // without it a wiped group's page is lost at once.
+  #skip(type: number, offset: number, handle: number): boolean {
+    const lost = this.#r.tier.isLost(handle);
+    if (this.#r.writethrough) return lost || !this.#r.tier.available;
+    if (lost) throw this.#lost(type, offset, ReadStatus.Lost);
+    return false;
+  }
+
   // Pool part of a batch (never exclusive yet), then the remote pages the pool missed into the
   // batch scratch; returns how many are remote.
   #collect(type: number, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array): number {
@@ -163,7 +173,7 @@ export class RemoteFrontswap implements FrontswapOps {
     for (let i = 0; i < offsets.length; i++) {
       if (hits[i]) continue;
       const handle = this.#r.index.get(type, offsets[i]);
-      if (handle === 0) continue;
+      if (handle === 0 || this.#skip(type, offsets[i], handle)) continue;
       s.handles[n] = handle;
       s.idents[n * WORDS] = type;
       s.idents[n * WORDS + 1] = offsets[i];
