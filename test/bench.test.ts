@@ -12,6 +12,7 @@ const ROOT = join(__dirname, '..');
 // One subject per allocator of each backend ("zcache/zsmalloc", ...), as the bench reads ALLOCATORS.
 const ALLOCATOR_SUBJECTS = backendsUnderTest.map((b) => b.label);
 const NATIVE_ALLOCATORS = backendsUnderTest.filter((b) => b.backend === 'zcache');
+const JS_ALLOCATORS = backendsUnderTest.filter((b) => b.backend === 'zcache-js');
 const BATCHED = [...ALLOCATOR_SUBJECTS, 'zcache (Pool)'];
 const SUBJECTS = [...BATCHED, 'Map', 'lz4-napi + Map', 'lz4 JS + Map', 'lmdb (compression)', 'lmdb'];
 const CORPORA = ['heap', 'zero', 'random', 'text'];
@@ -159,9 +160,12 @@ describe('npm run bench (--smoke)', () => {
       expect(typeof t.pass).toBe('boolean');
       expect(t.display).toBeTruthy();
     }
-    // Every target of issue 11's table, measured in this one run.
+    // Every target of issue 11's table, measured in this one run, and zcache-js's density against
+    // zcache's for each allocator both have.
+    const shared = JS_ALLOCATORS.filter((b) => NATIVE_ALLOCATORS.some((n) => n.allocator === b.allocator));
     const issue11 = r.targets.filter((t: { issue: number }) => t.issue === 11);
-    expect(issue11.length).toBe(9);
+    expect(issue11.length).toBe(9 + shared.length);
+    for (const b of shared) expect(issue11.some((t: { name: string }) => t.name.includes(`both ${b.allocator}`))).toBe(true);
     for (const t of issue11) expect(t.measured, t.name).not.toBeNull();
     const md = readFileSync(join(out, 'latest.md'), 'utf8');
     expect(md).toContain('### Targets (issue #11)');

@@ -28,7 +28,7 @@ describe('worker_threads', () => {
     const results = await Promise.all([0, 1, 2, 3].map((i) => run({ path: join(tmp.dir, `w${i}`), pages: 3000 }).done));
     for (const r of results as { pages: number; written: number }[]) {
       expect(r.pages).toBe(3000);
-      expect(r.written).toBeGreaterThan(0); // 12 MiB of pages through a 1 MiB pool: writeback ran
+      expect(r.written).toBeGreaterThan(0); // ~6 MiB of compressed pages through a 1 MiB pool: writeback ran
     }
   });
 

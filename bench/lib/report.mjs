@@ -99,7 +99,6 @@ function allocatorTables(results, md) {
   md.push('Per allocator, on every corpus: the pool ratio and its share of LZ4\'s own ratio on the same pages (the density the allocator keeps of what the codec achieved), and the rates against raw liblz4. Below each table: native metadata per stored page and V8 heap growth (heap corpus), writeback against raw sequential pwrite, and the churn measurement.');
   const pw = results.pwrite?.pwrite?.pagesPerSec;
   for (const subject of allocatorSubjects(results)) {
-    const allocator = subject.split('/')[1];
     md.push('', `#### ${subject}`, '');
     md.push(table(['corpus', 'pool ratio', '÷ LZ4 ratio', 'compressed ÷ pool bytes', 'store pages/s (÷ raw)', 'load pages/s (÷ raw)',
       'batch store (÷ raw)', 'batch load (÷ raw)'],
@@ -112,7 +111,7 @@ function allocatorTables(results, md) {
         fmtX(density, 3), rate('store', 'compress'), rate('load', 'decompress'), rate('storeBatch', 'compress'), rate('loadBatch', 'decompress')];
     })));
     const m = memRow(results, subject);
-    const { policy, sync } = writebackRows(results, allocator);
+    const { policy, sync } = writebackRows(results, subject);
     const churn = results.churn?.find((c) => c.subject === subject);
     const parts = [];
     if (m) parts.push(`metadata ${fmtB(m.metadataPerPage, 1)} B/page, V8 heap ${fmtB(m.heapPerPage, 3)} B/page`);

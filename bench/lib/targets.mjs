@@ -1,7 +1,7 @@
 // The targets of the issues, computed from one run's results: what was measured, PASS/MISS and
 // the margin. Issue 11 (density, the store path at the ceiling) is about the default allocator
 // of each backend; the earlier issue 7 targets stay listed for what they still say.
-import { COMPRESSING_PEERS, DEFAULT_SUBJECT } from './subjects.mjs';
+import { ALLOCATOR_SUBJECTS, COMPRESSING_PEERS, DEFAULT_SUBJECT } from './subjects.mjs';
 
 export const fmtInt = (v) => (v === undefined || v === null || !Number.isFinite(v) ? '–' : Math.round(v).toLocaleString('en-US'));
 const fmtB = (v, d = 1) => (v === undefined || v === null || !Number.isFinite(v) ? '–' : v.toFixed(d));
@@ -14,10 +14,16 @@ export function memRow(results, subject) {
   return results.memory.find((r) => r.subject === subject);
 }
 
-/** The writeback rows of an allocator: the policy through a swap area, and the mechanics alone. */
-export function writebackRows(results, allocator) {
-  const rows = results.writeback.filter((w) => w.allocator === allocator);
-  return { policy: rows.find((w) => w.op !== 'writebackSync'), sync: rows.find((w) => w.op === 'writebackSync') };
+/**
+ * The writeback rows of an allocator subject ("zcache/zsmalloc"): the policy through a swap area,
+ * and the mechanics alone (native Pool rows, so only for the zcache subjects).
+ */
+export function writebackRows(results, subject) {
+  const [backend, allocator] = subject.split('/');
+  return {
+    policy: results.writeback.find((w) => w.subject === subject && w.op !== 'writebackSync'),
+    sync: backend === 'zcache' ? results.writeback.find((w) => w.op === 'writebackSync' && w.allocator === allocator) : undefined,
+  };
 }
 
 /** Pool ratio (page bytes / pool bytes) of a perf row over LZ4's own ratio on the same pages. */
@@ -64,10 +70,20 @@ export function computeTargets(results) {
   const churn = results.churn?.find((c) => c.allocator === 'zsmalloc');
   atMost(11, `pool frames after churn ÷ ideal, zsmalloc (${fmtInt(churn?.pages)} pages, half freed, compacted)`, churn?.ratioToIdeal, 1.1, '',
     churn ? `${fmtInt(churn.framesAfterCompact)} frames, ideal ${fmtInt(churn.idealFrames)}` : '');
-  const wb = writebackRows(results, 'zsmalloc').sync;
+  const wb = writebackRows(results, 'zcache/zsmalloc').sync;
   const pw = results.pwrite?.pwrite?.pagesPerSec;
   atLeast(11, 'writeback pages/s ÷ raw sequential 4 KiB pwrite, zsmalloc', wb?.pagesPerSec / pw, 0.5,
     `${fmtInt(wb?.pagesPerSec)} vs ${fmtInt(pw)} pages/s`);
+
+  // zcache-js as dense as zcache with the same allocator (the native-vs-JS comparison like for like).
+  const nativeAllocators = ALLOCATOR_SUBJECTS.filter((s) => s.backend === 'zcache').map((s) => s.allocator);
+  for (const a of ALLOCATOR_SUBJECTS.filter((s) => s.backend === 'zcache-js' && nativeAllocators.includes(s.allocator)).map((s) => s.allocator)) {
+    const js = findRow(results, `zcache-js/${a}`, 'heap');
+    const nat = findRow(results, `zcache/${a}`, 'heap');
+    const r = js?.poolRatio / nat?.poolRatio;
+    add(11, `pool ratio zcache-js ÷ zcache, both ${a} (heap)`, 'reported', r,
+      Number.isFinite(r) ? `${r.toFixed(2)} (${fmtB(js.poolRatio, 2)}× vs ${fmtB(nat.poolRatio, 2)}×)` : 'not measured', true, null);
+  }
 
   // ---- issue 7, what still applies
   const zjs = findRow(results, DEFAULT_SUBJECT['zcache-js'], 'heap');
