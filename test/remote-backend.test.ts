@@ -61,6 +61,26 @@ function mismatches(a: SwapArea, slots: Uint32Array, pages: Uint8Array, take = f
   return bad;
 }
 
+/** The same through readPagesAsync, 256 pages a call, four calls in flight. */
+async function asyncMismatches(a: SwapArea, slots: Uint32Array, pages: Uint8Array): Promise<number> {
+  let bad = 0;
+  for (let i = 0; i < slots.length; i += 1024) {
+    const calls: Promise<void>[] = [];
+    for (let j = i; j < Math.min(slots.length, i + 1024); j += 256) {
+      const end = Math.min(slots.length, j + 256);
+      calls.push(
+        a.readPagesAsync(slots.slice(j, end), new Uint8Array((end - j) * PAGE)).then((got) => {
+          for (let k = j; k < end; k++) {
+            if (Buffer.compare(got.subarray((k - j) * PAGE, (k - j + 1) * PAGE), pages.subarray(k * PAGE, (k + 1) * PAGE)) !== 0) bad++;
+          }
+        }),
+      );
+    }
+    await Promise.all(calls);
+  }
+  return bad;
+}
+
 const counter = (name: string) => debugfs.read(`ramster/${name}`);
 
 describe.each(['zcache', 'zcache-js'] as BackendName[])('%s with a remote tier', (backend) => {
@@ -76,6 +96,12 @@ describe.each(['zcache', 'zcache-js'] as BackendName[])('%s with a remote tier',
     expect(counter('remote_pers_pages')).toBeGreaterThan(0);
     expect(mismatches(a, slots, pages)).toBe(0);
     expect(counter('remote_pers_pages_succ_get')).toBeGreaterThan(0);
+    // The non-blocking path (SwapCache's getAsync/fetch read through it): no blocking load at all.
+    const blocking = counter('remote_blocking_loads');
+    const gets = counter('remote_pers_pages_succ_get');
+    expect(await asyncMismatches(a, slots, pages)).toBe(0);
+    expect(counter('remote_blocking_loads')).toBe(blocking);
+    expect(counter('remote_pers_pages_succ_get')).toBeGreaterThan(gets);
     // Half taken (exclusive gets drop the remote copies), the rest brought home by unload.
     const half = slots.length >> 1;
     expect(mismatches(a, slots.subarray(0, half), pages.subarray(0, half * PAGE), true)).toBe(0);
