@@ -37,9 +37,10 @@ export interface FrontswapOps {
   invalidateBatch(type: number, offsets: Uint32Array): void;
   /**
    * loadBatch, never exclusive, that does not block the event loop (a remote tier fetches its
-   * pages on its worker thread). Optional: without it, loadBatch serves async loads too.
+   * pages on its worker thread): the count at once when no page had to be fetched, else a promise.
+   * Optional: without it, loadBatch serves async loads too.
    */
-  loadBatchAsync?(type: number, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array): Promise<number>;
+  loadBatchAsync?(type: number, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array): number | Promise<number>;
   /** What the pool holds for one area now: pages (same-filled included) and their compressed bytes. */
   areaStats?(type: number): { pages: number; compressedBytes: number };
 }

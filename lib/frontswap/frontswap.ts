@@ -348,10 +348,11 @@ export class Frontswap {
 
   /**
    * @internal loadPages (never exclusive) without blocking the event loop: a backend with
-   * loadBatchAsync (a remote tier) fetches its remote pages off the main thread. The caller must
-   * not touch its buffers until the promise settles.
+   * loadBatchAsync (a remote tier) fetches its remote pages off the main thread. Returns the count
+   * at once when everything was local (so callers can start file reads in the same tick), else a
+   * promise. The caller must not touch its buffers until it settles.
    */
-  async loadPagesAsync(area: FrontswapArea, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array): Promise<number> {
+  loadPagesAsync(area: FrontswapArea, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array): number | Promise<number> {
     const ops = this.#ops;
     if (!ops?.loadBatchAsync) return this.loadPages(area, offsets, into, hits, false);
     hits.fill(0, 0, offsets.length);
@@ -359,10 +360,13 @@ export class Frontswap {
     for (let i = 0; i < offsets.length; i++) if (area.bits.test(offsets[i])) held++;
     if (held === 0) return 0;
     const { index, sub, buf, subHits } = this.#gather(area, offsets, held);
-    const got = await ops.loadBatchAsync(area.info.type, sub, buf, subHits);
-    this.#scatter(index, buf, subHits, into, hits);
-    this.#loads += got;
-    return got;
+    const done = (got: number): number => {
+      this.#scatter(index, buf, subHits, into, hits);
+      this.#loads += got;
+      return got;
+    };
+    const got = ops.loadBatchAsync(area.info.type, sub, buf, subHits);
+    return typeof got === 'number' ? done(got) : got.then(done);
   }
 
   #gather(area: FrontswapArea, offsets: Uint32Array, held: number) {

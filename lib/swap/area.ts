@@ -183,9 +183,13 @@ export class SwapArea {
     checkPages('into', into, offsets.length);
     const n = offsets.length;
     const hits = new Uint8Array(n);
+    const got = frontswap.loadPagesAsync(fsArea, offsets, into, hits);
+    if (got === n) return Promise.resolve(into);
     this.#asyncReads++;
-    return frontswap.loadPagesAsync(fsArea, offsets, into, hits).then(
-      (got) => (got === n ? this.#settleAsyncRead(into) : this.#readMissesAsync(offsets, into, hits)),
+    // Everything local: the file reads start in this tick (SwapCache counts them right away).
+    if (typeof got === 'number') return this.#readMissesAsync(offsets, into, hits);
+    return got.then(
+      (count) => (count === n ? this.#settleAsyncRead(into) : this.#readMissesAsync(offsets, into, hits)),
       (err) => this.#settleAsyncRead(null, err),
     );
   }

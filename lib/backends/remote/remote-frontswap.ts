@@ -117,12 +117,17 @@ export class RemoteFrontswap implements FrontswapOps {
   }
 
   /**
-   * loadBatch (never exclusive) whose remote pages come over without blocking the event loop. The
-   * caller must not touch its buffers until the promise settles.
+   * loadBatch (never exclusive) whose remote pages come over without blocking the event loop: the
+   * count at once when the pool had every page it could, else a promise. The caller must not touch
+   * its buffers until the promise settles.
    */
-  async loadBatchAsync(type: number, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array): Promise<number> {
+  loadBatchAsync(type: number, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array): number | Promise<number> {
     const n = this.#collect(type, offsets, into, hits);
     if (n === 0) return this.#finishBatch(type, offsets, hits, false);
+    return this.#fetchAsync(type, offsets, into, hits, n);
+  }
+
+  async #fetchAsync(type: number, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array, n: number): Promise<number> {
     // A scratch of its own: several async batches may be in flight, and sync ones between them.
     const s = new ReadScratch(n);
     s.handles.set(this.#batch.handles.subarray(0, n));
