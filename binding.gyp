@@ -1,5 +1,5 @@
 {
-  # The tmem addon, built by `npm install` (node-gyp-build) and prebuildify. CMakeLists.txt
+  # The tmem addon, built by `npm install` (scripts/install.js) and scripts/prebuild.sh. CMakeLists.txt
   # builds the same sources for native unit tests and sanitizer runs.
   'targets': [
     {
@@ -9,15 +9,14 @@
         # shared with CMakeLists.txt.
         '<!@(node native/build/sources.js core)',
         '<!@(node native/build/sources.js napi)',
-        # lz4.c from the lz4 npm package when building the bundled variant, else nothing.
-        '<!@(node native/build/lz4.js sources)',
       ],
       'include_dirs': [
-        '<!(node native/build/lz4.js include)',
+        # Where pkg-config says lz4.h is, if not a default directory (usually nothing).
+        '<!@(node native/build/lz4.js include)',
         "<!(node -p \"require('node-addon-api').include_dir\")",
       ],
       'libraries': [
-        # The system liblz4.a when building the system variant, else nothing.
+        # The system liblz4.a (pkg-config's libdir); a missing liblz4 fails here with the reason.
         '<!@(node native/build/lz4.js libraries)',
       ],
       'defines': [
@@ -26,9 +25,6 @@
         # A worker terminated in the middle of a call makes N-API calls fail; without this,
         # node-addon-api turns the failed throw of that error into a fatal error (process abort).
         'NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS',
-        'TMEM_LZ4_SOURCE=<!(node native/build/lz4.js variant)',
-        # Keeps a compiled-in lz4.c from exporting its symbols (lz4.h marks them default-visible).
-        'LZ4LIB_VISIBILITY=',
       ],
       'cflags': ['-fvisibility=hidden', '-Wall', '-Wextra'],
       'cflags_cc': ['-std=c++17', '-fno-exceptions', '-fvisibility=hidden'],

@@ -19,7 +19,7 @@ import { PAGE, textPages } from './lib/corpora.mjs';
 import { nodeCommand, startRedisCluster } from '../test/support/redis-cluster.mjs';
 
 const require = createRequire(import.meta.url);
-const lz4 = require('lz4');
+const { Lz4Compressor } = require('../dist/lz4/compress.js');
 const { RemoteTier, Kind } = require('../dist/remote/tier.js');
 
 const { values: args } = parseArgs({ options: { pages: { type: 'string', default: '16384' }, seconds: { type: 'string', default: '3' } } });
@@ -31,15 +31,16 @@ const BATCH = 64;
 async function payloads() {
   const raw = Buffer.concat([await heapPages({ maxPages: wanted }), textPages(wanted >> 2)]);
   const out = [];
+  const lz4 = new Lz4Compressor();
   for (let at = 0; at < raw.length && out.length < wanted; at += PAGE) {
     const page = raw.subarray(at, at + PAGE);
     const w = page.readBigUInt64LE(0);
     let same = true;
     for (let i = 8; i < PAGE && same; i += 8) same = page.readBigUInt64LE(i) === w;
     if (same) continue;
-    const dst = Buffer.alloc(lz4.encodeBound(PAGE));
-    const n = lz4.encodeBlock(page, dst);
-    out.push(n > 0 && n < PAGE ? dst.subarray(0, n) : page);
+    const dst = Buffer.alloc(PAGE - 1);
+    const n = lz4.compress(page, 0, PAGE, dst, 0, dst.length);
+    out.push(n > 0 ? dst.subarray(0, n) : page);
   }
   return out;
 }

@@ -156,11 +156,10 @@ function machineInfo() {
     tmem: v.tmem,
     commit,
     lz4: v.lz4,
-    lz4Source: v.lz4Source,
     napi: v.napi,
     nativeError: v.nativeError,
     loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
-    peers: { 'lz4-napi': pkgVersion('lz4-napi'), lmdb: pkgVersion('lmdb'), lz4: pkgVersion('lz4') },
+    peers: { 'lz4-napi': pkgVersion('lz4-napi'), lmdb: pkgVersion('lmdb'), lz4js: pkgVersion('lz4js') },
   };
 }
 
@@ -174,7 +173,7 @@ const ABOUT = {
 async function main() {
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
-  if (!machine.lz4Source) throw new Error(`the native addon is not available: ${machine.nativeError ?? 'run npm install'}`);
+  if (!machine.lz4) throw new Error(`the native addon is not available: ${machine.nativeError ?? 'run npm install'}`);
   mkdirSync(outDir, { recursive: true });
   const work = mkdtempSync(join(args.dir ? resolve(args.dir) : os.tmpdir(), 'tmem-bench-'));
   const corpusDir = join(outDir, 'corpus');
@@ -208,8 +207,8 @@ async function main() {
     const corpora = await step('corpora', 'making page corpora (heap pages from a live Node process)', () =>
       makeCorpora(corpusDir, { heap: config.heapPages, synthetic: config.syntheticPages }));
     for (const [k, c] of Object.entries(corpora)) c.about = ABOUT[k];
-    const bin = await step('build', `building bench/native/lz4-loop.cc against liblz4 (${machine.lz4Source})`, () =>
-      buildLz4Loop(ROOT, machine.lz4Source));
+    const bin = await step('build', `building bench/native/lz4-loop.cc against liblz4 ${machine.lz4}`, () =>
+      buildLz4Loop(ROOT));
     const raw = await step('raw', 'raw liblz4 loop (C++)', () => {
       const out = {};
       for (const [name, c] of Object.entries(corpora)) {

@@ -204,10 +204,9 @@ async function main() {
       rows.push(...JSON.parse(r.stdout));
     }
     // The raw pwrite baseline is the C++ loop run.mjs uses, built against the addon's liblz4.
-    const lz4 = tmem.versions().lz4Source;
-    const pwrite = lz4
+    const pwrite = tmem.versions().lz4
       ? JSON.parse(
-          execFileSync(buildLz4Loop(ROOT, lz4), ['pwrite', join(tmp, 'pwrite.bin'), String(made.heap.pages), String(timing.seconds), String(timing.rounds)], {
+          execFileSync(buildLz4Loop(ROOT), ['pwrite', join(tmp, 'pwrite.bin'), String(made.heap.pages), String(timing.seconds), String(timing.rounds)], {
             encoding: 'utf8',
           }),
         )

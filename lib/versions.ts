@@ -9,8 +9,6 @@ export interface Versions {
   node: string;
   /** liblz4 version string of the addon, null when the addon is unavailable. */
   lz4: string | null;
-  /** Where the addon's liblz4 came from: the system library or the sources in the `lz4` npm package. */
-  lz4Source: 'system' | 'bundled' | null;
   /** N-API version the addon targets, null when the addon is unavailable. */
   napi: number | null;
   /** Why the addon could not be loaded, when it could not. */
@@ -22,8 +20,8 @@ export function versions(): Versions {
   const base = { tmem: pkg.version, node: process.versions.node };
   try {
     const v = loadNative().versions();
-    return { ...base, lz4: v.lz4, lz4Source: v.lz4Source, napi: v.napi };
+    return { ...base, lz4: v.lz4, napi: v.napi };
   } catch (err) {
-    return { ...base, lz4: null, lz4Source: null, napi: null, nativeError: (err as Error).message };
+    return { ...base, lz4: null, napi: null, nativeError: (err as Error).message };
   }
 }

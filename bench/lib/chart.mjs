@@ -84,7 +84,7 @@ export function svgChart(results, corpus = 'heap') {
   s.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${end}" viewBox="0 0 ${W} ${end}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   s.push(`<rect width="${W}" height="${end}" fill="#fff"/>`);
   s.push('<text x="10" y="20" font-size="15" font-weight="bold">tmem: the allocators side by side</text>');
-  s.push(`<text x="10" y="38" fill="#555">${esc(`${m.cpu}, ${m.cores} cores · Node ${m.node} · liblz4 ${m.lz4} (${m.lz4Source}) · tmem ${m.tmem}${m.commit ? ` (${m.commit})` : ''} · ${results.mode} mode, ${results.startedAt.slice(0, 10)}`)}</text>`);
+  s.push(`<text x="10" y="38" fill="#555">${esc(`${m.cpu}, ${m.cores} cores · Node ${m.node} · liblz4 ${m.lz4} · tmem ${m.tmem}${m.commit ? ` (${m.commit})` : ''} · ${results.mode} mode, ${results.startedAt.slice(0, 10)}`)}</text>`);
   s.push(...body, '</svg>');
   return s.join('\n') + '\n';
 }

@@ -40,7 +40,7 @@ export function table(head, rows) {
 }
 
 export function machineLine(m) {
-  return `${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB · Linux ${m.kernel} · Node ${m.node} · liblz4 ${m.lz4} (${m.lz4Source}) · tmem ${m.tmem}${m.commit ? ` (${m.commit})` : ''} · lz4-napi ${m.peers['lz4-napi']}, lmdb ${m.peers.lmdb}, lz4 ${m.peers.lz4}${m.loadavg ? ` · load average at start ${m.loadavg[0]}` : ''}`;
+  return `${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB · Linux ${m.kernel} · Node ${m.node} · liblz4 ${m.lz4} · tmem ${m.tmem}${m.commit ? ` (${m.commit})` : ''} · lz4-napi ${m.peers['lz4-napi']}, lmdb ${m.peers.lmdb}, lz4js ${m.peers.lz4js}${m.loadavg ? ` · load average at start ${m.loadavg[0]}` : ''}`;
 }
 
 const verdict = (t) => (t.pass

@@ -176,21 +176,21 @@ const lz4napiMap = {
 const lz4jsMap = {
   layer: 'peer',
   async open() {
-    // The `lz4` package's JS block codec, as zcache-js uses it: a reused hash table (cleared per
-    // page) and a reused output buffer; the block is copied out to keep it. Pages that do not
-    // shrink are kept raw (a 4096-byte value means raw).
-    const lz4 = require('lz4/lib/binding.js');
+    // A pure-JS LZ4 block codec (the `lz4js` package) as a Map user would wire it: a reused hash
+    // table (cleared per page: it holds absolute positions) and a reused output buffer; the block
+    // is copied out to keep it. Pages that do not shrink are kept raw (a 4096-byte value means raw).
+    const lz4 = require('lz4js');
     const table = new Uint32Array(1 << 16);
     const out = Buffer.alloc(lz4.compressBound(PAGE));
     return mapSubject(
       (page) => {
         table.fill(0);
-        const n = lz4.compressDependent(page, out, 0, table, 0, out.length);
+        const n = lz4.compressBlock(page, out, 0, PAGE, table);
         return n > 0 && n < PAGE ? Buffer.from(out.subarray(0, n)) : Buffer.from(page);
       },
       (v, into, i) => {
         if (v.length === PAGE) into.set(v);
-        else if (lz4.uncompress(v, into, 0, v.length) !== PAGE) throw new Error(`lz4 js: bad block for ${i}`);
+        else if (lz4.decompressBlock(v, into, 0, v.length, 0) !== PAGE) throw new Error(`lz4 js: bad block for ${i}`);
       },
     );
   },

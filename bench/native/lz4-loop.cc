@@ -1,7 +1,7 @@
 // The ceiling the zcache rows are measured against: liblz4 itself, called in a plain C++ loop over
 // the same 4 KiB pages, with no N-API, no allocator and no index. Also the raw sequential-pwrite
 // baseline for the writeback row. Built by bench/lib/native-build.mjs at bench time against the
-// same liblz4 as the addon (system liblz4.a or the lz4 npm package's lz4.c), at -O3 like the addon.
+// same liblz4 as the addon (the system liblz4.a), at -O3 like the addon.
 //
 //   lz4-loop lz4 PAGE_FILE MIN_SECONDS MIN_ROUNDS
 //       Compression into one scratch buffer with the entry point the pool uses, so that the

@@ -32,10 +32,8 @@ export const StoreStatus = {
 export type StoreStatus = (typeof StoreStatus)[keyof typeof StoreStatus];
 
 export interface NativeVersions {
-  /** LZ4_versionString() of the linked liblz4. */
+  /** LZ4_versionString() of the linked liblz4 (the system's liblz4.a where the addon was built). */
   lz4: string;
-  /** The system's liblz4.a, or lz4.c from the `lz4` npm package. */
-  lz4Source: 'system' | 'bundled';
   /** NAPI_VERSION the addon was built for. */
   napi: number;
 }
@@ -160,10 +158,25 @@ export interface NativePoolConstructor {
   readonly statNames: readonly string[];
 }
 
+/**
+ * liblz4's raw block functions (native/napi/lz4_wrap.cc), for tests and the benchmark: the reference
+ * the pure-JS codec (lib/lz4) is checked against. Capacities are the arrays' lengths; results are
+ * liblz4's own.
+ */
+export interface NativeLz4 {
+  /** LZ4_compress_default: the block length, 0 when `dst` is too small. */
+  compress(src: Uint8Array, dst: Uint8Array): number;
+  /** LZ4_decompress_safe: the bytes written to `dst`, or a negative number for a malformed block. */
+  decompress(src: Uint8Array, dst: Uint8Array): number;
+  /** LZ4_compressBound. */
+  compressBound(n: number): number;
+}
+
 export interface NativeBinding {
   readonly PAGE_SIZE: 4096;
   versions(): NativeVersions;
   readonly Pool: NativePoolConstructor;
+  readonly lz4: NativeLz4;
 }
 
 let root: string | undefined;

@@ -1,31 +1,24 @@
 #!/usr/bin/env node
-// Decides which liblz4 the addon links statically, for binding.gyp and CMakeLists.txt alike:
+// Locates the system liblz4 that the addon links statically, for binding.gyp and CMakeLists.txt
+// alike: pkg-config's liblz4 (>= 1.9.4) and the liblz4.a in its libdir. There is no fallback to
+// sources of our own: tmem ships no third-party code, and the install step (scripts/install.js)
+// asks `check` first, so a machine without liblz4 gets zcache-js instead of a failed build.
 //
-//   system   the system's liblz4.a (>= 1.9.4, located with pkg-config)
-//   bundled  lz4.c compiled from the `lz4` npm package's sources (node_modules/lz4/deps/lz4/lib)
+// PKG_CONFIG picks another pkg-config binary and PKG_CONFIG_LIBDIR another target's .pc files:
+// the arm64 prebuild is linked against Debian's liblz4-dev:arm64 with
+// PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig (scripts/prebuild.sh).
 //
-// TMEM_LZ4=system|bundled forces a variant; unset (or "auto") prefers system and falls back to
-// bundled. A forced variant that is not available fails the build with the reason.
-//
-// Usage: node native/build/lz4.js <variant|include|sources|libraries> [--absolute]
-// Source paths are printed relative to the package root, where gyp runs commands: an absolute
-// source path would break gyp's object file paths. When tmem is installed as a dependency the
-// relative path may climb out of the package (a hoisted lz4); that is fine for gyp. Include
-// directories are relative when inside the package, else absolute. --absolute (for CMake) prints
-// every path absolute. Empty output means "nothing".
+// Usage: node native/build/lz4.js <include|libraries|check>
+//   include    -I directories pkg-config reports, without the -I (usually none: /usr/include)
+//   libraries  the absolute path of liblz4.a
+//   check      prints the liblz4 version and exits 0, or prints why not and exits 1
 'use strict';
 
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
-const MIN_SYSTEM_VERSION = '1.9.4';
-const root = path.resolve(__dirname, '..', '..');
-
-function fail(message) {
-  process.stderr.write(`tmem: ${message}\n`);
-  process.exit(1);
-}
+const MIN_VERSION = '1.9.4';
 
 function pkgConfig(args) {
   return execFileSync(process.env.PKG_CONFIG || 'pkg-config', args, {
@@ -34,77 +27,46 @@ function pkgConfig(args) {
   }).trim();
 }
 
-function findSystem() {
+/** { version, lib, includes } of the usable system liblz4, or { reason } why there is none. */
+function findLz4() {
   let version;
   try {
     version = pkgConfig(['--modversion', 'liblz4']);
   } catch {
-    return { reason: 'pkg-config cannot find liblz4 (install liblz4-dev and pkg-config)' };
+    return { reason: 'pkg-config cannot find liblz4 (install pkg-config and liblz4-dev, on Alpine pkgconf, lz4-dev and lz4-static)' };
   }
   try {
-    pkgConfig([`--atleast-version=${MIN_SYSTEM_VERSION}`, 'liblz4']);
+    pkgConfig([`--atleast-version=${MIN_VERSION}`, 'liblz4']);
   } catch {
-    return { reason: `the system liblz4 is ${version}, older than ${MIN_SYSTEM_VERSION}` };
+    return { reason: `the system liblz4 is ${version}, older than ${MIN_VERSION}` };
   }
-  const libdir = pkgConfig(['--variable=libdir', 'liblz4']);
-  const lib = path.join(libdir, 'liblz4.a');
+  const lib = path.join(pkgConfig(['--variable=libdir', 'liblz4']), 'liblz4.a');
   if (!fs.existsSync(lib)) return { reason: `${lib} does not exist (the static library is needed)` };
-  return { variant: 'system', lib, include: pkgConfig(['--variable=includedir', 'liblz4']) };
+  const includes = pkgConfig(['--cflags-only-I', 'liblz4'])
+    .split(/\s+/)
+    .filter((flag) => flag.startsWith('-I'))
+    .map((flag) => flag.slice(2));
+  return { version, lib, includes };
 }
 
-function findBundled() {
-  let pkg;
-  try {
-    // Resolved like a require from the package root, so a hoisted `lz4` is found too.
-    pkg = require.resolve('lz4/package.json', { paths: [root] });
-  } catch {
-    return { reason: 'the lz4 npm package is not installed' };
-  }
-  const dir = path.join(path.dirname(pkg), 'deps', 'lz4', 'lib');
-  const source = path.join(dir, 'lz4.c');
-  if (!fs.existsSync(source)) return { reason: `${source} does not exist` };
-  return { variant: 'bundled', source, include: dir };
+const found = findLz4();
+const command = process.argv[2];
+if (command === 'check') {
+  console.log(found.reason ? `liblz4 unusable: ${found.reason}` : `liblz4 ${found.version} (${found.lib})`);
+  process.exit(found.reason ? 1 : 0);
 }
-
-function decide() {
-  const forced = (process.env.TMEM_LZ4 || 'auto').trim().toLowerCase();
-  if (!['auto', 'system', 'bundled'].includes(forced)) {
-    fail(`TMEM_LZ4 must be "system" or "bundled", got "${process.env.TMEM_LZ4}"`);
-  }
-  if (forced !== 'bundled') {
-    const system = findSystem();
-    if (system.variant) return system;
-    if (forced === 'system') fail(`TMEM_LZ4=system, but ${system.reason}`);
-  }
-  const bundled = findBundled();
-  if (bundled.variant) return bundled;
-  fail(`no liblz4 to build with: ${bundled.reason}, and the system liblz4 was not usable`);
+if (found.reason) {
+  process.stderr.write(`tmem: cannot build the addon: ${found.reason}\n`);
+  process.exit(1);
 }
-
-const absolute = process.argv.includes('--absolute');
-const slashes = (p) => p.split(path.sep).join('/');
-const relative = (p) => (absolute ? p : slashes(path.relative(root, p)));
-function includeDir(p) {
-  const rel = path.relative(root, p);
-  const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-  return slashes(absolute || !inside ? p : rel);
-}
-const choice = decide();
-
-switch (process.argv[2]) {
-  case 'variant':
-    console.log(choice.variant);
-    break;
+switch (command) {
   case 'include':
-    // The bundled headers must come first on the include path, ahead of any system lz4.h.
-    console.log(includeDir(choice.include));
-    break;
-  case 'sources':
-    if (choice.source) console.log(relative(choice.source));
+    for (const dir of found.includes) console.log(dir);
     break;
   case 'libraries':
-    if (choice.lib) console.log(choice.lib);
+    console.log(found.lib);
     break;
   default:
-    fail('usage: node native/build/lz4.js <variant|include|sources|libraries> [--absolute]');
+    process.stderr.write('usage: node native/build/lz4.js <include|libraries|check>\n');
+    process.exit(1);
 }

@@ -1,20 +1,15 @@
-// Module entry point: PAGE_SIZE, versions(), the Pool class, and SwapCache's KeyIndex class,
-// mapped buffers, C-heap and page-cache helpers.
+// Module entry point: PAGE_SIZE, versions(), the Pool class, liblz4's raw block functions, and
+// SwapCache's KeyIndex class, mapped buffers, C-heap and page-cache helpers.
 #include <napi.h>
 
 #include "../codec.h"
 #include "addon_data.h"
 #include "file_cache.h"
 #include "key_index_wrap.h"
+#include "lz4_wrap.h"
 #include "malloc_info.h"
 #include "mapped_buffer.h"
 #include "pool_wrap.h"
-
-#ifndef TMEM_LZ4_SOURCE
-#error "the build must define TMEM_LZ4_SOURCE as system or bundled"
-#endif
-#define TMEM_STRINGIFY2(x) #x
-#define TMEM_STRINGIFY(x) TMEM_STRINGIFY2(x)
 
 namespace tmem {
 
@@ -24,8 +19,6 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object v = Napi::Object::New(env);
   v.Set("lz4", Codec::lz4_version());
-  // Which liblz4 was linked in, decided at build time by native/build/lz4.js.
-  v.Set("lz4Source", TMEM_STRINGIFY(TMEM_LZ4_SOURCE));
   v.Set("napi", Napi::Number::New(env, NAPI_VERSION));
   return v;
 }
@@ -46,6 +39,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   DefineMappedBuffer(env, exports);
   DefineMallocInfo(env, exports);
   DefineFileCache(env, exports);
+  exports.Set("lz4", DefineLz4(env));
   return exports;
 }
 

@@ -1,55 +1,32 @@
-// Page codec of the pure-JS zcache: LZ4 block compression of one 4 KiB page with the `lz4`
-// package's JavaScript block functions (lz4/lib/binding.js), plus same-filled page detection.
-//
-// Why this codec: bench/codec-js.mjs measures it against lz4js 0.2.0. lz4js is as fast, but its
-// compressor lets the last match start as close as 10 bytes to the end of the block, which the
-// LZ4 block format forbids (MFLIMIT = 12): liblz4's LZ4_decompress_safe rejects ~12% of its blocks.
-// binding.js follows the format (mfLimit 12, last 5 bytes literal) and is faster on compressible
-// pages. Its hash table holds absolute positions and is reused across pages, so it is cleared
-// before every page: a stale entry can equal the current position and produce an offset-0 match.
+// Page codec of the pure-JS zcache: LZ4 block compression of one 4 KiB page with tmem's own
+// TypeScript LZ4 (lib/lz4: a reused hash table, a decompressor that is safe on any input), plus
+// same-filled page detection. Blocks are plain LZ4 blocks: liblz4 decodes them, and the native
+// zcache's blocks decode here.
+import { Lz4Compressor } from '../../lz4/compress';
+import { decompressBlock } from '../../lz4/decompress';
 import { PAGE_SIZE } from '../types';
-
-interface Lz4Binding {
-  compressBound(n: number): number;
-  /** Compresses all of `src` from `pos` into dst[sIdx..eIdx); returns the end index in dst, 0 if no match was found. */
-  compressDependent(src: Uint8Array, dst: Uint8Array, pos: number, hashTable: Uint32Array, sIdx: number, eIdx: number): number;
-  /** Decodes input[sIdx..eIdx) into output from index 0; returns the decoded length, negative on a bad offset. */
-  uncompress(input: Uint8Array, output: Uint8Array, sIdx: number, eIdx: number): number;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const lz4 = require('lz4/lib/binding.js') as Lz4Binding;
-
-/** Worst-case compressed size of a page (what the compressor insists on having room for). */
-export const COMPRESS_BOUND = lz4.compressBound(PAGE_SIZE);
 
 export class PageCodec {
   /** Holds the last compressed block; valid up to the length compress() returned. */
-  readonly out = new Uint8Array(COMPRESS_BOUND);
-  readonly #table = new Uint32Array(1 << 16);
+  readonly out = new Uint8Array(PAGE_SIZE);
+  readonly #lz4 = new Lz4Compressor();
 
   /**
-   * Compresses `page` (exactly PAGE_SIZE bytes) into `out`. Returns the compressed length, or
-   * PAGE_SIZE + 1 when the page does not compress at all (no match: LZ4 would only add overhead).
+   * Compresses buf[off..off+PAGE_SIZE) into `out`. Returns the compressed length, or PAGE_SIZE + 1
+   * when the block would not be smaller than the page (such a page is refused or stored raw, so
+   * the compressor stops as soon as it knows).
    */
-  compress(page: Uint8Array): number {
-    this.#table.fill(0);
-    const n = lz4.compressDependent(page, this.out, 0, this.#table, 0, COMPRESS_BOUND);
+  compress(buf: Uint8Array, off = 0): number {
+    const n = this.#lz4.compress(buf, off, PAGE_SIZE, this.out, 0, PAGE_SIZE - 1);
     return n === 0 ? PAGE_SIZE + 1 : n;
   }
 
   /**
-   * Decodes src[start..start+len) into `into` (exactly PAGE_SIZE bytes). Returns false when the block
-   * is malformed or does not decode to exactly one page.
+   * Decodes src[start..start+len) into into[at..at+PAGE_SIZE). Returns false when the block is
+   * malformed or does not decode to exactly one page; `into` may then hold part of a page.
    */
-  decompress(src: Uint8Array, start: number, len: number, into: Uint8Array): boolean {
-    let n: number;
-    try {
-      n = lz4.uncompress(src, into, start, start + len);
-    } catch {
-      return false;
-    }
-    return n === PAGE_SIZE;
+  decompress(src: Uint8Array, start: number, len: number, into: Uint8Array, at = 0): boolean {
+    return decompressBlock(src, start, len, into, at, PAGE_SIZE) === PAGE_SIZE;
   }
 }
 
