@@ -18,6 +18,8 @@ namespace tmem {
 //   bits  3..15  stored length in bytes (compressed length, or 4096 for a raw page)
 //   bit  16      under writeback: a writeback batch has this page's data in flight (pool.h)
 //   bit  17      referenced: loaded since writeback last looked at it (second chance)
+//   bit  18      remote picked: the remote tier has a copy of the object in flight to the cluster
+//                (pool_remote.cc); the entry is off the LRU, mutations do not wait for it
 //   bits 32..63  allocator handle, or the fill word of a same-filled page
 // An all-zero entry is empty.
 enum class EntryKind : uint8_t { kEmpty = 0, kCompressed = 1, kSameFilled = 2, kRaw = 3 };
@@ -35,6 +37,8 @@ struct Entry {
   static constexpr uint64_t kReferenced = uint64_t{1} << 17;
   static bool under_writeback(uint64_t e) { return (e & kUnderWriteback) != 0; }
   static bool referenced(uint64_t e) { return (e & kReferenced) != 0; }
+  static constexpr uint64_t kRemotePicked = uint64_t{1} << 18;
+  static bool remote_picked(uint64_t e) { return (e & kRemotePicked) != 0; }
 };
 
 class AreaIndex {

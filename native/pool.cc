@@ -86,7 +86,8 @@ void Pool::drop_entry(uint64_t entry, bool in_lru) {
   object_pages_--;
   compressed_bytes_ -= Entry::length(entry);
   const Handle h = Entry::payload(entry);
-  if (in_lru) pers_lru_.unlink(*alloc_, h);
+  // A remote-picked entry left the LRU when it was picked (pool_remote.cc).
+  if (in_lru && !Entry::remote_picked(entry)) pers_lru_.unlink(*alloc_, h);
   alloc_->free(h);
 }
 

@@ -67,8 +67,17 @@
 // Bad arguments are reported as PoolError before anything changes, so the N-API layer can throw
 // without leaving a half-applied batch behind.
 //
-// One class, five files by concern: pool.cc (areas, store/load/invalidate), pool_ephemeral.cc
+// Remote tier (pool_remote.cc): the TypeScript layer picks a batch of cold objects' stored bytes,
+// sends them to the cluster and finishes the batch once acknowledged. The round trip happens on
+// the JS thread's event loop, so mutations must not wait for it (they would block the thread that
+// finishes the batch): a picked entry carries its own bit, stays loadable, and a store over it,
+// an invalidate or an exclusive load simply drops it; the finish step then sees the entry changed
+// and leaves it be. Only one remote batch is picked at a time, so an entry equal to the picked
+// one (bit included) cannot be a newer page that happens to look the same.
+//
+// One class, six files by concern: pool.cc (areas, store/load/invalidate), pool_ephemeral.cc
 // (cleancache ops, eviction of ephemeral units), pool_writeback.cc (the protocol above, shutdown),
+// pool_remote.cc (the remote tier's pick and finish),
 // pool_compact.cc (compaction entry points, the handle resolver), pool_stats.cc (counters in
 // TMEM_STATS order, then the allocator's).
 #ifndef TMEM_POOL_H
@@ -189,6 +198,16 @@ class Pool final : private HandleResolver {
   // the persistent pages written back. Blocks on I/O without holding the mutex; safe on any thread
   // and concurrently with every other operation. 0 after shutdown().
   uint32_t writeback(uint32_t max_pages);
+  // ---- remote tier (pool_remote.cc): one batch at a time, both calls on the JS thread ----
+  // Picks up to `max` coldest persistent objects off the LRU (second chance, as writeback), copies
+  // each one's stored bytes to payloads + i * 4096 with its length, area type and offset, and
+  // marks it remote picked. 0 when a batch is already picked and not finished.
+  uint32_t remote_pick(uint32_t max, uint8_t* payloads, uint32_t* lengths, uint32_t* types, uint32_t* offsets);
+  // Ends the picked batch: an entry still as picked whose ok[i] is 1 is dropped (the page is now
+  // remote: committed[i] = 1), one whose ok[i] is 0 goes back to the cold end of the LRU. An entry
+  // stored over, invalidated or exclusively loaded meanwhile is left alone (committed[i] = 0: the
+  // remote copy, if any, is stale). Returns the pages committed.
+  uint32_t remote_finish(uint32_t n, const uint8_t* ok, uint8_t* committed);
   // Compaction on demand: every size class that can give back a frame. Returns frames released.
   uint32_t compact();
   // Frame bytes in use; lock-free, may lag a concurrent operation.
@@ -299,6 +318,7 @@ class Pool final : private HandleResolver {
   EntryLru eph_lru_;
   std::vector<std::string> stat_names_;
   std::vector<SpareBuffer> spare_buffers_;
+  std::vector<Picked> remote_picks_;  // the remote batch picked and not yet finished
   Codec codec_;
   alignas(16) uint8_t bounce_[kPageSize];  // a straddling object's copy, for loads
   Area areas_[kMaxAreas];

@@ -1,5 +1,6 @@
 // Option parsing shared by both zcache backends, so `zcache` and `zcache-js` accept exactly the
 // same options with the same defaults and the same errors.
+import { parseRemoteOptions, type RemoteConfig } from '../remote/options';
 import { TmemError } from '../util/errors';
 import { checkBoolean, checkInteger, checkOptionKeys, checkOptionsObject, describe } from '../util/validate';
 import { availableMemory } from './memory-limit';
@@ -35,6 +36,8 @@ export interface ZcacheConfig {
   ignoreNonactivePuts: boolean;
   /** null when writeback is disabled: a full pool then simply refuses stores. */
   writeback: WritebackConfig | null;
+  /** The remote tier (RAMster on a Redis Cluster), or null without `remote`. */
+  remote: { tier: RemoteConfig; writethrough: boolean } | null;
 }
 
 export const ZCACHE_OPTION_KEYS = [
@@ -48,6 +51,7 @@ export const ZCACHE_OPTION_KEYS = [
   'writeback',
   'ignoreNonactivePuts',
   'allocator',
+  'remote',
 ] as const;
 
 const WRITEBACK_KEYS = Object.keys(WRITEBACK_DEFAULTS);
@@ -78,6 +82,17 @@ function parseWriteback(value: unknown, maxPoolBytes: number): WritebackConfig |
     );
   }
   return config;
+}
+
+// The tier's own options (lib/remote/options.ts) plus the backend's `writethrough`.
+function parseRemote(value: unknown, writeback: WritebackConfig | null): ZcacheConfig['remote'] {
+  if (value === undefined) return null;
+  const { writethrough, ...tier } = checkOptionsObject('remote', value);
+  if (writeback === null) throw new TypeError('remote needs writeback: remotify runs as the first step of writeback');
+  return {
+    tier: parseRemoteOptions(tier),
+    writethrough: writethrough === undefined ? false : checkBoolean('remote.writethrough', writethrough),
+  };
 }
 
 export function parseZcacheOptions(options: unknown): ZcacheConfig {
@@ -111,6 +126,7 @@ export function parseZcacheOptions(options: unknown): ZcacheConfig {
     }
     allocator = o.allocator as AllocatorName;
   }
+  const writeback = parseWriteback(o.writeback, maxPoolBytes);
   return {
     allocator,
     maxPoolBytes,
@@ -120,7 +136,8 @@ export function parseZcacheOptions(options: unknown): ZcacheConfig {
     exclusiveGets: o.exclusiveGets === undefined ? true : checkBoolean('exclusiveGets', o.exclusiveGets),
     acceptThresholdPercent,
     ignoreNonactivePuts: o.ignoreNonactivePuts === undefined ? false : checkBoolean('ignoreNonactivePuts', o.ignoreNonactivePuts),
-    writeback: parseWriteback(o.writeback, maxPoolBytes),
+    writeback,
+    remote: parseRemote(o.remote, writeback),
   };
 }
 

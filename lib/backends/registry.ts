@@ -4,16 +4,18 @@
 import { cleancache } from '../cleancache/cleancache';
 import { debugfs } from '../debugfs/tree';
 import { frontswap } from '../frontswap/frontswap';
+import { RemoteTier } from '../remote/tier';
 import { TmemError } from '../util/errors';
 import { describe } from '../util/validate';
 import { parseZcacheOptions, type ZcacheConfig } from './options';
+import type { RemoteSetup } from './remote/attach';
 import type { Backend, ZcacheOptions } from './types';
 import { createZcache } from './zcache/backend';
 import { createZcacheJs } from './zcache-js';
 
 export type BackendName = 'zcache' | 'zcache-js';
 
-const factories: Record<BackendName, (config: ZcacheConfig) => Backend> = {
+const factories: Record<BackendName, (config: ZcacheConfig, remote: RemoteSetup | null) => Backend> = {
   zcache: createZcache,
   'zcache-js': createZcacheJs,
 };
@@ -44,16 +46,34 @@ export function loadedBackend(): BackendName | null {
 
 /**
  * Loads a backend and registers it with frontswap (and cleancache). Areas swapped on and pools
- * created earlier are initialised for it now. Only one backend can be loaded at a time.
+ * created earlier are initialised for it now. Only one backend can be loaded at a time. With
+ * `remote`, the remote tier attaches to its cluster first (a cluster that does not answer leaves
+ * it degraded, not failed: see README "Remote tier").
  */
 export async function loadBackend(name: BackendName, options: ZcacheOptions = {}): Promise<void> {
-  loadBackendNow(name, options);
-}
-
-/** @internal The synchronous body of loadBackend (creating a backend does no I/O). */
-export function loadBackendNow(name: BackendName, options: ZcacheOptions = {}): void {
   const which = checkName(name);
   const config = parseZcacheOptions(options);
+  checkFree(which);
+  if (config.remote === null) {
+    register(which, config, null);
+    return;
+  }
+  busy = true;
+  let tier: RemoteTier;
+  try {
+    tier = await RemoteTier.open(config.remote.tier);
+  } finally {
+    busy = false;
+  }
+  try {
+    register(which, config, { tier, writethrough: config.remote.writethrough });
+  } catch (err) {
+    await tier.close();
+    throw err;
+  }
+}
+
+function checkFree(which: BackendName): void {
   if (busy) throw new TmemError('ERR_TMEM_BACKEND_LOADED', `a backend load or unload is already in progress`);
   if (loaded) {
     throw new TmemError(
@@ -61,7 +81,19 @@ export function loadBackendNow(name: BackendName, options: ZcacheOptions = {}): 
       `backend '${loaded.backend.name}' is already loaded; unload it before loading '${which}'`,
     );
   }
-  const backend = factories[which](config);
+}
+
+/** @internal The synchronous body of loadBackend without `remote` (creating a backend does no I/O). */
+export function loadBackendNow(name: BackendName, options: ZcacheOptions = {}): void {
+  const which = checkName(name);
+  const config = parseZcacheOptions(options);
+  if (config.remote !== null) throw new TypeError('the remote option needs `await loadBackend(...)`: the tier connects first');
+  checkFree(which);
+  register(which, config, null);
+}
+
+function register(which: BackendName, config: ZcacheConfig, remote: RemoteSetup | null): void {
+  const backend = factories[which](config, remote);
   try {
     frontswap.registerOps(backend.frontswap);
     try {

@@ -3,6 +3,7 @@
 // "is this offset in frontswap" bitmap, so a backend only ever sees well-formed calls.
 
 import type { PageSeals } from '../swap/page-seals';
+import type { RemoteOptions } from '../remote/options';
 
 export const PAGE_SIZE = 4096;
 
@@ -43,6 +44,12 @@ export interface FrontswapOps {
   /** Loads each page; hits[i] = 1 when page i was found and written to its place in `into`. Returns the number of hits. */
   loadBatch(type: number, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array, exclusive: boolean): number;
   invalidateBatch(type: number, offsets: Uint32Array): void;
+  /**
+   * loadBatch, never exclusive, that does not block the event loop (a remote tier fetches its
+   * pages on its worker thread): the count at once when no page had to be fetched, else a promise.
+   * Optional: without it, loadBatch serves async loads too.
+   */
+  loadBatchAsync?(type: number, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array): number | Promise<number>;
   /** What the pool holds for one area now: pages (same-filled included) and their compressed bytes. */
   areaStats?(type: number): { pages: number; compressedBytes: number };
 }
@@ -121,6 +128,20 @@ export interface ZcacheOptions {
   ignoreNonactivePuts?: boolean;
   /** Let takePage() drop the backend copy in the same call (frontswap exclusive gets). Default true. */
   exclusiveGets?: boolean;
+  /**
+   * RAMster's remote tier: cold compressed pages move to a Redis Cluster (README "Remote tier").
+   * Needs `await loadBackend(...)` (the tier connects first) and writeback (remotify is its first step).
+   */
+  remote?: RemoteBackendOptions;
+}
+
+/** `remote` of a zcache backend: the tier's options plus writethrough. */
+export interface RemoteBackendOptions extends RemoteOptions {
+  /**
+   * Also write each page that goes remote to its swap-file slot, so that a shard lost with all its
+   * replicas costs a file read instead of the page (ERR_TMEM_REMOTE_LOST). Default false.
+   */
+  writethrough?: boolean;
 }
 
 /** Knobs of the writeback policy; see README "Writeback policy". */

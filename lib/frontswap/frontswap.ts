@@ -352,10 +352,30 @@ export class Frontswap {
     for (let i = 0; i < offsets.length; i++) if (bits.clear(offsets[i])) this.#invalidates++;
   }
 
-  // Only offsets whose bit is set may reach the backend (DESIGN §4.2): gather them, load, scatter back.
-  #loadHeld(area: FrontswapArea, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array, exclusive: boolean, held: number): number {
+  /**
+   * @internal loadPages (never exclusive) without blocking the event loop: a backend with
+   * loadBatchAsync (a remote tier) fetches its remote pages off the main thread. Returns the count
+   * at once when everything was local (so callers can start file reads in the same tick), else a
+   * promise. The caller must not touch its buffers until it settles.
+   */
+  loadPagesAsync(area: FrontswapArea, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array): number | Promise<number> {
+    const ops = this.#ops;
+    if (!ops?.loadBatchAsync) return this.loadPages(area, offsets, into, hits, false);
     hits.fill(0, 0, offsets.length);
+    let held = 0;
+    for (let i = 0; i < offsets.length; i++) if (area.bits.test(offsets[i])) held++;
     if (held === 0) return 0;
+    const { index, sub, buf, subHits } = this.#gather(area, offsets, held);
+    const done = (got: number): number => {
+      this.#scatter(index, buf, subHits, into, hits);
+      this.#loads += got;
+      return got;
+    };
+    const got = ops.loadBatchAsync(area.info.type, sub, buf, subHits);
+    return typeof got === 'number' ? done(got) : got.then(done);
+  }
+
+  #gather(area: FrontswapArea, offsets: Uint32Array, held: number) {
     const index = new Uint32Array(held);
     const sub = new Uint32Array(held);
     for (let i = 0, j = 0; i < offsets.length; i++) {
@@ -364,15 +384,25 @@ export class Frontswap {
         sub[j++] = offsets[i];
       }
     }
-    const buf = new Uint8Array(held * PAGE_SIZE);
-    const subHits = new Uint8Array(held);
-    const got = this.#ops!.loadBatch(area.info.type, sub, buf, subHits, exclusive);
-    for (let j = 0; j < held; j++) {
+    return { index, sub, buf: new Uint8Array(held * PAGE_SIZE), subHits: new Uint8Array(held) };
+  }
+
+  #scatter(index: Uint32Array, buf: Uint8Array, subHits: Uint8Array, into: Uint8Array, hits: Uint8Array): void {
+    for (let j = 0; j < index.length; j++) {
       if (!subHits[j]) continue;
       const i = index[j];
       into.set(buf.subarray(j * PAGE_SIZE, (j + 1) * PAGE_SIZE), i * PAGE_SIZE);
       hits[i] = 1;
     }
+  }
+
+  // Only offsets whose bit is set may reach the backend (DESIGN §4.2): gather them, load, scatter back.
+  #loadHeld(area: FrontswapArea, offsets: Uint32Array, into: Uint8Array, hits: Uint8Array, exclusive: boolean, held: number): number {
+    hits.fill(0, 0, offsets.length);
+    if (held === 0) return 0;
+    const { index, sub, buf, subHits } = this.#gather(area, offsets, held);
+    const got = this.#ops!.loadBatch(area.info.type, sub, buf, subHits, exclusive);
+    this.#scatter(index, buf, subHits, into, hits);
     return got;
   }
 

@@ -137,6 +137,10 @@ export interface NativePool {
   writeback(maxPages: number, callback: (err: Error | null, written: number) => void): void;
   /** writeback() on the calling thread (direct reclaim); returns the number written. */
   writebackSync(maxPages: number): number;
+  /** Remote tier: see RemotePool in lib/backends/remote/remote-pool.ts (pool.h, "Remote tier"). */
+  remotePick(payloads: Uint8Array, lengths: Uint32Array, types: Uint32Array, offsets: Uint32Array): number;
+  remoteFinish(ok: Uint8Array, committed: Uint8Array): number;
+  decompress(payload: Uint8Array, into: Uint8Array): boolean;
   /** Bytes of page frames in use (zcache/pool_total_size), without a lock. */
   poolBytes(): number;
   /**

@@ -206,10 +206,11 @@ export class SwapArea {
 
   /**
    * readPages with the swap file's part on the libuv thread pool: pages frontswap holds are
-   * copied at once, the rest are pread off the main thread (adjacent slots in one read). The
-   * caller must not touch `offsets` or `into` until the promise settles. A slot freed while its
-   * read is in flight yields whatever the file holds by then: callers that free concurrently
-   * check afterwards that the slots are still theirs.
+   * copied at once (remote pages of a remote tier come over on its worker thread), the rest are
+   * pread off the main thread (adjacent slots in one read). The caller must not touch `offsets` or
+   * `into` until the promise settles. A slot freed while its read is in flight yields whatever the
+   * file holds by then: callers that free concurrently check afterwards that the slots are still
+   * theirs.
    */
   readPagesAsync(offsets: Uint32Array, into: Uint8Array): Promise<Uint8Array> {
     const fsArea = this.#live();
@@ -217,17 +218,28 @@ export class SwapArea {
     const view = checkPages('into', into, offs.length);
     const n = offs.length;
     const hits = new Uint8Array(n);
-    if (frontswap.loadPages(fsArea, offs, view, hits, false) === n) return Promise.resolve(into);
+    const got = frontswap.loadPagesAsync(fsArea, offs, view, hits);
+    if (got === n) return Promise.resolve(into);
+    this.#asyncReads++;
+    // Everything local: the file reads start in this tick (SwapCache counts them right away).
+    if (typeof got === 'number') return this.#readMissesAsync(offs, view, hits, into);
+    return got.then(
+      (count) => (count === n ? this.#settleAsyncRead(into) : this.#readMissesAsync(offs, view, hits, into)),
+      (err) => this.#settleAsyncRead(null, err),
+    );
+  }
+
+  // The file part of readPagesAsync: runs of adjacent slots frontswap did not have.
+  #readMissesAsync(offs: Uint32Array, view: Uint8Array, hits: Uint8Array, into: Uint8Array): Promise<Uint8Array> {
     const reads: Promise<void>[] = [];
     forEachMissedRun(offs, hits, (i, count) => reads.push(this.#file.readAtAsync(offs[i], view, i, count)));
-    this.#asyncReads++;
     return Promise.all(reads).then(
       () => this.#settleAsyncRead(into),
       (err) => this.#settleAsyncRead(null, err instanceof TmemError ? err : this.#ioError('read', -1, err)),
     );
   }
 
-  #settleAsyncRead(into: Uint8Array | null, err?: TmemError): Uint8Array {
+  #settleAsyncRead(into: Uint8Array | null, err?: unknown): Uint8Array {
     if (--this.#asyncReads === 0 && this.#removeWhenIdle) this.#file.remove();
     if (err) throw err;
     return into!;

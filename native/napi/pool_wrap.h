@@ -63,6 +63,9 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   Napi::Value Allocator(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value StatNames(const Napi::CallbackInfo& info);
+  Napi::Value RemotePick(const Napi::CallbackInfo& info);
+  Napi::Value RemoteFinish(const Napi::CallbackInfo& info);
+  Napi::Value Decompress(const Napi::CallbackInfo& info);
 
   napi_env env_;
   std::shared_ptr<Pool> pool_;

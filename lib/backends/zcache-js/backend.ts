@@ -5,6 +5,7 @@
 // left here belongs to no single part: the stats, which read all of them, the allocator's moves,
 // which both pools' indexes follow, and close, which releases all of them.
 import type { ZcacheConfig } from '../options';
+import { RemoteAttachment, type RemoteSetup } from '../remote/attach';
 import type { Backend, CounterSet } from '../types';
 import { PAGE_SIZE } from '../types';
 import { WritebackPolicy } from '../writeback-policy';
@@ -12,6 +13,7 @@ import { EPH, PERS } from './allocator';
 import { ZcacheContext } from './context';
 import { EphemeralPool } from './ephemeral';
 import { PersistentPool } from './persistent';
+import { RemotePicks } from './remote-picks';
 
 function stats(ctx: ZcacheContext, pers: PersistentPool, eph: EphemeralPool): Record<string, CounterSet> {
   const c = ctx.counters;
@@ -62,12 +64,18 @@ function stats(ctx: ZcacheContext, pers: PersistentPool, eph: EphemeralPool): Re
  * Creates the pure-JS zcache backend from a parsed config (options.ts parses and defaults it).
  * With `config.writeback`, a WritebackPolicy drives this backend's writeback mechanics.
  */
-export function createZcacheJs(config: ZcacheConfig): Backend {
+export function createZcacheJs(config: ZcacheConfig, remoteSetup: RemoteSetup | null = null): Backend {
   const ctx = new ZcacheContext(config);
   const eph = new EphemeralPool(ctx, config);
   const pers = new PersistentPool(ctx, eph, config);
   ctx.alloc.onMove = (pool, owner, location) => (pool === PERS ? pers.relocate(owner, location) : eph.relocate(owner, location));
-  const policy = config.writeback ? new WritebackPolicy(pers, config.writeback) : null;
+  let remote: RemoteAttachment | null = null;
+  if (remoteSetup !== null) {
+    pers.remotePicks = new RemotePicks(ctx, pers);
+    remote = new RemoteAttachment(remoteSetup, pers.remotePicks);
+  }
+  const mechanics = remote === null ? pers : remote.mechanics(pers);
+  const policy = config.writeback ? new WritebackPolicy(mechanics, config.writeback) : null;
   pers.policy = policy;
   // Drops everything held: the registry has moved persistent pages to their swap files before, and
   // ephemeral pages are clean, so they are simply dropped.
@@ -81,13 +89,14 @@ export function createZcacheJs(config: ZcacheConfig): Backend {
   };
   return {
     name: 'zcache-js',
-    frontswap: pers,
+    frontswap: remote === null ? pers : remote.frontswap(pers),
     cleancache: eph.ops,
-    stats: () => stats(ctx, pers, eph),
+    stats: () => (remote === null ? stats(ctx, pers, eph) : { ...stats(ctx, pers, eph), ramster: remote.stats() }),
     compact: () => (ctx.closed ? 0 : ctx.alloc.compact()),
     flush: () => (policy ? policy.idle() : Promise.resolve()),
     close: async () => {
       if (policy) await policy.stop();
+      if (remote) await remote.close();
       release();
     },
   };

@@ -16,6 +16,7 @@ import type { ZcacheContext } from './context';
 import type { EphemeralPool } from './ephemeral';
 import { MAX_LRU_ID } from './entry-lru';
 import { FrameFail } from './frames';
+import type { RemotePicks } from './remote-picks';
 import { ZcacheWriteback } from './writeback';
 
 /** Swap area types are 0..MAX_AREAS-1 (kernel MAX_SWAPFILES). */
@@ -44,6 +45,8 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
   #reachedFull = false;
   /** Set by the factory when writeback is configured. */
   policy: WritebackPolicy | null = null;
+  /** Set by the factory when a remote tier is configured: told of every drop (remote-picks.ts). */
+  remotePicks: RemotePicks | null = null;
 
   constructor(ctx: ZcacheContext, eph: EphemeralPool, config: ZcacheConfig) {
     this.#ctx = ctx;
@@ -192,6 +195,7 @@ export class PersistentPool implements FrontswapOps, WritebackMechanics {
    * reclaim meets it (entry-lru.ts).
    */
   drop(idx: AreaIndex, offset: number): void {
+    this.remotePicks?.dropped(idx, offset);
     const c = this.#ctx.counters;
     const size = idx.meta[offset];
     if (size === SAME) {

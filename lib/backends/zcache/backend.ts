@@ -8,10 +8,15 @@
 // watermark) and every store refused because the pool is full (onPoolFull: direct reclaim, then
 // the same). The allocator (zsmalloc by default) is the pool's; compact() goes straight to it.
 //
+// Remote tier (with `remote`): RemoteAttachment puts remotify in front of the writeback mechanics
+// and extends the frontswap ops to the pages held in the cluster; the pool offers remotePick,
+// remoteFinish and decompress (pool.h, "Remote tier").
+//
 // Cleancache: the pool's ephemeral half (clean pages in frames of their own, eaten first when any
 // allocation finds the pool at its cap). Ephemeral puts never involve the writeback policy.
 import { loadNative, StoreStatus, type NativePool } from '../../native/binding';
 import { allocatorOf, type ZcacheConfig } from '../options';
+import { RemoteAttachment, type RemoteSetup } from '../remote/attach';
 import type { AreaInfo, Backend, CleancacheOps, CounterSet, FrontswapOps } from '../types';
 import { PAGE_SIZE } from '../types';
 import { WritebackPolicy, type WritebackMechanics } from '../writeback-policy';
@@ -100,7 +105,7 @@ function cleancacheOps(pool: NativePool): CleancacheOps {
   };
 }
 
-export function createZcache(config: ZcacheConfig): Backend {
+export function createZcache(config: ZcacheConfig, remoteSetup: RemoteSetup | null = null): Backend {
   const allocator = allocatorOf('zcache', config);
   const native = loadNative();
   const pool = new native.Pool({
@@ -112,12 +117,15 @@ export function createZcache(config: ZcacheConfig): Backend {
     acceptThresholdPercent: config.acceptThresholdPercent,
     ignoreNonactivePuts: config.ignoreNonactivePuts,
   });
-  const policy = config.writeback === null ? null : new WritebackPolicy(mechanicsOf(pool), config.writeback);
+  const remote = remoteSetup === null ? null : new RemoteAttachment(remoteSetup, pool);
+  const mechanics = remote === null ? mechanicsOf(pool) : remote.mechanics(mechanicsOf(pool));
+  const policy = config.writeback === null ? null : new WritebackPolicy(mechanics, config.writeback);
   const names = pool.statNames;
   const reader = new PoolStatsReader(pool);
+  const ops = frontswapOps(pool, policy, reader);
   return {
     name: 'zcache',
-    frontswap: frontswapOps(pool, policy, reader),
+    frontswap: remote === null ? ops : remote.frontswap(ops),
     cleancache: cleancacheOps(pool),
     stats() {
       const values = reader.counters();
@@ -127,6 +135,7 @@ export function createZcache(config: ZcacheConfig): Backend {
         const dir = names[i].slice(0, slash);
         (out[dir] ??= {})[names[i].slice(slash + 1)] = values[i];
       }
+      if (remote !== null) out.ramster = remote.stats();
       return out;
     },
     compact: () => pool.compact(),
@@ -135,6 +144,7 @@ export function createZcache(config: ZcacheConfig): Backend {
     },
     async close() {
       if (policy !== null) await policy.stop();
+      if (remote !== null) await remote.close();
       pool.close();
     },
   };
