@@ -208,9 +208,8 @@ export class SwapArea {
    * readPages with the swap file's part on the libuv thread pool: pages frontswap holds are
    * copied at once (remote pages of a remote tier come over on its worker thread), the rest are
    * pread off the main thread (adjacent slots in one read). The caller must not touch `offsets` or
-   * `into` until the promise settles. A slot freed while its read is in flight yields whatever the
-   * file holds by then: callers that free concurrently check afterwards that the slots are still
-   * theirs.
+   * `into` until the promise settles. A slot freed or rewritten while its read is in flight comes
+   * back zeroed: callers that free concurrently check afterwards that the slots are still theirs.
    */
   readPagesAsync(offsets: Uint32Array, into: Uint8Array): Promise<Uint8Array> {
     const fsArea = this.#live();
@@ -232,7 +231,13 @@ export class SwapArea {
   // The file part of readPagesAsync: runs of adjacent slots frontswap did not have.
   #readMissesAsync(offs: Uint32Array, view: Uint8Array, hits: Uint8Array, into: Uint8Array): Promise<Uint8Array> {
     const reads: Promise<void>[] = [];
-    forEachMissedRun(offs, hits, (i, count) => reads.push(this.#file.readAtAsync(offs[i], view, i, count)));
+    // A slot freed or rewritten while its read is in flight (its seal changed, or the area went)
+    // cannot be checked against the seal its bytes were written with: that page comes back zeroed.
+    const crcs = this.#file.seals.crcs;
+    const stamps = new Uint32Array(offs.length);
+    for (let i = 0; i < offs.length; i++) if (!hits[i]) stamps[i] = crcs[offs[i]];
+    const still = (i: number): boolean => this.#fs !== null && this.#slots.test(offs[i]) && crcs[offs[i]] === stamps[i];
+    forEachMissedRun(offs, hits, (i, count) => reads.push(this.#file.readAtAsync(offs[i], view, i, count, still)));
     return Promise.all(reads).then(
       () => this.#settleAsyncRead(into),
       (err) => this.#settleAsyncRead(null, err instanceof TmemError ? err : this.#ioError('read', -1, err)),

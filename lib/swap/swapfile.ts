@@ -100,10 +100,12 @@ export class SwapFile {
 
   /**
    * pread of `count` pages at slot `offset` onward into page `index` of `into`, on the libuv
-   * thread pool (fs.read), so a slow disk does not stall the event loop. Every page is checked
-   * (and decrypted) as readAt does once the run is in; a failed check rejects with ERR_TMEM_CORRUPT.
+   * thread pool (fs.read), so a slow disk does not stall the event loop. Once the run is in, each
+   * page that `still(page)` says still holds what it held when the read began is checked (and
+   * decrypted) as readAt does, a failed check rejecting with ERR_TMEM_CORRUPT; any other page was
+   * freed or rewritten under the read and is zeroed: its bytes can be neither checked nor trusted.
    */
-  readAtAsync(offset: number, into: Uint8Array, index: number, count: number): Promise<void> {
+  readAtAsync(offset: number, into: Uint8Array, index: number, count: number, still: (page: number) => boolean): Promise<void> {
     this.reads += count;
     const view = plainBytes(into);
     const total = count * PAGE_SIZE;
@@ -111,7 +113,10 @@ export class SwapFile {
     return new Promise((resolve, reject) => {
       const check = (): void => {
         try {
-          for (let k = 0; k < count; k++) this.seals.open(offset + k, view, index + k);
+          for (let k = 0; k < count; k++) {
+            if (still(index + k)) this.seals.open(offset + k, view, index + k);
+            else view.fill(0, (index + k) * PAGE_SIZE, (index + k + 1) * PAGE_SIZE);
+          }
           resolve();
         } catch (err) {
           reject(err);
