@@ -132,7 +132,8 @@ export class Moves extends Tiers {
     try {
       this.makeRoom(length);
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ERR_TMEM_SWAP_FULL') throw err;
+      const code = (err as { code?: string }).code;
+      if (code !== 'ERR_TMEM_SWAP_FULL' && code !== 'ERR_TMEM_IO') throw err;
       room = false;
     }
     const r = this.ring;
@@ -199,15 +200,13 @@ export class Moves extends Tiers {
   /**
    * Map mode: rewrites the live values of one run that fell under a quarter full into new runs
    * (and lets resident values' clean copies in it go), so swap space follows the data instead of
-   * the history of replacements. Does nothing when no run is sparse; a full swap area leaves the
-   * run as it is.
+   * the history of replacements. Does nothing when no run is sparse. A full swap area or a failed
+   * read or write of the swap file (ERR_TMEM_IO) leaves the rest of the run as it is: compaction
+   * runs after a set has stored its value, and its failure must not make that set throw.
    */
   protected compactOne(): void {
     const run = this.runs.nextSparse();
     if (run < 0) return;
-    this.stats.compacted_runs++;
-    const ids = this.runs.members(run);
-    const whole = this.runs.readWhole(run, this.#whole);
     const b = this.builder;
     const e = this.relocate;
     const m = this.index.meta;
@@ -215,6 +214,9 @@ export class Moves extends Tiers {
     b.reset();
     let n = 0;
     try {
+      const ids = this.runs.members(run);
+      const whole = this.runs.readWhole(run, this.#whole);
+      this.stats.compacted_runs++;
       for (const id of ids) {
         if (!this.index.findId(id)) continue;
         if (m[M_FLAGS] & RESIDENT) {
@@ -240,7 +242,8 @@ export class Moves extends Tiers {
       }
       this.#moveRun(n, run);
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ERR_TMEM_SWAP_FULL') throw err;
+      const code = (err as { code?: string }).code;
+      if (code !== 'ERR_TMEM_SWAP_FULL' && code !== 'ERR_TMEM_IO') throw err;
     } finally {
       b.reset();
     }
