@@ -44,6 +44,13 @@ async function startCluster(dir) {
   for (const n of nodes) while (cli(n.port, 'PING') !== 'PONG') await sleep(50);
   execFileSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], { stdio: 'ignore' });
   for (const n of nodes) while (!cli(n.port, 'CLUSTER', 'INFO').includes('cluster_state:ok')) await sleep(100);
+  // WAIT counts only replicas whose link is up and synced: until then every batch would come back
+  // short and stay local.
+  const synced = (port) => {
+    const info = cli(port, 'INFO', 'replication');
+    return !info.includes('role:slave') || (info.includes('master_link_status:up') && info.includes('master_sync_in_progress:0'));
+  };
+  for (const n of nodes) while (!synced(n.port)) await sleep(100);
   return nodes;
 }
 

@@ -3,7 +3,7 @@
 // allocator's pool ratio as a share of LZ4's own ratio on the same pages.
 import { findRow, fmtInt, ratioToLz4 } from './targets.mjs';
 
-const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const COLORS = ['#3b6fb6', '#e08a2c', '#4f9a5a', '#9a4f8f', '#888'];
 
 function throughputPanel(results, corpus, s, W, top) {

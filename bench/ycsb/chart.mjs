@@ -2,7 +2,7 @@
 //   left   the memory-limit ladder: per subject, the smallest cgroup limit it finished in (bar:
 //          peak charge of that run) and the limits it was OOM-killed in
 //   right  ops/s of zipf-0.99 B per subject and data ÷ budget (log scale), hit ratio where < 100 %
-import { esc } from '../lib/report.mjs';
+import { esc } from '../lib/chart.mjs';
 
 const MiB = 2 ** 20;
 const fmt = (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${Math.round(v / 1e3)}k` : String(Math.round(v)));
