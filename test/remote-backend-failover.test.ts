@@ -182,7 +182,7 @@ describe('remote tier behind loadBackend while nodes fail', () => {
     expect(orphans.length).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 2500)); // its 2 s lease runs out
     await setUp(10);
-    await vi.waitFor(async () => expect(counter('remote_orphans_swept')).toBeGreaterThanOrEqual(orphans.length), { timeout: 10_000 });
+    await vi.waitFor(async () => expect(counter('remote_orphans_swept')).toBeGreaterThanOrEqual(orphans.length), { timeout: 40_000 }); // sweeps in passes; slow on a loaded machine
     const left = new Set(await cluster.keys('t{*'));
     expect(orphans.filter((k) => left.has(k))).toEqual([]);
   }, 120_000);
