@@ -123,13 +123,14 @@ async function child(spec) {
 
 // The writeback mechanics alone: every page stored, then writebackSync(BATCH) until nothing is left.
 function writeback(createZcacheJs, parseZcacheOptions, options, pages, tmp) {
+  const { PageSeals } = require(join(ROOT, 'dist', 'swap', 'page-seals.js'));
   const n = pages.length;
   const path = join(tmp, `wb-${options.allocator}`);
   const fd = openSync(path, 'w+', 0o600);
   try {
     ftruncateSync(fd, (n + 1) * PAGE);
     const b = createZcacheJs(parseZcacheOptions(options));
-    b.frontswap.init(0, { type: 0, pages: n + 1, path, fd });
+    b.frontswap.init(0, { type: 0, pages: n + 1, path, fd, seals: new PageSeals(0, n + 1, false) });
     let stored = 0;
     for (let i = 0; i < n; i++) if (b.frontswap.store(0, i + 1, pages[i])) stored++;
     const same = b.stats().zcache.same_filled_pages;
