@@ -32,6 +32,11 @@ class ChunkFrames : public Allocator {
 
   uint32_t list_next(uint32_t frame) const { return hdr(frame)->link[IdList::kNext]; }
 
+  // Objects never move between frames (z3fold compacts inside a frame as it frees), so there is
+  // nothing for compact() to do and a freed frame is returned to the arena at once.
+  bool wants_compaction() const override { return false; }
+  uint32_t compact(CompactMode, HandleResolver&) override { return 0; }
+
   void stats(AllocatorStats* out) const override {
     for (int c = 0; c < kNumAllocClasses; c++) {
       out->class_frames[c] = class_frames_[c];

@@ -43,8 +43,6 @@ class Zbud final : public ChunkFrames<ZbudFrame> {
   void write(Handle handle, const uint8_t* src, size_t len) override;
   const uint8_t* map(Handle handle, size_t len, uint8_t* bounce) override;
   uint32_t unit_headers(Handle handle, uint8_t* out) override;
-  bool wants_compaction() const override { return false; }
-  uint32_t compact(CompactMode, HandleResolver&) override { return 0; }
   std::vector<std::string> stat_names() const override;
   void stat_values(double* out) const override;
 
