@@ -1,6 +1,7 @@
 // The ceiling the zcache rows are measured against: liblz4 itself, called in a plain C++ loop over
 // the same 4 KiB pages, with no N-API, no allocator and no index. Also the raw sequential-pwrite
-// baseline for the writeback row. Built by bench/lib/native-build.mjs at bench time against the
+// baseline for the writeback row and the disk's own random-read latency for the swap-file tier
+// (bench/ycsb). Built by bench/lib/native-build.mjs at bench time against the
 // same liblz4 as the addon (the system liblz4.a), at -O3 like the addon.
 //
 //   lz4-loop lz4 PAGE_FILE MIN_SECONDS MIN_ROUNDS
@@ -15,6 +16,11 @@
 //   lz4-loop pwrite FILE PAGES MIN_SECONDS MIN_ROUNDS
 //       pwrite of 4096-byte pages at offsets 0, 4096, ... of a file sized to PAGES pages (no fsync:
 //       like writeback, the writes land in the page cache), rounds timed as above.
+//   lz4-loop pread FILE PAGES READS
+//       The disk under FILE: READS reads of one 4096-byte page at random page offsets of a file of
+//       PAGES pages, written first (no holes) and read with O_DIRECT, so that every read reaches
+//       the device as a swap-file hit with a cold page cache does; each read timed. The latency
+//       floor of SwapCache's file tier on that disk.
 // Output: one JSON object on stdout.
 #include <lz4.h>
 
@@ -186,6 +192,44 @@ int pwrite_mode(const char* path, size_t n, double min_seconds, int min_rounds) 
   return 0;
 }
 
+int pread_mode(const char* path, size_t n, size_t reads) {
+  const int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  const int direct = fd < 0 ? -1 : open(path, O_RDONLY | O_DIRECT);
+  unlink(path);
+  if (fd < 0 || direct < 0) { std::perror(path); return 1; }
+  std::vector<char> chunk(256 * kPage);
+  for (size_t i = 0; i < chunk.size(); i++) chunk[i] = static_cast<char>(i * 131 + 7);
+  for (size_t done = 0; done < n;) {
+    const size_t k = std::min(n - done, chunk.size() / kPage);
+    if (pwrite(fd, chunk.data(), k * kPage, static_cast<off_t>(done) * kPage) != static_cast<ssize_t>(k * kPage)) {
+      std::perror("pwrite");
+      return 1;
+    }
+    done += k;
+  }
+  if (fsync(fd) != 0) { std::perror("fsync"); return 1; }
+  close(fd);
+  void* page = nullptr;
+  if (posix_memalign(&page, kPage, kPage) != 0) return 1;
+  Series s;
+  s.lat_ns.reserve(reads);
+  uint64_t x = 88172645463325252ull;  // xorshift64: no libc rand state, same offsets every run
+  for (size_t i = 0; i < reads; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    const off_t at = static_cast<off_t>(x % n) * kPage;
+    Clock::time_point t0 = Clock::now();
+    if (pread(direct, page, kPage, at) != kPage) { std::perror("pread"); return 1; }
+    s.lat_ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
+  }
+  close(direct);
+  std::free(page);
+  std::printf("{\"pages\":%zu,\"reads\":%zu,\"p50ns\":%.1f,\"p99ns\":%.1f,\"p999ns\":%.1f}\n", n, reads,
+              percentile(s.lat_ns, 0.5), percentile(s.lat_ns, 0.99), percentile(s.lat_ns, 0.999));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -194,8 +238,12 @@ int main(int argc, char** argv) {
   if (mode == "pwrite" && argc == 6) {
     return pwrite_mode(argv[2], std::strtoull(argv[3], nullptr, 10), std::atof(argv[4]), std::atoi(argv[5]));
   }
+  if (mode == "pread" && argc == 5) {
+    return pread_mode(argv[2], std::strtoull(argv[3], nullptr, 10), std::strtoull(argv[4], nullptr, 10));
+  }
   std::fprintf(stderr,
                "usage: lz4-loop lz4 PAGE_FILE MIN_SECONDS MIN_ROUNDS\n"
-               "       lz4-loop pwrite FILE PAGES MIN_SECONDS MIN_ROUNDS\n");
+               "       lz4-loop pwrite FILE PAGES MIN_SECONDS MIN_ROUNDS\n"
+               "       lz4-loop pread FILE PAGES READS\n");
   return 2;
 }

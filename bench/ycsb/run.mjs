@@ -27,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { heapPages } from '../corpus/heap-pages.mjs';
 import { onJsonLines } from '../lib/json-lines.mjs';
 import { replaceBetweenMarkers } from '../lib/report.mjs';
+import { buildLz4Loop } from '../lib/native-build.mjs';
 import { ROOT, tmem } from '../lib/subjects.mjs';
 import { cgroupUnavailable, MemoryCgroup } from './cgroup.mjs';
 import { svgChart } from './chart.mjs';
@@ -134,6 +135,25 @@ async function limitJob(job, index) {
   return { subject: job.spec.subject, about: job.spec.about, config: job.spec.config, dataBytes: job.spec.dataBytes, n: job.spec.n, attempts };
 }
 
+/**
+ * The latency floor of the file tier: O_DIRECT random 4 KiB reads of a file as large as the
+ * biggest file-tier data set, on the disk the swap files were on (bench/native/lz4-loop.cc).
+ */
+function diskFloor(jobs, dir) {
+  const file = jobs.filter((j) => j.part === 'tiers' && j.spec.tier === 'file');
+  if (!file.length) return null;
+  status('the disk itself: O_DIRECT random 4 KiB reads');
+  const pages = Math.ceil(Math.max(...file.map((j) => j.spec.dataBytes)) / 4096);
+  try {
+    const out = execFileSync(buildLz4Loop(ROOT), ['pread', join(dir, 'disk-floor.bin'), String(pages), String(PRESETS[mode].latencyOps)], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return JSON.parse(out);
+  } catch (err) {
+    return { error: `${err.stderr?.toString().trim() || err.message}`.split('\n')[0] };
+  }
+}
+
 function pkgVersion(name) {
   try {
     return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
@@ -190,7 +210,7 @@ async function main() {
   mkdirSync(outDir, { recursive: true });
   const work = mkdtempSync(join(args.dir ? resolve(args.dir) : os.tmpdir(), 'tmem-ycsb-'));
   const failures = [];
-  const results = { mode, startedAt, machine, skipped, matrix: [], sizes: [], tiers: [], limit: [], capacity: [] };
+  const results = { mode, startedAt, machine, skipped, matrix: [], sizes: [], tiers: [], limit: [], capacity: [], disk: null };
   try {
     status('making value corpora (JSON records; real heap pages of a live Node process)');
     const corpusFiles = { json: join(work, 'json.corpus'), heap: join(work, 'heap.corpus') };
@@ -217,6 +237,7 @@ async function main() {
         failures.push(`${job.part} ${spec.subject} ${spec.valueSize} B ${spec.corpus}${spec.tier ? ` (${spec.tier})` : ''}: ${workerFailure(r)}`);
       }
     }
+    results.disk = diskFloor(jobs, work);
   } finally {
     if (tty) process.stderr.write('\r\x1b[2K');
     rmSync(work, { recursive: true, force: true });
