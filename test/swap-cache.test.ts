@@ -41,14 +41,22 @@ describe('SwapCache', () => {
     expect(c.residentBytes).toBe(0);
   });
 
-  it('copies values in and out, so callers cannot change what is stored', () => {
-    const c = track(new SwapCache({ backend: 'none', residentBytes: 1 << 20, pages: 64 }));
-    const v = Buffer.from('abc');
-    c.set('k', v);
-    v[0] = 0x7a;
-    const out = c.get('k')!;
-    out[1] = 0x7a;
-    expect(c.get('k')!.toString()).toBe('abc');
+  // Sizes on each side of where get() copies come from: Node's pool (< 4 KiB), a shared 64 KiB
+  // slab (4–16 KiB), an allocation of their own (> 16 KiB).
+  it.each([3, 4095, 4096, 5000, 16384, 16385, 40000])('copies %i-byte values in and out, so callers cannot change what is stored', (size) => {
+    const c = track(new SwapCache({ backend: 'none', residentBytes: 1 << 20, pages: 256 }));
+    const values = Array.from({ length: 40 }, (_, i) => randomBytes(size - (i % 3)));
+    values.forEach((v, i) => c.set(`k${i}`, Buffer.from(v)));
+    const outs = values.map((_, i) => c.get(`k${i}`)!);
+    for (const out of outs) out.fill(0x7a);
+    values.forEach((v, i) => {
+      expect(outs[i].length).toBe(v.length);
+      expect(Buffer.compare(c.get(`k${i}`)!, v)).toBe(0);
+    });
+    // Writing one copy changes no other copy handed out.
+    const again = values.map((_, i) => c.get(`k${i}`)!);
+    again[0].fill(0);
+    again.slice(1).forEach((out, j) => expect(Buffer.compare(out, values[j + 1])).toBe(0));
   });
 
   describe.each([null, 'zcache', 'zcache-js'] as const)('swapping with backend %s', (backend) => {

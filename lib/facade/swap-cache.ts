@@ -17,6 +17,7 @@ import { M_FLAGS, M_LENGTH, M_RUN, M_START, RESIDENT } from './swap-cache/key-in
 import { iterateKeys, openStore, registerStats, type Owned } from './swap-cache/open';
 import { checkTtl, parseOptions, type FetchOptions, type GetOptionsArg, type Parsed, type SetOptions, type SwapCacheOptions } from './swap-cache/options';
 import { Store, Tier, type GetOptions } from './swap-cache/store';
+import { copyValue } from './swap-cache/value-copies';
 
 export type { DisposeReason, FetchMethod, FetchOptions, FetcherOptions, GetOptionsArg, SetOptions, SwapCacheOptions } from './swap-cache/options';
 
@@ -320,9 +321,7 @@ export class SwapCache<V = Uint8Array> {
 
   #decode(bytes: Uint8Array): V {
     if (this.#serializer) return deserializeValue(this.#serializer, bytes);
-    const out = Buffer.allocUnsafe(bytes.byteLength);
-    out.set(bytes);
-    return out as unknown as V;
+    return copyValue(bytes) as unknown as V;
   }
 
   #getOptions(options: { allowStale?: boolean; updateAgeOnGet?: boolean } | undefined, peek: boolean): GetOptions {
