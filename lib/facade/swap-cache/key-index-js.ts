@@ -1,24 +1,46 @@
-// The key index in typed arrays (see key-index.ts), for installs without the addon: the same
-// design as native/key_index.h. Open addressing with linear probing over a tag byte per bucket
-// (0 empty, 1 tombstone, else 8 bits of the hash) and the record id in it; records as parallel
-// typed arrays indexed by id; keys as UTF-8 in one byte arena, compacted once removed keys are a
-// quarter of it. Nothing here is a JS object per key, so the V8 heap does not grow with keys.
+// The key index in typed arrays (see key-index.ts), for installs without the addon, laid out as
+// native/key_index.h is: records of five u32 (key position; run with the resident and long bits;
+// start << 16 | length, or the length of a long value; expires; ttl) in chunks of 4,096; keys as
+// UTF-8 behind a LEB128 length, 4-byte aligned, in 64 KiB arena chunks (a key too long for one
+// gets a chunk of its own), compacted once removed keys are a quarter of them; a bit per id says
+// which ids are live, and free ids are chained through their dead records. The table is open
+// addressing with linear probing over a tag byte per bucket (0 empty, 1 tombstone, else 8 bits of
+// the hash) and the id in it, between 68% and 85% full.
+//
+// Memory per key: 20 B of record + 5.9–7.4 B of table + the key with its length byte and
+// alignment, plus at most one partly filled chunk of records (80 KiB) and of keys (64 KiB): from
+// ~100,000 keys on, under 32 B besides the key's bytes. Nothing here is a JS object per key, so
+// the V8 heap does not grow with keys.
 import { randomBytes } from 'node:crypto';
 import { M_EXISTED, MAX_RUN, RESIDENT, type KeyIndex } from './key-index';
 
 const EMPTY = 0;
 const TOMB = 1;
-const LIVE = 0x80;
 const MIN_CAPACITY = 64;
 const MAX_LOAD = 0.85;
 const REBUILT_LOAD = 0.68;
+
+// Record fields, and the bits of F_RUN besides the run (or resident slot).
+const STRIDE = 5;
+const F_KEY = 0;
+const F_RUN = 1;
+const F_PLACE = 2;
+const F_EXPIRES = 3;
+const F_TTL = 4;
+const RESIDENT_BIT = 2 ** 30;
+const LONG_BIT = 2 ** 31;
+const REC_SHIFT = 12;
+const REC_CHUNK = 1 << REC_SHIFT;
+const NO_ID = 0xffffffff;
+
+// Key positions: arena chunk << UNIT_BITS | offset in 4-byte units.
+const UNIT_BITS = 14;
+const ARENA_CHUNK = 4 << UNIT_BITS;
+const MAX_ARENA_CHUNKS = 2 ** (32 - UNIT_BITS);
 const ARENA_COMPACT_MIN = 1 << 20;
 
-function grow<T extends Uint8Array | Uint16Array | Uint32Array>(a: T, length: number): T {
-  const b = new (a.constructor as { new (n: number): T })(length);
-  b.set(a);
-  return b;
-}
+const prefixBytes = (n: number): number => (n < 128 ? 1 : n < 16384 ? 2 : 3);
+const recordBytes = (n: number): number => (prefixBytes(n) + n + 3) & ~3;
 
 // The native record's limits (native/key_index.h), kept here too so both indexes refuse the same.
 function checkPlace(run: number, start: number, length: number): void {
@@ -35,22 +57,17 @@ export class KeyIndexJs implements KeyIndex {
   #tags = new Uint8Array(0);
   #ids = new Uint32Array(0);
   #filled = 0;
-  // Records, by id.
+  // Records, by id: chunk id >> REC_SHIFT, at (id & (REC_CHUNK - 1)) * STRIDE.
+  #records: Uint32Array[] = [];
+  #live = new Uint32Array(0);
   #count = 0;
   #limit = 0;
-  #keyAt = new Uint32Array(0);
-  #keyLen = new Uint32Array(0);
-  #run = new Uint32Array(0);
-  #length = new Uint32Array(0);
-  #expires = new Uint32Array(0);
-  #ttl = new Uint32Array(0);
-  #start = new Uint16Array(0);
-  #flags = new Uint8Array(0);
-  #free = new Uint32Array(0);
-  #freeCount = 0;
+  #freeHead = NO_ID;
   // Keys.
-  #arena = new Uint8Array(0);
-  #arenaUsed = 0;
+  #arena: Uint8Array[] = [];
+  #fill = -1; // the arena chunk new keys go to
+  #fillUsed = 0;
+  #keyBytes = 0;
   #garbage = 0;
 
   constructor(meta: Uint32Array, maxKeyBytes: number) {
@@ -69,7 +86,7 @@ export class KeyIndexJs implements KeyIndex {
   }
 
   findId(id: number): boolean {
-    const live = this.#live(id);
+    const live = this.#isLive(id);
     if (live) this.#report(id, 1);
     return live;
   }
@@ -123,8 +140,12 @@ export class KeyIndexJs implements KeyIndex {
     let removed = 0;
     for (let i = 0; i < n; i++) {
       const id = ids[i];
-      if (!this.#live(id) || this.#flags[id] & RESIDENT || this.#run[id] !== run) continue;
-      lengths[removed] = this.#length[id];
+      if (!this.#isLive(id)) continue;
+      const r = this.#records[id >>> REC_SHIFT];
+      const at = (id & (REC_CHUNK - 1)) * STRIDE;
+      const f = r[at + F_RUN];
+      if (f & RESIDENT_BIT || f % RESIDENT_BIT !== run) continue;
+      lengths[removed] = f & LONG_BIT ? r[at + F_PLACE] : r[at + F_PLACE] & 0xffff;
       ids[removed++] = id;
       this.#remove(id);
     }
@@ -133,46 +154,45 @@ export class KeyIndexJs implements KeyIndex {
 
   keyOf(id: number): string {
     this.#check(id);
-    const at = this.#keyAt[id];
-    return Buffer.from(this.#arena.buffer, this.#arena.byteOffset + at, this.#keyLen[id]).toString('utf8');
+    const pos = this.#recordOf(id)[(id & (REC_CHUNK - 1)) * STRIDE + F_KEY];
+    const chunk = this.#arena[pos >>> UNIT_BITS];
+    const at = (pos % (1 << UNIT_BITS)) * 4;
+    const n = this.#keyLength(chunk, at);
+    const from = at + prefixBytes(n);
+    return Buffer.from(chunk.buffer, chunk.byteOffset + from, n).toString('utf8');
   }
 
   next(from: number): number {
-    for (let id = from; id < this.#limit; id++) {
-      if (this.#flags[id] & LIVE) {
-        this.#report(id, 1);
-        return id;
-      }
-    }
-    return -1;
+    const id = this.#nextLive(Math.max(0, from));
+    if (id >= 0) this.#report(id, 1);
+    return id;
   }
 
   clear(): void {
     this.#tags = new Uint8Array(0);
     this.#ids = new Uint32Array(0);
-    this.#filled = this.#count = this.#limit = this.#freeCount = 0;
-    this.#keyAt = new Uint32Array(0);
-    this.#keyLen = new Uint32Array(0);
-    this.#run = new Uint32Array(0);
-    this.#length = new Uint32Array(0);
-    this.#expires = new Uint32Array(0);
-    this.#ttl = new Uint32Array(0);
-    this.#start = new Uint16Array(0);
-    this.#flags = new Uint8Array(0);
-    this.#free = new Uint32Array(0);
-    this.#arena = new Uint8Array(0);
-    this.#arenaUsed = this.#garbage = 0;
+    this.#filled = this.#count = this.#limit = 0;
+    this.#records = [];
+    this.#live = new Uint32Array(0);
+    this.#freeHead = NO_ID;
+    this.#arena = [];
+    this.#fill = -1;
+    this.#fillUsed = this.#keyBytes = this.#garbage = 0;
   }
 
   rebaseExpiry(delta: number): void {
-    const exp = this.#expires;
-    for (let id = 0; id < this.#limit; id++) {
-      if (this.#flags[id] & LIVE && exp[id] !== 0) exp[id] = exp[id] > delta ? exp[id] - delta : 1;
+    for (let id = this.#nextLive(0); id >= 0; id = this.#nextLive(id + 1)) {
+      const r = this.#recordOf(id);
+      const at = (id & (REC_CHUNK - 1)) * STRIDE + F_EXPIRES;
+      if (r[at] !== 0) r[at] = r[at] > delta ? r[at] - delta : 1;
     }
   }
 
   memoryBytes(): number {
-    return this.#tags.byteLength * 5 + this.#limit * 26 + this.#free.byteLength + this.#arena.byteLength;
+    let bytes = this.#tags.byteLength * 5 + this.#live.byteLength;
+    for (const r of this.#records) bytes += r.byteLength;
+    for (const a of this.#arena) bytes += a.byteLength;
+    return bytes;
   }
 
   close(): void {
@@ -197,16 +217,35 @@ export class KeyIndexJs implements KeyIndex {
     return (h ^ (h >>> 16)) >>> 0;
   }
 
+  // The hash of the key stored for `id`.
+  #hashOf(id: number): number {
+    const pos = this.#recordOf(id)[(id & (REC_CHUNK - 1)) * STRIDE + F_KEY];
+    const chunk = this.#arena[pos >>> UNIT_BITS];
+    const at = (pos % (1 << UNIT_BITS)) * 4;
+    const n = this.#keyLength(chunk, at);
+    return this.#hash(chunk, at + prefixBytes(n), n);
+  }
+
+  #keyLength(chunk: Uint8Array, at: number): number {
+    const b0 = chunk[at];
+    if (b0 < 0x80) return b0;
+    const b1 = chunk[at + 1];
+    if (b1 < 0x80) return (b0 & 0x7f) | (b1 << 7);
+    return (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (chunk[at + 2] << 14);
+  }
+
   #home(h: number): number {
     return Math.floor((h / 4294967296) * this.#tags.length);
   }
 
   #sameKey(id: number, n: number): boolean {
-    if (this.#keyLen[id] !== n) return false;
-    const a = this.#arena;
+    const pos = this.#recordOf(id)[(id & (REC_CHUNK - 1)) * STRIDE + F_KEY];
+    const chunk = this.#arena[pos >>> UNIT_BITS];
+    let at = (pos % (1 << UNIT_BITS)) * 4;
+    if (this.#keyLength(chunk, at) !== n) return false;
+    at += prefixBytes(n);
     const s = this.#scratch;
-    const at = this.#keyAt[id];
-    for (let i = 0; i < n; i++) if (a[at + i] !== s[i]) return false;
+    for (let i = 0; i < n; i++) if (chunk[at + i] !== s[i]) return false;
     return true;
   }
 
@@ -223,21 +262,60 @@ export class KeyIndexJs implements KeyIndex {
     }
   }
 
-  // Adds the key in the scratch buffer (known to be absent); returns its new id.
+  // Adds the key in the scratch buffer (known to be absent); returns its new id. Everything that
+  // can fail (memory, a full key arena) happens before a key or record is added.
   #insert(n: number): number {
     if (this.#tags.length === 0 || this.#filled + 1 > this.#tags.length * MAX_LOAD) {
       this.#rebuild(Math.max(MIN_CAPACITY, Math.floor((this.#count + 1) / REBUILT_LOAD) + 1));
     }
+    this.#reserveId();
+    const pos = this.#storeKey(n);
     const id = this.#allocId();
-    if (this.#arenaUsed + n > this.#arena.length) {
-      this.#arena = grow(this.#arena, Math.max(this.#arenaUsed + n, Math.ceil(this.#arena.length * 1.5), 4096));
-    }
-    this.#arena.set(this.#scratch.subarray(0, n), this.#arenaUsed);
-    this.#keyAt[id] = this.#arenaUsed;
-    this.#keyLen[id] = n;
-    this.#arenaUsed += n;
+    this.#recordOf(id)[(id & (REC_CHUNK - 1)) * STRIDE + F_KEY] = pos;
     this.#place(id, this.#hash(this.#scratch, 0, n), true);
     return id;
+  }
+
+  // Copies the key in the scratch buffer into the arena; returns its position.
+  #storeKey(n: number): number {
+    const bytes = recordBytes(n);
+    let chunk: number;
+    let at: number;
+    if (bytes > ARENA_CHUNK) {
+      chunk = this.#newChunk(bytes);
+      at = 0;
+    } else {
+      if (this.#fill < 0 || this.#fillUsed + bytes > ARENA_CHUNK) {
+        this.#fill = this.#newChunk(ARENA_CHUNK);
+        this.#fillUsed = 0;
+      }
+      chunk = this.#fill;
+      at = this.#fillUsed;
+      this.#fillUsed += bytes;
+    }
+    this.#writeKey(this.#arena[chunk], at, this.#scratch, 0, n);
+    this.#keyBytes += bytes;
+    return chunk * (1 << UNIT_BITS) + at / 4;
+  }
+
+  #newChunk(bytes: number): number {
+    if (this.#arena.length >= MAX_ARENA_CHUNKS) throw new RangeError('key index: the key arena is full');
+    this.#arena.push(new Uint8Array(bytes));
+    return this.#arena.length - 1;
+  }
+
+  #writeKey(chunk: Uint8Array, at: number, src: Uint8Array, from: number, n: number): void {
+    if (n < 128) {
+      chunk[at] = n;
+    } else if (n < 16384) {
+      chunk[at] = 0x80 | (n & 0x7f);
+      chunk[at + 1] = n >>> 7;
+    } else {
+      chunk[at] = 0x80 | (n & 0x7f);
+      chunk[at + 1] = 0x80 | ((n >>> 7) & 0x7f);
+      chunk[at + 2] = n >>> 14;
+    }
+    chunk.set(src.subarray(from, from + n), at + prefixBytes(n));
   }
 
   #place(id: number, h: number, reuseTombs: boolean): void {
@@ -252,7 +330,7 @@ export class KeyIndexJs implements KeyIndex {
   #remove(id: number): void {
     const tags = this.#tags;
     const cap = tags.length;
-    let pos = this.#home(this.#hash(this.#arena, this.#keyAt[id], this.#keyLen[id]));
+    let pos = this.#home(this.#hashOf(id));
     while (!(tags[pos] > TOMB && this.#ids[pos] === id)) if (++pos === cap) pos = 0;
     // A bucket followed by an empty one ends every probe through it: it and the tombstones just
     // before it can become empty.
@@ -265,92 +343,120 @@ export class KeyIndexJs implements KeyIndex {
     } else {
       tags[pos] = TOMB;
     }
-    this.#garbage += this.#keyLen[id];
-    this.#flags[id] = 0;
+    const r = this.#recordOf(id);
+    const at = (id & (REC_CHUNK - 1)) * STRIDE;
+    const key = r[at + F_KEY];
+    const chunk = this.#arena[key >>> UNIT_BITS];
+    const bytes = recordBytes(this.#keyLength(chunk, (key % (1 << UNIT_BITS)) * 4));
+    this.#keyBytes -= bytes;
+    this.#garbage += bytes;
+    this.#live[id >>> 5] &= ~(1 << (id & 31));
+    r[at + F_KEY] = this.#freeHead;
+    this.#freeHead = id;
     this.#count--;
-    if (this.#freeCount === this.#free.length) this.#free = grow(this.#free, Math.max(64, this.#free.length * 2));
-    this.#free[this.#freeCount++] = id;
     if (this.#count === 0) {
       this.clear();
       return;
     }
     if (cap > MIN_CAPACITY && this.#count < cap / 8) this.#rebuild(Math.max(MIN_CAPACITY, Math.floor(this.#count / REBUILT_LOAD) + 1));
-    if (this.#garbage >= ARENA_COMPACT_MIN && this.#garbage * 4 >= this.#arenaUsed) this.#compactKeys();
+    if (this.#garbage >= ARENA_COMPACT_MIN && this.#garbage * 4 >= this.#keyBytes + this.#garbage) this.#compactKeys();
   }
 
+  // Makes room for a fresh id's record and live bit, when no free id is there to reuse.
+  #reserveId(): void {
+    if (this.#freeHead !== NO_ID) return;
+    const id = this.#limit;
+    if (id >>> REC_SHIFT === this.#records.length) this.#records.push(new Uint32Array(REC_CHUNK * STRIDE));
+    if (id >>> 5 === this.#live.length) {
+      const live = new Uint32Array(Math.max(64, this.#live.length * 2));
+      live.set(this.#live);
+      this.#live = live;
+    }
+  }
+
+  // A free id, or the next fresh one (#reserveId made its room), marked live.
   #allocId(): number {
     this.#count++;
-    if (this.#freeCount > 0) {
-      const id = this.#free[--this.#freeCount];
-      this.#flags[id] = LIVE;
-      return id;
+    let id: number;
+    if (this.#freeHead !== NO_ID) {
+      id = this.#freeHead;
+      this.#freeHead = this.#recordOf(id)[(id & (REC_CHUNK - 1)) * STRIDE + F_KEY];
+    } else {
+      id = this.#limit++;
     }
-    const id = this.#limit++;
-    if (id === this.#flags.length) {
-      const n = Math.max(64, Math.ceil(id * 1.5));
-      this.#keyAt = grow(this.#keyAt, n);
-      this.#keyLen = grow(this.#keyLen, n);
-      this.#run = grow(this.#run, n);
-      this.#length = grow(this.#length, n);
-      this.#expires = grow(this.#expires, n);
-      this.#ttl = grow(this.#ttl, n);
-      this.#start = grow(this.#start, n);
-      this.#flags = grow(this.#flags, n);
-    }
-    this.#flags[id] = LIVE;
+    this.#live[id >>> 5] |= 1 << (id & 31);
     return id;
+  }
+
+  #recordOf(id: number): Uint32Array {
+    return this.#records[id >>> REC_SHIFT];
   }
 
   #rebuild(capacity: number): void {
     this.#tags = new Uint8Array(capacity);
     this.#ids = new Uint32Array(capacity);
     this.#filled = 0;
-    for (let id = 0; id < this.#limit; id++) {
-      if (this.#flags[id] & LIVE) this.#place(id, this.#hash(this.#arena, this.#keyAt[id], this.#keyLen[id]), false);
+    for (let id = this.#nextLive(0); id >= 0; id = this.#nextLive(id + 1)) this.#place(id, this.#hashOf(id), false);
+  }
+
+  // Rewrites every live key into fresh chunks, dropping the removed ones.
+  #compactKeys(): void {
+    const old = this.#arena;
+    this.#arena = [];
+    this.#fill = -1;
+    this.#fillUsed = this.#keyBytes = this.#garbage = 0;
+    for (let id = this.#nextLive(0); id >= 0; id = this.#nextLive(id + 1)) {
+      const r = this.#recordOf(id);
+      const f = (id & (REC_CHUNK - 1)) * STRIDE + F_KEY;
+      const chunk = old[r[f] >>> UNIT_BITS];
+      const at = (r[f] % (1 << UNIT_BITS)) * 4;
+      const n = this.#keyLength(chunk, at);
+      const from = at + prefixBytes(n);
+      this.#scratch.set(chunk.subarray(from, from + n), 0);
+      r[f] = this.#storeKey(n);
     }
   }
 
-  #compactKeys(): void {
-    const fresh = new Uint8Array(Math.max(4096, this.#arenaUsed - this.#garbage));
-    let used = 0;
-    for (let id = 0; id < this.#limit; id++) {
-      if (!(this.#flags[id] & LIVE)) continue;
-      const at = this.#keyAt[id];
-      const n = this.#keyLen[id];
-      fresh.set(this.#arena.subarray(at, at + n), used);
-      this.#keyAt[id] = used;
-      used += n;
+  #nextLive(from: number): number {
+    for (let id = from; id < this.#limit; id++) {
+      const word = this.#live[id >>> 5];
+      if (word === 0) id += 31 - (id & 31);
+      else if (word & (1 << (id & 31))) return id;
     }
-    this.#arena = fresh;
-    this.#arenaUsed = used;
-    this.#garbage = 0;
+    return -1;
   }
 
   #set(id: number, run: number, start: number, length: number, flags: number, expires: number, ttl: number): void {
-    this.#run[id] = run;
-    this.#start[id] = start;
-    this.#length[id] = length;
-    this.#flags[id] = LIVE | (flags & RESIDENT);
-    this.#expires[id] = expires;
-    this.#ttl[id] = ttl;
+    const r = this.#recordOf(id);
+    const at = (id & (REC_CHUNK - 1)) * STRIDE;
+    const long = length > 0xffff;
+    r[at + F_RUN] = run + (flags & RESIDENT ? RESIDENT_BIT : 0) + (long ? LONG_BIT : 0);
+    r[at + F_PLACE] = long ? length : start * 65536 + length;
+    r[at + F_EXPIRES] = expires;
+    r[at + F_TTL] = ttl;
   }
 
   #report(id: number, existed: number): void {
+    const r = this.#recordOf(id);
+    const at = (id & (REC_CHUNK - 1)) * STRIDE;
+    const f = r[at + F_RUN];
+    const place = r[at + F_PLACE];
+    const long = f >= LONG_BIT;
     const m = this.meta;
-    m[0] = this.#run[id];
-    m[1] = this.#start[id];
-    m[2] = this.#length[id];
-    m[3] = this.#flags[id] & RESIDENT;
-    m[4] = this.#expires[id];
-    m[5] = this.#ttl[id];
+    m[0] = f % RESIDENT_BIT;
+    m[1] = long ? 0 : place >>> 16;
+    m[2] = long ? place : place & 0xffff;
+    m[3] = f % LONG_BIT >= RESIDENT_BIT ? RESIDENT : 0;
+    m[4] = r[at + F_EXPIRES];
+    m[5] = r[at + F_TTL];
     m[M_EXISTED] = existed;
   }
 
-  #live(id: number): boolean {
-    return Number.isInteger(id) && id >= 0 && id < this.#limit && (this.#flags[id] & LIVE) !== 0;
+  #isLive(id: number): boolean {
+    return Number.isInteger(id) && id >= 0 && id < this.#limit && (this.#live[id >>> 5] & (1 << (id & 31))) !== 0;
   }
 
   #check(id: number): void {
-    if (!this.#live(id)) throw new RangeError(`key index: id ${id} is not a live key`);
+    if (!this.#isLive(id)) throw new RangeError(`key index: id ${id} is not a live key`);
   }
 }
