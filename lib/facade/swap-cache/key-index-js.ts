@@ -29,12 +29,14 @@ const F_EXPIRES = 3;
 const F_TTL = 4;
 const RESIDENT_BIT = 2 ** 30;
 const LONG_BIT = 2 ** 31;
+const RUN_MASK = RESIDENT_BIT - 1;
 const REC_SHIFT = 12;
 const REC_CHUNK = 1 << REC_SHIFT;
 const NO_ID = 0xffffffff;
 
 // Key positions: arena chunk << UNIT_BITS | offset in 4-byte units.
 const UNIT_BITS = 14;
+const UNIT_MASK = (1 << UNIT_BITS) - 1;
 const ARENA_CHUNK = 4 << UNIT_BITS;
 const MAX_ARENA_CHUNKS = 2 ** (32 - UNIT_BITS);
 const ARENA_COMPACT_MIN = 1 << 20;
@@ -144,7 +146,7 @@ export class KeyIndexJs implements KeyIndex {
       const r = this.#records[id >>> REC_SHIFT];
       const at = (id & (REC_CHUNK - 1)) * STRIDE;
       const f = r[at + F_RUN];
-      if (f & RESIDENT_BIT || f % RESIDENT_BIT !== run) continue;
+      if (f & RESIDENT_BIT || (f & RUN_MASK) !== run) continue;
       lengths[removed] = f & LONG_BIT ? r[at + F_PLACE] : r[at + F_PLACE] & 0xffff;
       ids[removed++] = id;
       this.#remove(id);
@@ -156,7 +158,7 @@ export class KeyIndexJs implements KeyIndex {
     this.#check(id);
     const pos = this.#recordOf(id)[(id & (REC_CHUNK - 1)) * STRIDE + F_KEY];
     const chunk = this.#arena[pos >>> UNIT_BITS];
-    const at = (pos % (1 << UNIT_BITS)) * 4;
+    const at = (pos & UNIT_MASK) * 4;
     const n = this.#keyLength(chunk, at);
     const from = at + prefixBytes(n);
     return Buffer.from(chunk.buffer, chunk.byteOffset + from, n).toString('utf8');
@@ -221,7 +223,7 @@ export class KeyIndexJs implements KeyIndex {
   #hashOf(id: number): number {
     const pos = this.#recordOf(id)[(id & (REC_CHUNK - 1)) * STRIDE + F_KEY];
     const chunk = this.#arena[pos >>> UNIT_BITS];
-    const at = (pos % (1 << UNIT_BITS)) * 4;
+    const at = (pos & UNIT_MASK) * 4;
     const n = this.#keyLength(chunk, at);
     return this.#hash(chunk, at + prefixBytes(n), n);
   }
@@ -241,7 +243,7 @@ export class KeyIndexJs implements KeyIndex {
   #sameKey(id: number, n: number): boolean {
     const pos = this.#recordOf(id)[(id & (REC_CHUNK - 1)) * STRIDE + F_KEY];
     const chunk = this.#arena[pos >>> UNIT_BITS];
-    let at = (pos % (1 << UNIT_BITS)) * 4;
+    let at = (pos & UNIT_MASK) * 4;
     if (this.#keyLength(chunk, at) !== n) return false;
     at += prefixBytes(n);
     const s = this.#scratch;
@@ -295,7 +297,7 @@ export class KeyIndexJs implements KeyIndex {
     }
     this.#writeKey(this.#arena[chunk], at, this.#scratch, 0, n);
     this.#keyBytes += bytes;
-    return chunk * (1 << UNIT_BITS) + at / 4;
+    return chunk * (1 << UNIT_BITS) + (at >>> 2);
   }
 
   #newChunk(bytes: number): number {
@@ -347,7 +349,7 @@ export class KeyIndexJs implements KeyIndex {
     const at = (id & (REC_CHUNK - 1)) * STRIDE;
     const key = r[at + F_KEY];
     const chunk = this.#arena[key >>> UNIT_BITS];
-    const bytes = recordBytes(this.#keyLength(chunk, (key % (1 << UNIT_BITS)) * 4));
+    const bytes = recordBytes(this.#keyLength(chunk, (key & UNIT_MASK) * 4));
     this.#keyBytes -= bytes;
     this.#garbage += bytes;
     this.#live[id >>> 5] &= ~(1 << (id & 31));
@@ -409,7 +411,7 @@ export class KeyIndexJs implements KeyIndex {
       const r = this.#recordOf(id);
       const f = (id & (REC_CHUNK - 1)) * STRIDE + F_KEY;
       const chunk = old[r[f] >>> UNIT_BITS];
-      const at = (r[f] % (1 << UNIT_BITS)) * 4;
+      const at = (r[f] & UNIT_MASK) * 4;
       const n = this.#keyLength(chunk, at);
       const from = at + prefixBytes(n);
       this.#scratch.set(chunk.subarray(from, from + n), 0);
@@ -441,12 +443,12 @@ export class KeyIndexJs implements KeyIndex {
     const at = (id & (REC_CHUNK - 1)) * STRIDE;
     const f = r[at + F_RUN];
     const place = r[at + F_PLACE];
-    const long = f >= LONG_BIT;
+    const long = (f & LONG_BIT) !== 0;
     const m = this.meta;
-    m[0] = f % RESIDENT_BIT;
+    m[0] = f & RUN_MASK;
     m[1] = long ? 0 : place >>> 16;
     m[2] = long ? place : place & 0xffff;
-    m[3] = f % LONG_BIT >= RESIDENT_BIT ? RESIDENT : 0;
+    m[3] = f & RESIDENT_BIT ? RESIDENT : 0;
     m[4] = r[at + F_EXPIRES];
     m[5] = r[at + F_TTL];
     m[M_EXISTED] = existed;
