@@ -1,9 +1,8 @@
 // The key index in typed arrays (see key-index.ts), for installs without the addon, laid out as
 // native/key_index.h is: records of five u32 (key position; run with the resident and long bits;
-// start << 16 | length, or the length of a long value; expires; ttl) in chunks of 4,096; keys as
-// UTF-8 behind a LEB128 length, 4-byte aligned, in 64 KiB arena chunks (a key too long for one
-// gets a chunk of its own), compacted once removed keys are a quarter of them; a bit per id says
-// which ids are live, and free ids are chained through their dead records. The table is open
+// start << 16 | length, or the length of a long value; expires; ttl) in chunks of 4,096; keys in
+// a KeyArenaJs (key-arena-js.ts), copied into a fresh one once removed keys are a quarter of it;
+// a bit per id says which ids are live, and free ids are chained through their dead records. The table is open
 // addressing with linear probing over a tag byte per bucket (0 empty, 1 tombstone, else 8 bits of
 // the hash) and the id in it, between 68% and 85% full.
 //
@@ -12,6 +11,7 @@
 // ~100,000 keys on, under 32 B besides the key's bytes. Nothing here is a JS object per key, so
 // the V8 heap does not grow with keys.
 import { randomBytes } from 'node:crypto';
+import { KeyArenaJs } from './key-arena-js';
 import { M_EXISTED, MAX_RUN, RESIDENT, type KeyIndex } from './key-index';
 
 const EMPTY = 0;
@@ -34,15 +34,7 @@ const REC_SHIFT = 12;
 const REC_CHUNK = 1 << REC_SHIFT;
 const NO_ID = 0xffffffff;
 
-// Key positions: arena chunk << UNIT_BITS | offset in 4-byte units.
-const UNIT_BITS = 14;
-const UNIT_MASK = (1 << UNIT_BITS) - 1;
-const ARENA_CHUNK = 4 << UNIT_BITS;
-const MAX_ARENA_CHUNKS = 2 ** (32 - UNIT_BITS);
 const ARENA_COMPACT_MIN = 1 << 20;
-
-const prefixBytes = (n: number): number => (n < 128 ? 1 : n < 16384 ? 2 : 3);
-const recordBytes = (n: number): number => (prefixBytes(n) + n + 3) & ~3;
 
 // The native record's limits (native/key_index.h), kept here too so both indexes refuse the same.
 function checkPlace(run: number, start: number, length: number): void {
@@ -65,12 +57,7 @@ export class KeyIndexJs implements KeyIndex {
   #count = 0;
   #limit = 0;
   #freeHead = NO_ID;
-  // Keys.
-  #arena: Uint8Array[] = [];
-  #fill = -1; // the arena chunk new keys go to
-  #fillUsed = 0;
-  #keyBytes = 0;
-  #garbage = 0;
+  #keys = new KeyArenaJs();
 
   constructor(meta: Uint32Array, maxKeyBytes: number) {
     this.meta = meta;
@@ -156,12 +143,9 @@ export class KeyIndexJs implements KeyIndex {
 
   keyOf(id: number): string {
     this.#check(id);
-    const pos = this.#recordOf(id)[(id & (REC_CHUNK - 1)) * STRIDE + F_KEY];
-    const chunk = this.#arena[pos >>> UNIT_BITS];
-    const at = (pos & UNIT_MASK) * 4;
-    const n = this.#keyLength(chunk, at);
-    const from = at + prefixBytes(n);
-    return Buffer.from(chunk.buffer, chunk.byteOffset + from, n).toString('utf8');
+    const k = this.#keys;
+    const n = k.locate(this.#keyPos(id));
+    return Buffer.from(k.bytes.buffer, k.bytes.byteOffset + k.start, n).toString('utf8');
   }
 
   next(from: number): number {
@@ -177,9 +161,7 @@ export class KeyIndexJs implements KeyIndex {
     this.#records = [];
     this.#live = new Uint32Array(0);
     this.#freeHead = NO_ID;
-    this.#arena = [];
-    this.#fill = -1;
-    this.#fillUsed = this.#keyBytes = this.#garbage = 0;
+    this.#keys = new KeyArenaJs();
   }
 
   rebaseExpiry(delta: number): void {
@@ -193,8 +175,7 @@ export class KeyIndexJs implements KeyIndex {
   memoryBytes(): number {
     let bytes = this.#tags.byteLength * 5 + this.#live.byteLength;
     for (const r of this.#records) bytes += r.byteLength;
-    for (const a of this.#arena) bytes += a.byteLength;
-    return bytes;
+    return bytes + this.#keys.memoryBytes();
   }
 
   close(): void {
@@ -221,19 +202,13 @@ export class KeyIndexJs implements KeyIndex {
 
   // The hash of the key stored for `id`.
   #hashOf(id: number): number {
-    const pos = this.#recordOf(id)[(id & (REC_CHUNK - 1)) * STRIDE + F_KEY];
-    const chunk = this.#arena[pos >>> UNIT_BITS];
-    const at = (pos & UNIT_MASK) * 4;
-    const n = this.#keyLength(chunk, at);
-    return this.#hash(chunk, at + prefixBytes(n), n);
+    const k = this.#keys;
+    const n = k.locate(this.#keyPos(id));
+    return this.#hash(k.bytes, k.start, n);
   }
 
-  #keyLength(chunk: Uint8Array, at: number): number {
-    const b0 = chunk[at];
-    if (b0 < 0x80) return b0;
-    const b1 = chunk[at + 1];
-    if (b1 < 0x80) return (b0 & 0x7f) | (b1 << 7);
-    return (b0 & 0x7f) | ((b1 & 0x7f) << 7) | (chunk[at + 2] << 14);
+  #keyPos(id: number): number {
+    return this.#recordOf(id)[(id & (REC_CHUNK - 1)) * STRIDE + F_KEY];
   }
 
   #home(h: number): number {
@@ -241,13 +216,12 @@ export class KeyIndexJs implements KeyIndex {
   }
 
   #sameKey(id: number, n: number): boolean {
-    const pos = this.#recordOf(id)[(id & (REC_CHUNK - 1)) * STRIDE + F_KEY];
-    const chunk = this.#arena[pos >>> UNIT_BITS];
-    let at = (pos & UNIT_MASK) * 4;
-    if (this.#keyLength(chunk, at) !== n) return false;
-    at += prefixBytes(n);
+    const k = this.#keys;
+    if (k.locate(this.#keyPos(id)) !== n) return false;
+    const bytes = k.bytes;
+    const at = k.start;
     const s = this.#scratch;
-    for (let i = 0; i < n; i++) if (chunk[at + i] !== s[i]) return false;
+    for (let i = 0; i < n; i++) if (bytes[at + i] !== s[i]) return false;
     return true;
   }
 
@@ -271,53 +245,11 @@ export class KeyIndexJs implements KeyIndex {
       this.#rebuild(Math.max(MIN_CAPACITY, Math.floor((this.#count + 1) / REBUILT_LOAD) + 1));
     }
     this.#reserveId();
-    const pos = this.#storeKey(n);
+    const pos = this.#keys.store(this.#scratch, 0, n);
     const id = this.#allocId();
     this.#recordOf(id)[(id & (REC_CHUNK - 1)) * STRIDE + F_KEY] = pos;
     this.#place(id, this.#hash(this.#scratch, 0, n), true);
     return id;
-  }
-
-  // Copies the key in the scratch buffer into the arena; returns its position.
-  #storeKey(n: number): number {
-    const bytes = recordBytes(n);
-    let chunk: number;
-    let at: number;
-    if (bytes > ARENA_CHUNK) {
-      chunk = this.#newChunk(bytes);
-      at = 0;
-    } else {
-      if (this.#fill < 0 || this.#fillUsed + bytes > ARENA_CHUNK) {
-        this.#fill = this.#newChunk(ARENA_CHUNK);
-        this.#fillUsed = 0;
-      }
-      chunk = this.#fill;
-      at = this.#fillUsed;
-      this.#fillUsed += bytes;
-    }
-    this.#writeKey(this.#arena[chunk], at, this.#scratch, 0, n);
-    this.#keyBytes += bytes;
-    return chunk * (1 << UNIT_BITS) + (at >>> 2);
-  }
-
-  #newChunk(bytes: number): number {
-    if (this.#arena.length >= MAX_ARENA_CHUNKS) throw new RangeError('key index: the key arena is full');
-    this.#arena.push(new Uint8Array(bytes));
-    return this.#arena.length - 1;
-  }
-
-  #writeKey(chunk: Uint8Array, at: number, src: Uint8Array, from: number, n: number): void {
-    if (n < 128) {
-      chunk[at] = n;
-    } else if (n < 16384) {
-      chunk[at] = 0x80 | (n & 0x7f);
-      chunk[at + 1] = n >>> 7;
-    } else {
-      chunk[at] = 0x80 | (n & 0x7f);
-      chunk[at + 1] = 0x80 | ((n >>> 7) & 0x7f);
-      chunk[at + 2] = n >>> 14;
-    }
-    chunk.set(src.subarray(from, from + n), at + prefixBytes(n));
   }
 
   #place(id: number, h: number, reuseTombs: boolean): void {
@@ -347,11 +279,7 @@ export class KeyIndexJs implements KeyIndex {
     }
     const r = this.#recordOf(id);
     const at = (id & (REC_CHUNK - 1)) * STRIDE;
-    const key = r[at + F_KEY];
-    const chunk = this.#arena[key >>> UNIT_BITS];
-    const bytes = recordBytes(this.#keyLength(chunk, (key & UNIT_MASK) * 4));
-    this.#keyBytes -= bytes;
-    this.#garbage += bytes;
+    this.#keys.release(r[at + F_KEY]);
     this.#live[id >>> 5] &= ~(1 << (id & 31));
     r[at + F_KEY] = this.#freeHead;
     this.#freeHead = id;
@@ -361,7 +289,8 @@ export class KeyIndexJs implements KeyIndex {
       return;
     }
     if (cap > MIN_CAPACITY && this.#count < cap / 8) this.#rebuild(Math.max(MIN_CAPACITY, Math.floor(this.#count / REBUILT_LOAD) + 1));
-    if (this.#garbage >= ARENA_COMPACT_MIN && this.#garbage * 4 >= this.#keyBytes + this.#garbage) this.#compactKeys();
+    const k = this.#keys;
+    if (k.garbage >= ARENA_COMPACT_MIN && k.garbage * 4 >= k.liveBytes + k.garbage) this.#compactKeys();
   }
 
   // Makes room for a fresh id's record and live bit, when no free id is there to reuse.
@@ -401,22 +330,17 @@ export class KeyIndexJs implements KeyIndex {
     for (let id = this.#nextLive(0); id >= 0; id = this.#nextLive(id + 1)) this.#place(id, this.#hashOf(id), false);
   }
 
-  // Rewrites every live key into fresh chunks, dropping the removed ones.
+  // Copies every live key into a fresh arena, leaving the removed ones behind.
   #compactKeys(): void {
-    const old = this.#arena;
-    this.#arena = [];
-    this.#fill = -1;
-    this.#fillUsed = this.#keyBytes = this.#garbage = 0;
+    const old = this.#keys;
+    const fresh = new KeyArenaJs();
     for (let id = this.#nextLive(0); id >= 0; id = this.#nextLive(id + 1)) {
       const r = this.#recordOf(id);
       const f = (id & (REC_CHUNK - 1)) * STRIDE + F_KEY;
-      const chunk = old[r[f] >>> UNIT_BITS];
-      const at = (r[f] & UNIT_MASK) * 4;
-      const n = this.#keyLength(chunk, at);
-      const from = at + prefixBytes(n);
-      this.#scratch.set(chunk.subarray(from, from + n), 0);
-      r[f] = this.#storeKey(n);
+      const n = old.locate(r[f]);
+      r[f] = fresh.store(old.bytes, old.start, n);
     }
+    this.#keys = fresh;
   }
 
   #nextLive(from: number): number {
