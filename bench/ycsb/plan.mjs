@@ -111,7 +111,8 @@ export function planJobs(mode, subjects) {
     const read = [{ distribution: 'uniform', mix: 'C' }];
     for (const size of sizes) {
       for (const s of SWAPCACHES.filter(has)) {
-        cell('tiers', s, size, 'json', dataBytes, { residentBytes: 2 * dataBytes, poolBytes: 16 * MiB }, read, { tier: 'resident' });
+        // 4×: besides its bytes each resident value is charged 192 B + its key for its JS-side state.
+        cell('tiers', s, size, 'json', dataBytes, { residentBytes: 4 * dataBytes, poolBytes: 16 * MiB }, read, { tier: 'resident' });
         cell('tiers', s, size, 'json', dataBytes, { residentBytes: TIER_RESIDENT, poolBytes: 2 * dataBytes }, read, { tier: 'pool' });
         cell('tiers', s, size, 'json', dataBytes, { residentBytes: TIER_RESIDENT, poolBytes: 0, backend: 'none' }, read, { tier: 'file' });
       }

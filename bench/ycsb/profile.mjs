@@ -23,7 +23,7 @@ const valueSize = Number(size);
 const dataBytes = 32 * 2 ** 20;
 const n = Math.floor(dataBytes / valueSize);
 const configs = {
-  resident: { residentBytes: 2 * dataBytes, poolBytes: 16 * 2 ** 20, maxSize: 2 * dataBytes },
+  resident: { residentBytes: 4 * dataBytes, poolBytes: 16 * 2 ** 20, maxSize: 2 * dataBytes },
   pool: { residentBytes: 256 * 1024, poolBytes: 2 * dataBytes },
   file: { residentBytes: 256 * 1024, poolBytes: 0, backend: 'none' },
 };

@@ -136,6 +136,7 @@ export const COUNTER_DESCRIPTIONS: Readonly<Record<string, CounterDescription>> 
   'swapcache/<n>/keys': g('Keys in the SwapCache.'),
   'swapcache/<n>/resident_bytes': g('Bytes of values in the resident ring.'),
   'swapcache/<n>/resident_capacity': g('Bytes of the resident ring (residentBytes): the memory of the resident tier.'),
+  'swapcache/<n>/resident_charged_bytes': g("Bytes of the resident budget charged for resident values' JS-side state (192 + key length each)."),
   'swapcache/<n>/swapped_bytes': g('Bytes of values that live only in swap.'),
   'swapcache/<n>/index_bytes': g('Bytes of the key index and the run table, outside the V8 heap.'),
   'swapcache/<n>/swap_pages': g('Swap slots held by packed runs of values.'),

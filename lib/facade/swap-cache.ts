@@ -114,6 +114,7 @@ export class SwapCache<V = Uint8Array> {
       keys: s.size,
       resident_bytes: s.ring.liveBytes,
       resident_capacity: s.ring.capacity,
+      resident_charged_bytes: s.ring.chargedBytes,
       swapped_bytes: s.swappedBytes,
       index_bytes: this.#closed ? 0 : this.indexBytes,
       swap_pages: s.runs.pages,

@@ -2,7 +2,7 @@
 // swap runs, written from the ring through one reused buffer; a swapped value coming back to the
 // ring; maxBytes dropping the least recently used runs; compaction of runs left sparse.
 import { M_EXPIRES, M_FLAGS, M_LENGTH, M_RUN, M_START, M_TTL, RESIDENT } from './key-index';
-import { NO_RUN, recordBytes } from './resident-ring';
+import { NO_RUN, recordBytes, VALUE_OVERHEAD } from './resident-ring';
 import { MAX_RUN_MEMBERS, RUN_BYTES, RunBuilder } from './runs';
 import { Tiers, type StoreConfig } from './tiers';
 
@@ -24,10 +24,10 @@ export class Moves extends Tiers {
   // records at the tail can be given their second chance instead of leaving. Values without a
   // swap copy leave in runs (written from the ring through one reused buffer); values with a
   // clean copy just drop their resident bytes.
-  protected makeRoom(length: number): void {
+  protected makeRoom(length: number, keyLength: number): void {
     const r = this.ring;
-    const need = recordBytes(length) + this.slack;
-    if (r.admits(length) && r.freeBytes >= need) return;
+    const need = recordBytes(length) + VALUE_OVERHEAD + keyLength + this.slack;
+    if (r.admits(length, keyLength) && r.freeBytes >= need) return;
     const b = this.builder;
     b.reset();
     try {
@@ -50,16 +50,16 @@ export class Moves extends Tiers {
           } else {
             if (!b.canAdd(r.len[slot])) {
               this.flush();
-              if (r.admits(length) && r.freeBytes >= need) return;
+              if (r.admits(length, keyLength) && r.freeBytes >= need) return;
             }
             this.pendingSlots[b.count] = slot;
             this.pendingStarts[b.count] = b.add(r.id[slot], r.bytes, r.pos[slot], r.len[slot]);
           }
-          if (b.count === 0 && r.admits(length) && r.freeBytes >= need) return;
+          if (b.count === 0 && r.admits(length, keyLength) && r.freeBytes >= need) return;
           slot = next;
         }
         this.flush();
-        if (r.admits(length)) return;
+        if (r.admits(length, keyLength)) return;
       }
     } finally {
       b.reset();
@@ -130,14 +130,14 @@ export class Moves extends Tiers {
     const length = bytes.byteLength;
     let room = true;
     try {
-      this.makeRoom(length);
+      this.makeRoom(length, key.length);
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code !== 'ERR_TMEM_SWAP_FULL' && code !== 'ERR_TMEM_IO') throw err;
       room = false;
     }
     const r = this.ring;
-    if (!room || !r.admits(length)) {
+    if (!room || !r.admits(length, key.length)) {
       this.index.update(id, run, start, length, 0, exp, ttl);
       return -1;
     }

@@ -13,6 +13,14 @@
 // expiry and ttl, and of the clean swap copy (run and start) a value read back from swap may
 // still have; the key string (and, with a serializer, the value object) in plain arrays. Only
 // resident values have slots, so the JS heap holds only what is resident.
+//
+// The budget is the memory of the resident tier, not only the ring's bytes: each value is also
+// charged VALUE_OVERHEAD + its key's length for its slot, its key string and its entry in the
+// resident Map, so that small values cannot make the tier hold several times its budget (100-byte
+// values with 12-character keys cost 120-200 B of V8 heap and typed arrays each, more than their
+// record). The charge is kept free in the ring, and the free part of the ring is given back to
+// the OS a megabyte at a time as the tail frees it, so the pages the ring holds plus what the
+// charges stand for stay within the budget.
 import { swapCacheAddon, type SwapCacheAddon } from './addon';
 
 const HEADER = 8;
@@ -24,6 +32,16 @@ export const NO_RUN = 0xffffffff;
 // are deleted; otherwise it must double, which at 2^24 throws. At most 2^23 live entries keep
 // every rebuild within the limit (a ring of 128 MiB or more of tiny values would pass that).
 export const MAX_RESIDENT_VALUES = 2 ** 23;
+/**
+ * Bytes charged to the budget per resident value besides its record and its key's length: an
+ * estimate near the high end of what the value's JS-side state takes (Node 20 x64): its entry in
+ * the resident Map, 28 B times 1 to 4 (the table is rebuilt at twice the live entries or more), a
+ * key string's header (16-24 B), 16 B in the key and object arrays, and 29 B of slot arrays that
+ * grow by doubling. The key string's characters are charged as its length.
+ */
+export const VALUE_OVERHEAD = 192;
+// The free part of the ring not yet given back is given back when it reaches this.
+const DISCARD_STEP = 1 << 20;
 
 function grown<T extends Uint8Array | Uint16Array | Uint32Array>(a: T, length: number): T {
   const b = new (a.constructor as { new (n: number): T })(length);
@@ -58,7 +76,10 @@ export class ResidentRing {
   obj: unknown[] = [];
   #freeSlots: number[] = [];
   #slotLimit = 0;
-  #discardedFree = 0;
+  /** Sum of the charges (VALUE_OVERHEAD + key length) of the values held. */
+  #charged = 0;
+  /** Bytes at the start of the free part, from the head on, known to be given back to the OS. */
+  #discarded = 0;
 
   constructor(budget: number) {
     this.capacity = budget & ~7;
@@ -68,23 +89,37 @@ export class ResidentRing {
     this.#words = new Uint32Array(buffer, 0, this.capacity >>> 2);
   }
 
-  /** Whether a value of `length` bytes can be written now without evicting anything. */
+  /**
+   * Whether a record of `length` bytes can be written now without evicting anything, within the
+   * budget after the values' charges.
+   */
   fits(length: number): boolean {
-    const need = recordBytes(length);
-    if (this.#used === 0) return need <= this.capacity;
-    if (this.#used === this.capacity) return false;
+    return this.#fits(recordBytes(length), 0);
+  }
+
+  /**
+   * Whether a new value of `length` bytes under a key of `keyLength` characters can be added now:
+   * its record and its charge fit, and a slot is under the cap.
+   */
+  admits(length: number, keyLength: number): boolean {
+    return this.count < MAX_RESIDENT_VALUES && this.#fits(recordBytes(length), VALUE_OVERHEAD + keyLength);
+  }
+
+  /** Bytes of the budget not taken by records, holes, wrap waste or the values' charges. */
+  get freeBytes(): number {
+    return this.capacity - this.#used - this.#charged;
+  }
+
+  /** Bytes charged for the values' slots, keys and Map entries (see VALUE_OVERHEAD). */
+  get chargedBytes(): number {
+    return this.#charged;
+  }
+
+  #fits(need: number, charge: number): boolean {
+    if (this.#used + this.#charged + charge + need > this.capacity) return false;
+    if (this.#used === 0) return true;
     if (this.#head >= this.#tail) return this.capacity - this.#head >= need || this.#tail >= need;
     return this.#tail - this.#head >= need;
-  }
-
-  /** Whether a new value of `length` bytes can be added now: fits(), and a slot under the cap. */
-  admits(length: number): boolean {
-    return this.count < MAX_RESIDENT_VALUES && this.fits(length);
-  }
-
-  /** Bytes not taken by records, holes or wrap waste. */
-  get freeBytes(): number {
-    return this.capacity - this.#used;
   }
 
   /**
@@ -106,6 +141,7 @@ export class ResidentRing {
     this.cleanStart[slot] = 0;
     this.key[slot] = key;
     this.liveBytes += length;
+    this.#charged += VALUE_OVERHEAD + key.length;
     this.count++;
     return slot;
   }
@@ -136,6 +172,7 @@ export class ResidentRing {
     const at = this.pos[slot] - HEADER;
     this.#words[(at >>> 2) + 1] = DEAD;
     this.liveBytes -= this.len[slot];
+    this.#charged -= VALUE_OVERHEAD + this.key[slot].length;
     this.count--;
     this.key[slot] = '';
     this.obj[slot] = undefined;
@@ -197,28 +234,35 @@ export class ResidentRing {
   }
 
   /**
-   * Gives the free part of the ring back to the OS when it is large: after deletes, not in the
-   * steady state where the head reuses what the tail freed.
+   * Gives the free part of the ring back to the OS once DISCARD_STEP bytes of it have not been:
+   * after deletes, and in the steady state when the values' charges keep that much free (small
+   * values), where the head then faults in again what the tail gave back. A ring whose free part
+   * stays under DISCARD_STEP (values much larger than their charge) never pays that.
    */
   maybeDiscard(): void {
-    const free = this.freeBytes;
-    if (!this.#native || free < Math.max(this.capacity / 2, 1 << 20) || free - this.#discardedFree < 1 << 20) return;
+    const gap = this.capacity - this.#used;
+    if (!this.#native || gap - this.#discarded < DISCARD_STEP) return;
     const buffer = this.bytes.buffer as ArrayBuffer;
     if (this.#used === 0) {
       this.#native.discardBuffer(buffer, 0, this.capacity);
-    } else if (this.#head >= this.#tail) {
-      this.#native.discardBuffer(buffer, this.#head, this.capacity - this.#head);
-      this.#native.discardBuffer(buffer, 0, this.#tail);
     } else {
-      this.#native.discardBuffer(buffer, this.#head, this.#tail - this.#head);
+      // [head + discarded, tail), which may wrap at the end of the buffer.
+      let from = this.#head + this.#discarded;
+      if (from >= this.capacity) from -= this.capacity;
+      if (from < this.#tail) {
+        this.#native.discardBuffer(buffer, from, this.#tail - from);
+      } else {
+        this.#native.discardBuffer(buffer, from, this.capacity - from);
+        this.#native.discardBuffer(buffer, 0, this.#tail);
+      }
     }
-    this.#discardedFree = free;
+    this.#discarded = gap;
   }
 
   /** Empties the ring and gives its memory back. */
   clear(): void {
-    this.#head = this.#tail = this.#used = 0;
-    this.liveBytes = this.count = 0;
+    this.#head = this.#tail = this.#used = this.#discarded = 0;
+    this.liveBytes = this.count = this.#charged = 0;
     this.key = [];
     this.obj = [];
     this.#freeSlots = [];
@@ -235,7 +279,13 @@ export class ResidentRing {
   // Takes `need` bytes at the head (fits() said they are there), wrapping to the front when the
   // rest of the buffer is too short; returns where.
   #reserve(need: number): number {
-    if (this.#used === 0) this.#head = this.#tail = 0;
+    const before = this.#used;
+    if (this.#used === 0 && this.capacity - this.#head < need) {
+      // An empty ring starts over at 0 rather than wrap; what was discarded is no longer known
+      // to start at the head.
+      this.#head = this.#tail = 0;
+      this.#discarded = 0;
+    }
     if (this.#head >= this.#tail && this.capacity - this.#head < need) {
       if (this.capacity - this.#head >= HEADER) this.#words[this.#head >>> 2] = WRAP;
       this.#used += this.capacity - this.#head;
@@ -244,7 +294,7 @@ export class ResidentRing {
     const at = this.#head;
     this.#head = at + need === this.capacity ? 0 : at + need;
     this.#used += need;
-    if (this.#discardedFree > this.freeBytes) this.#discardedFree = this.freeBytes;
+    this.#discarded = Math.max(0, this.#discarded - (this.#used - before));
     return at;
   }
 
@@ -255,11 +305,10 @@ export class ResidentRing {
       let size: number;
       if (at + HEADER > this.capacity || length === WRAP) size = this.capacity - at;
       else if (this.#words[(at >>> 2) + 1] === DEAD) size = recordBytes(length);
-      else return;
+      else break;
       this.#used -= size;
       this.#tail = at + size === this.capacity ? 0 : at + size;
     }
-    this.#head = this.#tail = 0;
     this.maybeDiscard();
   }
 

@@ -205,9 +205,9 @@ export class Store extends Moves {
 
   #setResident(key: string, bytes: Uint8Array, obj: unknown, exp: number, ttl: number): void {
     const length = bytes.byteLength;
-    this.makeRoom(length);
+    this.makeRoom(length, key.length);
     const r = this.ring;
-    if (!r.admits(length)) {
+    if (!r.admits(length, key.length)) {
       this.#setSwapped(key, bytes, exp, ttl);
       return;
     }
