@@ -12,7 +12,9 @@
 // Sweeper. A registered namespace whose lease has expired belongs to a process that died without
 // closing. Its keys live in 257 known slots (256 groups + the lease), so the sweep lists those
 // slots (CLUSTER COUNTKEYSINSLOT / GETKEYSINSLOT, not a SCAN of the whole keyspace), deletes what
-// carries the namespace's prefix, and unregisters it once every slot was reached. Deletes are
+// carries the namespace's prefix, and unregisters it once every slot was reached. A sweep that did
+// not reach everything (a node without a master, a listing or delete that timed out) is tried
+// again every SWEEP_RETRY_MS until one does, not only at the next sweepIntervalMs. Deletes are
 // idempotent: two processes sweeping the same namespace at once do no harm.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -23,6 +25,7 @@ import { RemoteFailure } from './store';
 
 const TOPOLOGY_INTERVAL_MS = 1000;
 const DELETE_RETRY_MS = 500;
+const SWEEP_RETRY_MS = 2000;
 const CLAIM_ATTEMPTS = 8;
 const DELETE_CHUNK = 512;
 
@@ -36,6 +39,8 @@ export class Maintenance {
   #timers: NodeJS.Timeout[] = [];
   #busy = new Set<string>();
   #closed = false;
+  /** The last sweep left something behind (see SWEEP_RETRY_MS). */
+  #sweepUnfinished = false;
   /** Called when a start without the cluster is followed by a successful attach. */
   onAttached: () => void = () => {};
 
@@ -140,6 +145,7 @@ export class Maintenance {
   async sweep(): Promise<number> {
     const engine = this.#engine;
     const listed = await this.#onMasterOf(REGISTRY_KEY, ['HGETALL', REGISTRY_KEY]);
+    this.#sweepUnfinished = !Array.isArray(listed);
     if (!Array.isArray(listed)) return 0;
     const ours = new Set(engine.namespaces.map((ns) => ns.name));
     let removed = 0;
@@ -151,7 +157,8 @@ export class Maintenance {
       const r = await this.purge(name);
       removed += r.removed;
       engine.counters.add(C.remote_orphans_swept, r.removed);
-      if (r.complete && (await this.#onMasterOf(REGISTRY_KEY, ['HDEL', REGISTRY_KEY, name])) === 1) {
+      if (!r.complete) this.#sweepUnfinished = true;
+      else if ((await this.#onMasterOf(REGISTRY_KEY, ['HDEL', REGISTRY_KEY, name])) === 1) {
         engine.counters.add(C.remote_namespaces_swept);
       }
     }
@@ -218,6 +225,7 @@ export class Maintenance {
     every('lease', config.leaseTtlMs / 4, () => this.renewLease());
     every('canary', config.canaryIntervalMs, () => this.checkCanaries());
     every('sweep', config.sweepIntervalMs, () => this.sweep());
+    if (config.sweepIntervalMs > 0) every('sweep', SWEEP_RETRY_MS, async () => this.#sweepUnfinished && this.sweep());
     every('deletes', DELETE_RETRY_MS, () => this.#engine.deletes.retry());
     if (attached) this.#once('sweep', () => this.sweep());
   }
