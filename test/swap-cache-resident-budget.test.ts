@@ -65,3 +65,19 @@ describe.each(keyIndexKinds)('the resident tier within residentBytes (key index 
     expect(c.size).toBe(n);
   });
 });
+
+describe('resident budgets past 2 GiB', () => {
+  const make = cachesClosedAfterEach();
+
+  it.each([2 ** 31, 3 * 2 ** 30 + 4, 2 ** 32])('%d bytes: the ring is that large and its values read back', (residentBytes) => {
+    const c = make({ backend: 'none', residentBytes, pages: 1 << 10 });
+    expect(c.stats().resident_capacity).toBe(Math.min(Math.floor(residentBytes / 8) * 8, 2 ** 32 - 8));
+    const v = Buffer.alloc(1000);
+    for (let i = 0; i < 1000; i++) {
+      v.writeUInt32LE(i, 0);
+      c.set(`k${i}`, v);
+    }
+    expect(c.residentBytes).toBe(1000 * 1000);
+    for (let i = 0; i < 1000; i++) expect(c.get(`k${i}`)!.readUInt32LE(0)).toBe(i);
+  });
+});

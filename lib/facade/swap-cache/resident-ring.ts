@@ -30,7 +30,7 @@ export const NO_RUN = 0xffffffff;
 // Resident keys are also in a Map (key -> slot). A V8 Map's table holds 2^24 entries, deleted
 // ones included until it is rebuilt, and it is rebuilt at the same size only when at least half
 // are deleted; otherwise it must double, which at 2^24 throws. At most 2^23 live entries keep
-// every rebuild within the limit (a ring of 128 MiB or more of tiny values would pass that).
+// every rebuild within the limit (a budget of 1.7 GiB or more of tiny values would pass that).
 export const MAX_RESIDENT_VALUES = 2 ** 23;
 /**
  * Bytes charged to the budget per resident value besides its record and its key's length: an
@@ -82,11 +82,12 @@ export class ResidentRing {
   #discarded = 0;
 
   constructor(budget: number) {
-    this.capacity = budget & ~7;
+    // Positions are u32 and 8-byte aligned (budget & ~7 would wrap at 2 GiB).
+    this.capacity = Math.min(Math.floor(budget / 8) * 8, 2 ** 32 - 8);
     this.#native = this.capacity > 0 ? swapCacheAddon() : null;
     const buffer = this.#native ? this.#native.mapBuffer(this.capacity) : new ArrayBuffer(this.capacity);
     this.bytes = new Uint8Array(buffer);
-    this.#words = new Uint32Array(buffer, 0, this.capacity >>> 2);
+    this.#words = new Uint32Array(buffer, 0, this.capacity / 4);
   }
 
   /**
