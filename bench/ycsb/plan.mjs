@@ -53,7 +53,7 @@ export const PRESETS = {
   default: {
     matrix: { dataBytes: 64 * MiB, ratios: [1, 5, 25], workloads: ALL_WORKLOADS },
     sizes: { dataBytes: 16 * MiB, ratio: 5, sizes: [100, 1024, 4096], corpora: ['json', 'heap'] },
-    tiers: { dataBytes: 16 * MiB, sizes: [100, 1024, 4096] },
+    tiers: { dataBytes: 16 * MiB, sizes: [100, 1024, 4096], repeats: 7 },
     limit: { dataBytes: 256 * MiB, residentBytes: 32 * MiB, poolBytes: 48 * MiB, ladder: [128 * MiB, 192 * MiB, 256 * MiB, 384 * MiB] },
     throughputOps: 100_000,
     latencyOps: 30_000,
@@ -107,20 +107,20 @@ export function planJobs(mode, subjects) {
     }
   }
   if (p.tiers) {
-    const { dataBytes, sizes } = p.tiers;
+    const { dataBytes, sizes, repeats = 1 } = p.tiers;
     const read = [{ distribution: 'uniform', mix: 'C' }];
     for (const size of sizes) {
       for (const s of SWAPCACHES.filter(has)) {
         // 4×: besides its bytes each resident value is charged 192 B + its key for its JS-side state.
-        cell('tiers', s, size, 'json', dataBytes, { residentBytes: 4 * dataBytes, poolBytes: 16 * MiB }, read, { tier: 'resident' });
-        cell('tiers', s, size, 'json', dataBytes, { residentBytes: TIER_RESIDENT, poolBytes: 2 * dataBytes }, read, { tier: 'pool' });
-        cell('tiers', s, size, 'json', dataBytes, { residentBytes: TIER_RESIDENT, poolBytes: 0, backend: 'none' }, read, { tier: 'file' });
+        cell('tiers', s, size, 'json', dataBytes, { residentBytes: 4 * dataBytes, poolBytes: 16 * MiB }, read, { tier: 'resident', repeats });
+        cell('tiers', s, size, 'json', dataBytes, { residentBytes: TIER_RESIDENT, poolBytes: 2 * dataBytes }, read, { tier: 'pool', repeats });
+        cell('tiers', s, size, 'json', dataBytes, { residentBytes: TIER_RESIDENT, poolBytes: 0, backend: 'none' }, read, { tier: 'file', repeats });
       }
       if (has('lru-cache')) {
-        cell('tiers', 'lru-cache', size, 'json', dataBytes, { maxSize: 2 * dataBytes }, read, { tier: 'resident' });
-        cell('tiers', 'lru-cache', size, 'json', dataBytes, { maxSize: Math.floor(dataBytes / 5) }, read, { tier: 'evict' });
+        cell('tiers', 'lru-cache', size, 'json', dataBytes, { maxSize: 2 * dataBytes }, read, { tier: 'resident', repeats });
+        cell('tiers', 'lru-cache', size, 'json', dataBytes, { maxSize: Math.floor(dataBytes / 5) }, read, { tier: 'evict', repeats });
       }
-      if (has('Map')) cell('tiers', 'Map', size, 'json', dataBytes, {}, read, { tier: 'resident' });
+      if (has('Map')) cell('tiers', 'Map', size, 'json', dataBytes, {}, read, { tier: 'resident', repeats });
     }
   }
   if (p.limit) {

@@ -34,6 +34,14 @@ function tierRow(results, subject, tier, valueSize) {
   return results.tiers.find((r) => r.subject === subject && r.tier === tier && r.valueSize === valueSize);
 }
 
+/** How the tiers' gets/s were taken, when passes were repeated: the median, and how far passes spread. */
+function repeatsText(rows) {
+  const spread = rows.map((r) => r.workloads[0].throughput.passes).filter((p) => p && p.length > 1);
+  if (!spread.length) return '';
+  const widest = Math.max(...spread.map((p) => Math.max(...p) / Math.min(...p)));
+  return ` Gets/s: the median of ${spread[0].length} throughput passes over the same ops (the fastest pass of a subject was up to ${widest.toFixed(2)}× its slowest in this run).`;
+}
+
 export function computeTargets(results) {
   const out = [];
   const add = (name, wanted, measured, pass) => out.push({ name, wanted, measured, pass });
@@ -143,7 +151,8 @@ export function markdown(results) {
     md.push('', '### One tier at a time (uniform keys, read only)', '',
       'SwapCache arranged so one tier serves: **resident** (budget above the data), **pool** (256 KiB resident, a pool that holds all), **file** (256 KiB resident, no backend: ' +
       'values come from the swap file, whose page cache SwapCache drops every 8 MiB of traffic by default (`dropFileCache`), so most reads reach the disk; ' +
-      `${diskText(results.disk)}). ` + 'Share: gets served resident / pool / file, from `stats()`. Sets/s: the populate, with eviction for pool and file and for lru-cache `evict` (maxSize data ÷ 5).', '');
+      `${diskText(results.disk)}). ` + 'Share: gets served resident / pool / file, from `stats()`. Sets/s: the populate, with eviction for pool and file and for lru-cache `evict` (maxSize data ÷ 5).' +
+      `${repeatsText(results.tiers)}`, '');
     md.push(table(['subject', 'tier', 'value', 'keys', 'gets/s', 'read p50 / p99 / p99.9 µs', 'share res / pool / file', 'hit ratio', 'sets/s', 'V8 heap MiB', 'RSS MiB'],
       results.tiers.map((r) => {
         const w = r.workloads[0];
