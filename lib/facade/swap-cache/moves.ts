@@ -2,7 +2,7 @@
 // swap runs, written from the ring through one reused buffer; a swapped value coming back to the
 // ring; maxBytes dropping the least recently used runs; compaction of runs left sparse.
 import { M_EXPIRES, M_FLAGS, M_LENGTH, M_RUN, M_START, M_TTL, RESIDENT } from './key-index';
-import { NO_RUN, recordBytes, VALUE_OVERHEAD } from './resident-ring';
+import { chargeOf, NO_RUN, recordBytes } from './resident-ring';
 import { MAX_RUN_MEMBERS, RUN_BYTES, RunBuilder } from './runs';
 import { Tiers, type StoreConfig } from './tiers';
 
@@ -26,7 +26,7 @@ export class Moves extends Tiers {
   // clean copy just drop their resident bytes.
   protected makeRoom(length: number, keyLength: number): void {
     const r = this.ring;
-    const need = recordBytes(length) + VALUE_OVERHEAD + keyLength + this.slack;
+    const need = recordBytes(length) + chargeOf(keyLength) + this.slack;
     if (r.admits(length, keyLength) && r.freeBytes >= need) return;
     const b = this.builder;
     b.reset();

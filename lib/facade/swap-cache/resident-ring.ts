@@ -40,6 +40,8 @@ export const MAX_RESIDENT_VALUES = 2 ** 23;
  * grow by doubling. The key string's characters are charged as its length.
  */
 export const VALUE_OVERHEAD = 192;
+/** What a resident value under a key of `keyLength` characters is charged besides its record. */
+export const chargeOf = (keyLength: number): number => VALUE_OVERHEAD + keyLength;
 // The free part of the ring not yet given back is given back when it reaches this.
 const DISCARD_STEP = 1 << 20;
 
@@ -103,7 +105,7 @@ export class ResidentRing {
    * its record and its charge fit, and a slot is under the cap.
    */
   admits(length: number, keyLength: number): boolean {
-    return this.count < MAX_RESIDENT_VALUES && this.#fits(recordBytes(length), VALUE_OVERHEAD + keyLength);
+    return this.count < MAX_RESIDENT_VALUES && this.#fits(recordBytes(length), chargeOf(keyLength));
   }
 
   /** Bytes of the budget not taken by records, holes, wrap waste or the values' charges. */
@@ -142,7 +144,7 @@ export class ResidentRing {
     this.cleanStart[slot] = 0;
     this.key[slot] = key;
     this.liveBytes += length;
-    this.#charged += VALUE_OVERHEAD + key.length;
+    this.#charged += chargeOf(key.length);
     this.count++;
     return slot;
   }
@@ -173,7 +175,7 @@ export class ResidentRing {
     const at = this.pos[slot] - HEADER;
     this.#words[(at >>> 2) + 1] = DEAD;
     this.liveBytes -= this.len[slot];
-    this.#charged -= VALUE_OVERHEAD + this.key[slot].length;
+    this.#charged -= chargeOf(this.key[slot].length);
     this.count--;
     this.key[slot] = '';
     this.obj[slot] = undefined;
