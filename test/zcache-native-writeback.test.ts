@@ -18,6 +18,10 @@ import { rng } from './support/rng';
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const zc = (name: string): number => debugfs.read(`zcache/${name}`);
+const busyWaitMs = (ms: number): void => {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+};
 
 function expectPage(a: SwapArea, offset: number, want: Uint8Array, into = new Uint8Array(PAGE)): void {
   a.readPage(offset, into);
@@ -40,22 +44,24 @@ describe.each(backendsUnderTest.filter((b) => b.backend === 'zcache'))('native z
       offs.push(a.writePage(textPage(i)));
       if (i % 7 === 0) expectPage(a, offs[(i * 31) % offs.length], textPage((i * 31) % offs.length), into);
       maxPool = Math.max(maxPool, zc('pool_total_size'));
-      if (i % 50 === 49) {
-        await yieldToLoop(); // finished batches report back; the policy starts the next ones
-        if (zc('pool_total_size') < 0.8 * POOL) continue;
-        // No JS yields and no stores here, so no direct reclaim and no callbacks: any page
-        // written back meanwhile was written by another thread.
-        spins++;
-        const w0 = zc('written_back_pages');
-        const until = Date.now() + 20;
-        while (Date.now() < until && zc('written_back_pages') === w0);
-        if (zc('written_back_pages') > w0) spinsWithProgress++;
-      }
+      if (i % 50 === 49) await yieldToLoop(); // finished batches report back; the policy starts the next ones
+      // From here to the last read: no JS yield and no store, so no direct reclaim and no
+      // callbacks: any page written back in between was written by another thread. While a batch
+      // is writing, wait for it (up to 2 s: on a loaded machine the pool thread may not be
+      // scheduled for a while); otherwise look for a fraction of a millisecond, in which a batch
+      // picked meanwhile may land. The counter is read with pauses (each read takes the pool's
+      // mutex, which the batch needs to finish).
+      const w0 = zc('written_back_pages');
+      const running = zc('outstanding_writeback_pages') > 0;
+      const until = performance.now() + (running ? 2000 : 0.2);
+      while (performance.now() < until && zc('written_back_pages') === w0) busyWaitMs(0.1);
+      spins++;
+      if (zc('written_back_pages') > w0) spinsWithProgress++;
     }
     const written = zc('written_back_pages');
     console.log(
       `native writeback: ${written} pages written back; during ${spinsWithProgress} of ${spins} busy main-thread ` +
-        `spins pages were written back by the thread pool; pool_limit_hit ${zc('pool_limit_hit')}, max pool ${maxPool / PAGE} frames`,
+        `waits pages were written back by the thread pool; pool_limit_hit ${zc('pool_limit_hit')}, max pool ${maxPool / PAGE} frames`,
     );
     expect(written).toBeGreaterThan(3000);
     expect(spinsWithProgress).toBeGreaterThan(0);
