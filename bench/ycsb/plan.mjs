@@ -109,18 +109,19 @@ export function planJobs(mode, subjects) {
   if (p.tiers) {
     const { dataBytes, sizes, repeats = 1 } = p.tiers;
     const read = [{ distribution: 'uniform', mix: 'C' }];
+    const extra = (tier) => ({ tier, repeats, setPass: true });
     for (const size of sizes) {
       for (const s of SWAPCACHES.filter(has)) {
         // 4×: besides its bytes each resident value is charged 192 B + its key for its JS-side state.
-        cell('tiers', s, size, 'json', dataBytes, { residentBytes: 4 * dataBytes, poolBytes: 16 * MiB }, read, { tier: 'resident', repeats });
-        cell('tiers', s, size, 'json', dataBytes, { residentBytes: TIER_RESIDENT, poolBytes: 2 * dataBytes }, read, { tier: 'pool', repeats });
-        cell('tiers', s, size, 'json', dataBytes, { residentBytes: TIER_RESIDENT, poolBytes: 0, backend: 'none' }, read, { tier: 'file', repeats });
+        cell('tiers', s, size, 'json', dataBytes, { residentBytes: 4 * dataBytes, poolBytes: 16 * MiB }, read, extra('resident'));
+        cell('tiers', s, size, 'json', dataBytes, { residentBytes: TIER_RESIDENT, poolBytes: 2 * dataBytes }, read, extra('pool'));
+        cell('tiers', s, size, 'json', dataBytes, { residentBytes: TIER_RESIDENT, poolBytes: 0, backend: 'none' }, read, extra('file'));
       }
       if (has('lru-cache')) {
-        cell('tiers', 'lru-cache', size, 'json', dataBytes, { maxSize: 2 * dataBytes }, read, { tier: 'resident', repeats });
-        cell('tiers', 'lru-cache', size, 'json', dataBytes, { maxSize: Math.floor(dataBytes / 5) }, read, { tier: 'evict', repeats });
+        cell('tiers', 'lru-cache', size, 'json', dataBytes, { maxSize: 2 * dataBytes }, read, extra('resident'));
+        cell('tiers', 'lru-cache', size, 'json', dataBytes, { maxSize: Math.floor(dataBytes / 5) }, read, extra('evict'));
       }
-      if (has('Map')) cell('tiers', 'Map', size, 'json', dataBytes, {}, read, { tier: 'resident', repeats });
+      if (has('Map')) cell('tiers', 'Map', size, 'json', dataBytes, {}, read, extra('resident'));
     }
   }
   if (p.limit) {

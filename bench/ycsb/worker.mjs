@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { gc, memory, percentiles, watch, yieldLoop } from './metrics.mjs';
 import { SUBJECTS } from './subjects.mjs';
 import { Expected, initialSeed, Values } from './values.mjs';
-import { makeOps } from './workload.mjs';
+import { makeOps, makeSetOps } from './workload.mjs';
 
 const spec = JSON.parse(process.argv[2]);
 const send = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -231,6 +231,13 @@ async function cell() {
     if (row.populate.error) throw new Error(`populate: ${row.populate.error}`);
     gc();
     row.afterPopulate = memory();
+    if (spec.setPass) {
+      // Sets in steady state: every key once more, in a shuffled order, after a warm-up. The
+      // populate's rate also pays for the subject's first touch of its memory and the JIT.
+      const ops = makeSetOps({ n, seed: 0x5e75 });
+      await runPass(inst, ops, 0, ops.warm, keys, exp, null, spec.exact, spec.seconds / 2);
+      row.sets = await runPass(inst, ops, ops.warm, ops.count, keys, exp, null, spec.exact);
+    }
     row.workloads = [];
     let seed = 1;
     for (const w of spec.workloads) {

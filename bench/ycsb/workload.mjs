@@ -96,3 +96,32 @@ export function makeOps({ n, count, distribution, mix, seed }) {
   }
   return { keys, writes, seeds, count, distribution, mix };
 }
+
+/**
+ * Sets only: every key of [0, n) once, in a shuffled order, after a warm-up of the first quarter
+ * of another shuffle (`warm` ops). The same shape as makeOps, every op an update.
+ */
+export function makeSetOps({ n, seed }) {
+  const rand = xorshift(seed);
+  const warm = n >> 2;
+  const count = warm + n;
+  const keys = new Uint32Array(count);
+  const shuffle = () => {
+    const perm = new Uint32Array(n);
+    for (let i = 0; i < n; i++) perm[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor((rand() / 2 ** 32) * (i + 1));
+      const x = perm[i];
+      perm[i] = perm[j];
+      perm[j] = x;
+    }
+    return perm;
+  };
+  keys.set(shuffle().subarray(0, warm), 0);
+  keys.set(shuffle(), warm);
+  const writes = new Uint8Array(count).fill(1);
+  const seeds = new Uint32Array(count);
+  for (let i = 0; i < count; i++) seeds[i] = rand();
+  return { keys, writes, seeds, count, warm, distribution: 'shuffled', mix: 'sets' };
+}
+
