@@ -3,13 +3,27 @@
 // and the check must catch a value of another key, an older version or one wrong byte.
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM without types, like the rest of bench/
-import { keyStream, makeOps, scramble, zeta } from '../bench/ycsb/workload.mjs';
+import { keyStream, makeOps, makeSetOps, scramble, zeta } from '../bench/ycsb/workload.mjs';
 // @ts-expect-error plain ESM without types
 import { xorshift } from '../bench/lib/corpora.mjs';
 // @ts-expect-error plain ESM without types
 import { initialSeed, jsonCorpus, sizeRule, Values } from '../bench/ycsb/values.mjs';
 
 describe('bench/ycsb op streams', () => {
+  it('the steady-state set pass sets every key exactly once after its warm-up, in a shuffled order', () => {
+    const n = 10_007;
+    const ops = makeSetOps({ n, seed: 3 });
+    expect(ops.warm).toBe(n >> 2);
+    expect(ops.count).toBe(ops.warm + n);
+    expect(ops.writes.every((w: number) => w === 1)).toBe(true);
+    const timed: Uint32Array = ops.keys.subarray(ops.warm);
+    expect([...timed].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+    let inOrder = 0;
+    for (let i = 1; i < n; i++) if (timed[i] === timed[i - 1] + 1) inOrder++;
+    expect(inOrder).toBeLessThan(n / 100);
+    expect(new Set(ops.keys.subarray(0, ops.warm)).size).toBe(ops.warm);
+  });
+
   it('zipfian keys follow 1/rank^θ: the hottest keys get the share the distribution gives them', () => {
     const n = 1000;
     const count = 400_000;

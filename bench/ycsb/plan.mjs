@@ -10,7 +10,8 @@
 // tiers      SwapCache arranged so one tier serves every get (uniform keys, read only):
 //            resident (budget > data), pool (256 KiB resident, a pool that holds everything),
 //            file (256 KiB resident, no backend); lru-cache and Map all resident beside them,
-//            and lru-cache evicting (maxSize data/5) for sets with eviction.
+//            and lru-cache evicting (maxSize data/5) for sets with eviction; after the populate
+//            each cell sets every key once more (steady-state sets/s).
 // limit      the headline: 1–5 KiB JSON values in a memory cgroup, every subject (redis-server
 //            inside the same group), climbing a ladder of limits until the subject finishes.
 // capacity   (--big) 10M keys of 100 B with a 64 MiB budget, and 2^24 + 2^20 keys (SwapCache
