@@ -1,5 +1,6 @@
 // The churn measurement, for one native allocator (run by worker.mjs in its own process).
 import { readFileSync } from 'node:fs';
+import { shuffled, xorshift } from './corpora.mjs';
 import { nativePool, PAGE, poolCounters, SUBJECTS } from './subjects.mjs';
 
 const now = () => process.hrtime.bigint();
@@ -21,20 +22,9 @@ export function churnRun(spec, progress) {
     for (let i = 0; i < n; i++) pool.store(0, i, buf.subarray((i % m) * PAGE, (i % m + 1) * PAGE));
     const stored = poolCounters(pool);
     progress(`${spec.subject} · churn: freeing half`);
-    // A random half (a partial Fisher-Yates shuffle of the offsets, seeded: every run frees the same).
-    let seed = 0x9e3779b9;
-    const next = () => {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return seed >>> 0;
-    };
-    const offsets = Uint32Array.from({ length: n }, (_, i) => i);
+    // A random half (seeded: every run frees the same).
     const half = n >>> 1;
-    for (let k = 0; k < half; k++) {
-      const j = k + (next() % (n - k));
-      [offsets[k], offsets[j]] = [offsets[j], offsets[k]];
-    }
+    const offsets = shuffled(n, xorshift(0x9e3779b9), half);
     const live = new Uint8Array(n).fill(1);
     for (let k = 0; k < half; k++) live[offsets[k]] = 0;
     pool.invalidateBatch(0, offsets.subarray(0, half));

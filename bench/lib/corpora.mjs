@@ -20,6 +20,22 @@ export function xorshift(seed) {
   };
 }
 
+/**
+ * The integers [0, n) with the first `count` of them a random sample in random order (a partial
+ * Fisher-Yates shuffle driven by `rand`, a xorshift() generator); count = n shuffles them all.
+ */
+export function shuffled(n, rand, count = n) {
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  for (let k = 0; k < count && k < n - 1; k++) {
+    const j = k + (rand() % (n - k));
+    const x = out[k];
+    out[k] = out[j];
+    out[j] = x;
+  }
+  return out;
+}
+
 export function zeroPages(n) {
   return Buffer.alloc(n * PAGE);
 }

@@ -9,7 +9,7 @@
 // (0 = most popular) is then mapped to key (r · P) mod n with P a prime above n, a bijection, so
 // the hot keys are spread over the key space instead of being the first (oldest) keys written.
 
-import { xorshift } from '../lib/corpora.mjs';
+import { shuffled, xorshift } from '../lib/corpora.mjs';
 
 export const DISTRIBUTIONS = ['zipf-0.99', 'zipf-0.7', 'uniform'];
 export const MIXES = { C: 0, B: 0.05, A: 0.5 };
@@ -106,22 +106,10 @@ export function makeSetOps({ n, seed }) {
   const warm = n >> 2;
   const count = warm + n;
   const keys = new Uint32Array(count);
-  const shuffle = () => {
-    const perm = new Uint32Array(n);
-    for (let i = 0; i < n; i++) perm[i] = i;
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor((rand() / 2 ** 32) * (i + 1));
-      const x = perm[i];
-      perm[i] = perm[j];
-      perm[j] = x;
-    }
-    return perm;
-  };
-  keys.set(shuffle().subarray(0, warm), 0);
-  keys.set(shuffle(), warm);
+  keys.set(shuffled(n, rand, warm).subarray(0, warm), 0);
+  keys.set(shuffled(n, rand), warm);
   const writes = new Uint8Array(count).fill(1);
   const seeds = new Uint32Array(count);
   for (let i = 0; i < count; i++) seeds[i] = rand();
   return { keys, writes, seeds, count, warm, distribution: 'shuffled', mix: 'sets' };
 }
-
